@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole suite: static checks, then every test under Deno AND under Bun.
+# Usage: npm test            (or: bash scripts/test.sh [test files...])
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=(tests/)
+
+status=0
+step() { echo; echo "== $*"; }
+
+step "static checks"
+deno fmt --check || status=1
+deno lint || status=1
+deno check src/ tests/ bench/ || status=1
+# src/core must stay runtime-neutral (web standards only).
+if grep -rnE '\bDeno\.|\bBun\.|from "node:|from "(bun|deno)' src/core; then
+  echo "src/core imports a runtime API (see above)"; status=1
+fi
+
+step "tests under Deno"
+deno_out=$(mktemp)
+deno test --allow-all "${files[@]}" 2>&1 | tee "$deno_out"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+step "tests under Bun"
+bun_out=$(mktemp)
+bun test "${files[@]}" 2>&1 | tee "$bun_out"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+# One summary line over both runtimes (Deno counts node:test cases as steps).
+strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
+dp=$(strip "$deno_out" | grep -E '^(ok|FAILED) \|' | sed -nE 's/.*\(([0-9]+) steps?\).*/\1/p' | tail -1)
+df=$(strip "$deno_out" | grep -E '^(ok|FAILED) \|' | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p' | tail -1)
+bp=$(strip "$bun_out" | sed -nE 's/^ *([0-9]+) pass$/\1/p' | tail -1)
+bf=$(strip "$bun_out" | sed -nE 's/^ *([0-9]+) fail$/\1/p' | tail -1)
+rm -f "$deno_out" "$bun_out"
+passed=$(( ${dp:-0} + ${bp:-0} ))
+failed=$(( ${df:-0} + ${bf:-0} ))
+[ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
+echo
+echo "deno: ${dp:-0} passed, ${df:-?} failed; bun: ${bp:-0} passed, ${bf:-?} failed"
+echo "${passed} passed, ${failed} failed"
+exit "$status"

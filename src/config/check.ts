@@ -1,0 +1,181 @@
+/**
+ * Checks that need the whole config: flows name connectors that exist and
+ * operations they have, listeners do not collide, CORS is coherent.
+ * Returns problems as `path: message`, and warnings to log at start.
+ *
+ * @module
+ */
+
+import { isExpression } from "../core/expression.ts";
+import type { Config } from "./schema.ts";
+
+/** A problem at a key path. */
+export interface Problem {
+  readonly path: string;
+  readonly message: string;
+}
+
+const REST_OPERATION = /^(POST|PUT|PATCH) (\/[^\s]*)$/;
+// deno-lint-ignore no-control-regex
+const EVENT_NAME = /^[^\u0000-\u001f]+$/;
+
+/** Cross-checks a schema-valid config. */
+export function checkConfig(
+  config: Config,
+): { problems: Problem[]; warnings: string[] } {
+  const problems: Problem[] = [];
+  const warnings: string[] = [];
+  const problem = (path: string, message: string) =>
+    problems.push({ path, message });
+  const connectors = config.connector;
+
+  const sse = Object.entries(connectors).filter(([, c]) => c.type === "sse");
+  if (sse.length === 0) {
+    problem("connector", 'expected at least one connector with type = "sse"');
+  }
+
+  const listeners = new Map<string, string>();
+  for (const [name, c] of Object.entries(connectors)) {
+    if (c.type === "mq" || c.port === 0) continue;
+    const key = `${c.host}:${c.port}`;
+    const other = listeners.get(key);
+    if (other !== undefined) {
+      problem(
+        `connector.${name}.port`,
+        `port ${c.port} on ${c.host} is already used by connector.${other}`,
+      );
+    }
+    listeners.set(key, name);
+  }
+
+  for (const [name, c] of sse) {
+    if (c.type !== "sse" || c.cors === undefined) continue;
+    const origins = [
+      ...(c.cors.allowed_origins ?? []),
+      ...(c.cors.origins ?? []),
+    ];
+    if (c.cors.allow_credentials && origins.includes("*")) {
+      problem(
+        `connector.${name}.cors`,
+        'allow_credentials = true cannot be combined with the origin "*"; list the origins',
+      );
+    }
+  }
+
+  for (const [name, flow] of Object.entries(config.flow)) {
+    const at = `flow.${name}`;
+    const from = connectors[flow.from.connector];
+    if (from === undefined) {
+      problem(
+        `${at}.from.connector`,
+        `no connector named "${flow.from.connector}"${
+          suggest(flow.from.connector, Object.keys(connectors))
+        }`,
+      );
+    } else if (from.type === "sse") {
+      problem(
+        `${at}.from.connector`,
+        `connector "${flow.from.connector}" is of type sse, which only sends; a flow reads from a rest or mq connector`,
+      );
+    } else if (from.type === "rest") {
+      const op = flow.from.operation;
+      if (op === undefined || !REST_OPERATION.test(op)) {
+        problem(
+          `${at}.from.operation`,
+          `expected a route like "POST /notify/:room", got ${
+            JSON.stringify(op ?? null)
+          }`,
+        );
+      }
+    } else if (flow.from.operation === "") {
+      problem(`${at}.from.operation`, "expected a routing-key pattern");
+    }
+
+    const to = connectors[flow.to.connector];
+    if (to === undefined) {
+      problem(
+        `${at}.to.connector`,
+        `no connector named "${flow.to.connector}"${
+          suggest(flow.to.connector, Object.keys(connectors))
+        }`,
+      );
+    } else if (to.type !== "sse") {
+      problem(
+        `${at}.to.connector`,
+        `connector "${flow.to.connector}" is of type ${to.type}; flows send to an sse connector`,
+      );
+    }
+
+    const { operation, target, event } = flow.to;
+    if (operation === "broadcast" && target !== undefined) {
+      problem(
+        `${at}.to.target`,
+        "broadcast sends to everyone and takes no target",
+      );
+    }
+    if (operation !== "broadcast") {
+      if (target === undefined) {
+        problem(
+          `${at}.to.target`,
+          `${operation} needs a target like "input.${
+            operation === "send_to_room" ? "room" : "user_id"
+          }"`,
+        );
+      } else if (!isExpression(target)) {
+        problem(
+          `${at}.to.target`,
+          `expected an expression like "input.room" or "meta.headers.room", got ${
+            JSON.stringify(target)
+          }`,
+        );
+      }
+    }
+    if (
+      event !== undefined && !isExpression(event) && !EVENT_NAME.test(event)
+    ) {
+      problem(
+        `${at}.to.event`,
+        `expected an event name or an expression like "input.type", got ${
+          JSON.stringify(event)
+        }`,
+      );
+    }
+  }
+
+  if (Object.keys(config.flow).length === 0) {
+    warnings.push(
+      "no flows are configured: subscribers can connect but nothing will be sent",
+    );
+  }
+  return { problems, warnings };
+}
+
+/** ` (did you mean "x"?)` when a candidate is close to `word`, else "". */
+export function suggest(word: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best === undefined ? "" : ` (did you mean "${best}"?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

@@ -1,0 +1,205 @@
+/**
+ * The configuration schema: the TOML mirror of the upstream HCL. An HCL block
+ * `kind "name" { ... }` is the table `[kind.name]`; attribute names are kept.
+ * Defaults are written here once; types come from `z.infer`.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { parseDuration, parseSize } from "./units.ts";
+
+/** A duration string, parsed to milliseconds. */
+export const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: 'expected a duration like "30s", "500ms", "2m" or "1h"',
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A size in bytes: an integer or a string like "256KiB" or "1MiB". */
+export const size = z.union([z.number(), z.string()]).transform(
+  (value, ctx) => {
+    const bytes = parseSize(value);
+    if (bytes === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: 'expected a size in bytes or like "256KiB", "1MiB"',
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  },
+);
+
+/** An integer; a digit string is accepted, since `${PORT}` yields one. */
+const integer = (min: number, max: number) =>
+  z.preprocess(
+    (v) => typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v,
+    z.number().int().min(min).max(max),
+  );
+
+const port = integer(0, 65535);
+const count = integer(0, Number.MAX_SAFE_INTEGER);
+const boolean = z.preprocess(
+  (v) => v === "true" ? true : v === "false" ? false : v,
+  z.boolean(),
+);
+const name = z.string().min(1);
+
+const cors = z.object({
+  allowed_origins: z.array(name).optional(),
+  /** Alias of allowed_origins: the upstream example spells it this way. */
+  origins: z.array(name).optional(),
+  allow_credentials: boolean.default(false),
+}).strict();
+
+const history = z.object({
+  size: count.default(10000),
+  max_bytes: size.prefault("64MiB"),
+  ttl: duration.prefault("5m"),
+}).strict();
+
+const sseAuth = z.object({
+  jwt_secret: name.optional(),
+  public_key_file: name.optional(),
+  jwks_file: name.optional(),
+  algorithms: z.array(name).optional(),
+  issuer: name.optional(),
+  audience: name.optional(),
+  cookie: name.default("hypha_token"),
+  allow_query_token: boolean.default(false),
+  anonymous: boolean.default(false),
+  public_rooms: z.array(name).default([]),
+}).strict();
+
+export const sseConnector = z.object({
+  type: z.literal("sse"),
+  port,
+  host: name.default("0.0.0.0"),
+  path: z.string().regex(/^\/\S*$/, "expected a path starting with /")
+    .default("/events"),
+  heartbeat_interval: duration.prefault("30s"),
+  retry: duration.prefault("3s"),
+  max_buffered: size.prefault("1MiB"),
+  max_connections: count.default(10000),
+  /** 0 turns the per-IP limit off. */
+  max_connections_per_ip: count.default(0),
+  /** "0s" turns it off. */
+  max_lifetime: duration.prefault("0s"),
+  gap_event: z.string().regex(/^[^\r\n\0]+$/, "expected an event name")
+    .default("gap"),
+  history: history.prefault({ size: 10000, max_bytes: "64MiB", ttl: "5m" }),
+  cors: cors.optional(),
+  auth: sseAuth.optional(),
+}).strict();
+
+const restAuth = z.object({
+  tokens: z.array(z.string()).default([]),
+}).strict();
+
+export const restConnector = z.object({
+  type: z.literal("rest"),
+  port,
+  host: name.default("0.0.0.0"),
+  max_body: size.prefault("1MiB"),
+  auth: restAuth.optional(),
+  /** Explicitly allow a non-loopback REST source without auth. */
+  insecure: boolean.default(false),
+}).strict();
+
+const exchangeTypes = ["direct", "fanout", "topic", "headers"] as const;
+
+export const mqConnector = z.object({
+  type: z.literal("mq"),
+  driver: z.literal("rabbitmq"),
+  url: name.optional(),
+  host: name.default("localhost"),
+  port: port.default(5672),
+  username: z.string().default("guest"),
+  password: z.string().default("guest"),
+  vhost: z.string().default("/"),
+  heartbeat: duration.prefault("10s"),
+  connection_name: name.optional(),
+  reconnect_delay: duration.prefault("5s"),
+  max_reconnects: count.default(0),
+  queue: z.object({
+    name: z.string().default(""),
+    durable: boolean.default(true),
+    auto_delete: boolean.default(false),
+    exclusive: boolean.default(false),
+  }).strict().optional(),
+  exchange: z.object({
+    name: name,
+    type: z.enum(exchangeTypes).default("topic"),
+    durable: boolean.default(true),
+    routing_key: z.union([z.string(), z.array(z.string())]).default("#"),
+  }).strict().optional(),
+  consumer: z.object({
+    queue: z.string().optional(),
+    prefetch: integer(0, 65535).default(100),
+    auto_ack: boolean.default(false),
+    tag: z.string().optional(),
+    dlq: z.object({
+      enabled: boolean.default(false),
+      exchange: name.optional(),
+      queue: name.optional(),
+    }).strict().optional(),
+  }).strict().optional(),
+}).strict();
+
+export const connector = z.discriminatedUnion("type", [
+  sseConnector,
+  restConnector,
+  mqConnector,
+]);
+
+/** The operations of the SSE connector, as in the seed. */
+export const SSE_OPERATIONS = [
+  "broadcast",
+  "send_to_room",
+  "send_to_user",
+] as const;
+
+export const flow = z.object({
+  from: z.object({
+    connector: name,
+    operation: z.string().optional(),
+  }).strict(),
+  to: z.object({
+    connector: name,
+    operation: z.enum(SSE_OPERATIONS),
+    target: z.string().optional(),
+    event: z.string().optional(),
+  }).strict(),
+}).strict();
+
+export const service = z.object({
+  name: name.default("hypha"),
+  log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Clients reconnect at a random time within this spread after shutdown. */
+  shutdown_spread: duration.prefault("5s"),
+}).strict();
+
+export const config = z.object({
+  service: service.prefault({
+    name: "hypha",
+    log_level: "info",
+    shutdown_spread: "5s",
+  }),
+  connector: z.record(z.string(), connector).default({}),
+  flow: z.record(z.string(), flow).default({}),
+}).strict();
+
+export type Config = z.infer<typeof config>;
+export type SseConnector = z.infer<typeof sseConnector>;
+export type RestConnector = z.infer<typeof restConnector>;
+export type MqConnector = z.infer<typeof mqConnector>;
+export type Connector = z.infer<typeof connector>;
+export type Flow = z.infer<typeof flow>;
+export type SseOperation = (typeof SSE_OPERATIONS)[number];

@@ -1,0 +1,66 @@
+/**
+ * Reads `input.<path>` and `meta.<path>` expressions from a message, and
+ * renders the value as a room, user or event name.
+ *
+ * @module
+ */
+
+/** A message as sources hand it to flows. */
+export interface Message {
+  /** The JSON object body (plus REST path params). */
+  readonly input: Readonly<Record<string, unknown>>;
+  /** Source metadata: routing key, exchange, headers, route... */
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+/** A compiled expression: the root and the keys below it. */
+export interface Expression {
+  readonly text: string;
+  readonly root: "input" | "meta";
+  readonly keys: readonly string[];
+}
+
+const EXPRESSION = /^(input|meta)(\.[^.\s]+)+$/;
+
+/** True when `text` is an expression like `input.room` rather than a literal. */
+export function isExpression(text: string): boolean {
+  return EXPRESSION.test(text);
+}
+
+/** Compiles "input.a.b" once at start. */
+export function compileExpression(text: string): Expression {
+  const [root, ...keys] = text.split(".");
+  if ((root !== "input" && root !== "meta") || keys.length === 0) {
+    throw new SyntaxError(
+      `Cannot compile expression: "${text}" does not start with input. or meta.`,
+    );
+  }
+  return { text, root, keys };
+}
+
+/** The value the expression points at, or undefined. */
+export function evaluate(expression: Expression, message: Message): unknown {
+  let here: unknown = message[expression.root];
+  for (const key of expression.keys) {
+    if (here === null || typeof here !== "object" || Array.isArray(here)) {
+      return undefined;
+    }
+    here = Object.hasOwn(here, key)
+      ? (here as Record<string, unknown>)[key]
+      : undefined;
+  }
+  return here;
+}
+
+/**
+ * Renders a value as a name: strings as they are, integral numbers without a
+ * fraction (`42`, never `42.0`). Anything else is not a name.
+ */
+export function renderName(value: unknown): string | undefined {
+  if (typeof value === "string") return value === "" ? undefined : value;
+  if (typeof value === "number" && Number.isFinite(value)) {
+    return Number.isInteger(value) ? BigInt(value).toString() : String(value);
+  }
+  if (typeof value === "bigint") return value.toString();
+  return undefined;
+}

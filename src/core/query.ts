@@ -1,0 +1,109 @@
+/**
+ * Parses a subscriber's query string: `room`, `rooms` (comma list),
+ * `user_id` and `last_event_id`. Pure and total: any input yields either a
+ * subscription or a reason fit for a 400 response.
+ *
+ * @module
+ */
+
+/** Limits on what one connection may ask for. */
+export interface QueryLimits {
+  readonly maxRooms: number;
+  readonly maxNameBytes: number;
+  readonly maxQueryBytes: number;
+}
+
+/** Default limits: generous for apps, small enough to bound memory per connection. */
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  maxRooms: 64,
+  maxNameBytes: 128,
+  maxQueryBytes: 8192,
+};
+
+/** What a valid query asks for. */
+export interface SubscriberQuery {
+  readonly rooms: ReadonlySet<string>;
+  readonly userId: string | undefined;
+  readonly lastEventId: string | undefined;
+  readonly token: string | undefined;
+}
+
+/** A query that cannot be served, with the reason for the client. */
+export interface QueryError {
+  readonly error: string;
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const encoder = new TextEncoder();
+
+/** Checks one room or user name; returns a reason or undefined. */
+export function checkName(
+  kind: string,
+  name: string,
+  limits: QueryLimits,
+): string | undefined {
+  if (CONTROL.test(name)) return `${kind} name contains a control character`;
+  if (encoder.encode(name).byteLength > limits.maxNameBytes) {
+    return `${kind} name is longer than ${limits.maxNameBytes} bytes`;
+  }
+  return undefined;
+}
+
+const single = (params: URLSearchParams, key: string) => {
+  const values = params.getAll(key);
+  return values.length > 1 ? null : values[0];
+};
+
+/** Parses `search` (with or without the leading `?`). */
+export function parseSubscriberQuery(
+  search: string,
+  limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+): SubscriberQuery | QueryError {
+  if (search.length > limits.maxQueryBytes) {
+    return {
+      error: `query string is longer than ${limits.maxQueryBytes} bytes`,
+    };
+  }
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(search);
+  } catch {
+    return { error: "query string is not valid" };
+  }
+  const rooms = new Set<string>();
+  const candidates = [
+    ...params.getAll("room"),
+    ...params.getAll("rooms").flatMap((list) => list.split(",")),
+  ];
+  for (const raw of candidates) {
+    const room = raw.trim();
+    if (room === "") continue;
+    const problem = checkName("room", room, limits);
+    if (problem) return { error: problem };
+    rooms.add(room);
+    if (rooms.size > limits.maxRooms) {
+      return {
+        error: `too many rooms: at most ${limits.maxRooms} per connection`,
+      };
+    }
+  }
+  const values: Record<string, string | undefined> = {};
+  for (const key of ["user_id", "last_event_id", "token"]) {
+    const value = single(params, key);
+    if (value === null) return { error: `${key} is given more than once` };
+    values[key] = value;
+  }
+  let userId = values.user_id?.trim();
+  if (userId === "") userId = undefined;
+  if (userId !== undefined) {
+    const problem = checkName("user_id", userId, limits);
+    if (problem) return { error: problem };
+  }
+  return {
+    rooms,
+    userId,
+    lastEventId: values.last_event_id,
+    token: values.token,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Server-Sent Events wire encoding, exact to the WHATWG spec: every field
+ * ends in LF, an event ends in a blank line, and `data` that contains CR, LF
+ * or CRLF is split into several `data:` lines (a lone CR is a line break to
+ * the client too, so it must never reach the wire inside a field).
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+
+/** One event as it goes on the wire. */
+export interface SseEvent {
+  /** Event id: ASCII digits. Sent as `id:`. */
+  readonly id?: string;
+  /** Event type, `message` when absent. Sent as `event:`. */
+  readonly event?: string;
+  /** Payload; split on CR, LF and CRLF into several `data:` lines. */
+  readonly data: string;
+}
+
+const LINE_BREAK = /\r\n|\r|\n/;
+const FORBIDDEN_IN_FIELD = /[\r\n\0]/;
+
+/**
+ * Throws a TypeError when `value` cannot be a single-line SSE field.
+ * An `id` with NUL is ignored by clients and CR/LF would end the field early.
+ */
+export function assertFieldValue(name: string, value: string): void {
+  if (FORBIDDEN_IN_FIELD.test(value)) {
+    throw new TypeError(
+      `Cannot serialize event: \`${name}\` cannot contain CR, LF or NUL`,
+    );
+  }
+}
+
+/** Returns the event as text, ending in the blank line that dispatches it. */
+export function formatEvent(event: SseEvent): string {
+  let out = "";
+  if (event.id !== undefined) {
+    assertFieldValue("id", event.id);
+    out += `id: ${event.id}\n`;
+  }
+  if (event.event !== undefined) {
+    assertFieldValue("event", event.event);
+    out += `event: ${event.event}\n`;
+  }
+  for (const line of event.data.split(LINE_BREAK)) out += `data: ${line}\n`;
+  return out + "\n";
+}
+
+/** Encodes the event once; every recipient may share the returned bytes. */
+export function encodeEvent(event: SseEvent): Uint8Array {
+  return encoder.encode(formatEvent(event));
+}
+
+/** A `retry:` field telling the client how long to wait before reconnecting. */
+export function encodeRetry(ms: number): Uint8Array {
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new RangeError(`Cannot serialize retry: expected ms >= 0, got ${ms}`);
+  }
+  return encoder.encode(`retry: ${ms}\n\n`);
+}
+
+/** A comment line; clients ignore it, proxies see traffic. */
+export function encodeComment(text: string): Uint8Array {
+  assertFieldValue("comment", text);
+  return encoder.encode(`: ${text}\n\n`);
+}
+
+/** The heartbeat frame, encoded once for the whole process. */
+export const HEARTBEAT: Uint8Array = encodeComment("keepalive");

@@ -1,0 +1,134 @@
+/**
+ * The program around the app: arguments, config, logs, signals, exit codes.
+ * The runtime entrypoints (deno.ts, bun.ts) only supply the runtime's I/O.
+ *
+ * @module
+ */
+
+import { type App, type RunningServer, startApp } from "./app.ts";
+import { ConfigError, loadConfig } from "./config/load.ts";
+import { createLogger, type Level } from "./core/log.ts";
+import type { Listener } from "./sources/source.ts";
+
+/** Exit codes: 0 ok, 1 failure at run time, 2 bad usage or config. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+const DEFAULT_CONFIG = "config/hypha.toml";
+
+/** `--help` text. Lists no secrets: it is printed before any config is read. */
+export const HELP =
+  `hypha: a Server-Sent Events hub fed by RabbitMQ and HTTP publish routes
+
+Usage:
+  deno task start [--config PATH]
+  bun run src/bun.ts [--config PATH]
+  hypha [--config PATH]
+
+Options:
+  -c, --config PATH   config file (TOML); default: $HYPHA_CONFIG or ${DEFAULT_CONFIG}
+  -h, --help          show this help and exit
+
+Environment:
+  HYPHA_CONFIG        config file when --config is not given
+  any \${VAR}          referenced from the config file, e.g. \${RABBITMQ_URL:-amqp://localhost}
+
+Signals: SIGINT and SIGTERM stop accepting connections, tell subscribers when to
+reconnect, close every stream and exit 0.
+`;
+
+/** What a runtime entrypoint supplies. */
+export interface Platform {
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readTextFile: (path: string) => Promise<string>;
+  readonly serve: (listener: Listener) => Promise<RunningServer>;
+  readonly onSignal: (handler: (signal: string) => void) => void;
+  readonly print: (text: string) => void;
+  readonly printError: (line: string) => void;
+  readonly exit: (code: number) => never;
+}
+
+/** Parses arguments; returns the config path, "help", or an error message. */
+export function parseArgs(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): { config: string } | "help" | { error: string } {
+  let config = env.HYPHA_CONFIG || DEFAULT_CONFIG;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "-h" || arg === "--help") return "help";
+    if (arg === "-c" || arg === "--config") {
+      const value = args[++i];
+      if (value === undefined) return { error: `${arg} needs a path` };
+      config = value;
+    } else if (arg.startsWith("--config=")) {
+      config = arg.slice("--config=".length);
+    } else {
+      return { error: `unknown argument ${JSON.stringify(arg)} (see --help)` };
+    }
+  }
+  return { config };
+}
+
+/** Runs hypha until a signal; never returns. */
+export async function main(platform: Platform): Promise<never> {
+  const parsed = parseArgs(platform.args, platform.env);
+  if (parsed === "help") {
+    platform.print(HELP);
+    return platform.exit(EXIT.ok);
+  }
+  if ("error" in parsed) {
+    platform.printError(`hypha: ${parsed.error}`);
+    return platform.exit(EXIT.usage);
+  }
+  let loaded;
+  try {
+    loaded = await loadConfig(
+      parsed.config,
+      platform.readTextFile,
+      platform.env,
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    platform.printError(`hypha: invalid config: ${error.message}`);
+    return platform.exit(EXIT.usage);
+  }
+  const { config, warnings } = loaded;
+  const log = createLogger(
+    platform.printError,
+    config.service.log_level as Level,
+  );
+  // Signals are wired before anything starts, so none is lost during startup.
+  let app: App | undefined;
+  let stopping = false;
+  platform.onSignal((signal) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    // Streams to clients that never read would keep the server open.
+    const hardExit = setTimeout(() => {
+      log.warn("shutdown took too long; exiting");
+      platform.exit(EXIT.ok);
+    }, config.service.shutdown_spread + 2000);
+    (app?.stop() ?? Promise.resolve()).then(() => {
+      clearTimeout(hardExit);
+      log.info("stopped");
+      platform.exit(EXIT.ok);
+    });
+  });
+  log.info("starting", { service: config.service.name, config: parsed.config });
+  for (const warning of warnings) log.warn(warning);
+
+  try {
+    app = await startApp(config, { serve: platform.serve, log });
+  } catch (error) {
+    log.error("cannot start", {
+      reason: error instanceof Error ? error.message : String(error),
+    });
+    return platform.exit(EXIT.failure);
+  }
+  if (stopping) await app.stop();
+  else log.info("ready");
+  // Runs until a signal handler exits the process.
+  return await new Promise<never>(() => {});
+}

@@ -1,0 +1,126 @@
+/**
+ * The "rest" connector: HTTP publish routes (`POST /notify/:room`) on their
+ * own port. A request is a message: its JSON object body is `input`, path
+ * params fill `input.<param>`, and the answer says how many connections the
+ * event was queued to.
+ *
+ * @module
+ */
+
+import type { ConnectionInfo } from "../core/handler.ts";
+import { BASE_HEADERS } from "../core/handler.ts";
+import type { RestConnector } from "../config/schema.ts";
+import { readJsonObject } from "./body.ts";
+import { compileRoute, matchPath, splitPath } from "./route.ts";
+import {
+  countRejection,
+  type Source,
+  type SourceContext,
+  type SourceStats,
+} from "./source.ts";
+import { bearerToken, createTokenCheck } from "./publisher_auth.ts";
+
+/** JSON response of the publish API. */
+function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body) + "\n", {
+    status,
+    headers: {
+      ...BASE_HEADERS,
+      "content-type": "application/json",
+      ...headers,
+    },
+  });
+}
+
+/** Creates a REST source serving the routes its flows name. */
+export function createRestSource(
+  name: string,
+  connector: RestConnector,
+  routes: readonly string[],
+  context: SourceContext,
+  stats: () => unknown,
+): Source {
+  const compiled = [...new Set(routes)].map(compileRoute);
+  const tokens = connector.auth?.tokens.filter((t) => t !== "") ?? [];
+  const checkToken = tokens.length > 0 ? createTokenCheck(tokens) : undefined;
+  const counters: SourceStats = { received: 0, delivered: 0, rejected: {} };
+
+  const refuse = (status: number, code: string, reason: string) => {
+    countRejection(counters, code);
+    return json(status, { error: reason });
+  };
+
+  const fetch = async (request: Request, _info: ConnectionInfo) => {
+    if (checkToken !== undefined) {
+      const token = bearerToken(request);
+      if (token === undefined || !(await checkToken(token))) {
+        return json(401, { error: "a valid publisher token is required" }, {
+          "www-authenticate": `Bearer realm="${name}"`,
+        });
+      }
+    }
+    const url = new URL(request.url);
+    if (url.pathname === "/stats" && request.method === "GET") {
+      return json(200, stats());
+    }
+    const path = splitPath(url.pathname);
+    if (path === undefined) {
+      return refuse(
+        400,
+        "bad_path",
+        "path is not valid UTF-8 percent-encoding",
+      );
+    }
+    const fits = compiled
+      .map((route) => ({ route, params: matchPath(route, path) }))
+      .filter((m) => m.params !== undefined);
+    if (fits.length === 0) {
+      return json(404, { error: "no route for this path" });
+    }
+    const hit = fits.find((m) => m.route.method === request.method);
+    if (hit === undefined) {
+      const allow = [...new Set(fits.map((m) => m.route.method))].join(", ");
+      return json(405, { error: `method ${request.method} not allowed` }, {
+        allow,
+      });
+    }
+    counters.received++;
+    const body = await readJsonObject(request, connector.max_body);
+    if (!body.ok) {
+      return refuse(body.status, `http_${body.status}`, body.reason);
+    }
+
+    const input = { ...body.value, ...hit.params };
+    const outcome = context.router.route(name, hit.route.template, {
+      input,
+      meta: {
+        method: request.method,
+        path: url.pathname,
+        route: hit.route.template,
+        headers: Object.fromEntries(request.headers),
+      },
+    });
+    if (!outcome.ok) return refuse(422, outcome.code, outcome.reason);
+    counters.delivered++;
+    return json(202, { delivered: outcome.delivered });
+  };
+
+  return {
+    name,
+    listener: {
+      connector: name,
+      host: connector.host,
+      port: connector.port,
+      path: compiled.length === 1 ? compiled[0].template.split(" ")[1] : "/",
+      streaming: false,
+      fetch,
+    },
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+    stats: () => structuredClone(counters),
+  };
+}

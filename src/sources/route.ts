@@ -1,0 +1,46 @@
+/**
+ * REST route templates of the upstream example: `POST /notify`,
+ * `POST /notify/:room`, `POST /notify/user/:user_id`. A `:name` segment
+ * captures one path segment into `input.<name>`.
+ *
+ * @module
+ */
+
+/** A compiled route template. */
+export interface Route {
+  readonly template: string;
+  readonly method: string;
+  readonly segments: readonly string[];
+}
+
+/** Compiles "POST /notify/:room". The config check has validated the form. */
+export function compileRoute(template: string): Route {
+  const [method, path] = template.split(" ");
+  return { template, method, segments: path.split("/").slice(1) };
+}
+
+/** The captured params when `path` fits the route's shape, else undefined. */
+export function matchPath(
+  route: Route,
+  path: readonly string[],
+): Record<string, string> | undefined {
+  if (path.length !== route.segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < path.length; i++) {
+    const segment = route.segments[i];
+    if (segment.startsWith(":")) {
+      if (path[i] === "") return undefined;
+      params[segment.slice(1)] = path[i];
+    } else if (segment !== path[i]) return undefined;
+  }
+  return params;
+}
+
+/** Splits and decodes a URL path; undefined when its encoding is broken. */
+export function splitPath(pathname: string): string[] | undefined {
+  try {
+    return pathname.split("/").slice(1).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Real clients for tests: an EventSource-compliant client (npm `eventsource`)
+ * that records what it receives, and a raw TCP client for edge cases.
+ */
+
+import { EventSource } from "eventsource";
+import { connect, type Socket } from "node:net";
+
+/** An event as the client saw it. */
+export interface Received {
+  readonly type: string;
+  readonly data: string;
+  readonly lastEventId: string;
+}
+
+/** A recording EventSource. */
+export interface Subscriber {
+  readonly events: Received[];
+  readonly source: EventSource;
+  /** Resolves once `count` events (of `type`, if given) have arrived. */
+  waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
+  /** Resolves when the connection is open. */
+  readonly opened: Promise<void>;
+  close(): void;
+}
+
+/** Opens an EventSource on `url` and records `message` and the given types. */
+export function subscribe(
+  url: string,
+  options: { types?: string[]; headers?: Record<string, string> } = {},
+): Subscriber {
+  const headers = options.headers;
+  const source = new EventSource(url, {
+    fetch: headers
+      ? (input, init) =>
+        fetch(input, { ...init, headers: { ...init.headers, ...headers } })
+      : undefined,
+  });
+  const events: Received[] = [];
+  const listeners = new Set<() => void>();
+  const record = (event: MessageEvent) => {
+    events.push({
+      type: event.type,
+      data: event.data,
+      lastEventId: event.lastEventId,
+    });
+    for (const l of listeners) l();
+  };
+  for (const type of ["message", ...(options.types ?? [])]) {
+    source.addEventListener(type, record);
+  }
+  const opened = new Promise<void>((resolve, reject) => {
+    source.addEventListener("open", () => resolve(), { once: true });
+    source.addEventListener("error", (e) => {
+      if (source.readyState === EventSource.CLOSED) {
+        reject(new Error(`EventSource failed: ${e.message ?? ""}`));
+      }
+    });
+  });
+  opened.catch(() => {});
+  return {
+    events,
+    source,
+    opened,
+    waitFor(count, timeoutMs = 10_000) {
+      if (events.length >= count) return Promise.resolve(events.slice());
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(
+            new Error(
+              `expected ${count} events within ${timeoutMs} ms, got ${events.length}: ${
+                JSON.stringify(events)
+              }`,
+            ),
+          );
+        }, timeoutMs);
+        const check = () => {
+          if (events.length < count) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve(events.slice());
+        };
+        listeners.add(check);
+      });
+    },
+    close: () => source.close(),
+  };
+}
+
+/** A raw HTTP/1.1 exchange over TCP: what was sent and everything received. */
+export interface RawConnection {
+  readonly socket: Socket;
+  /** Everything received so far, as text. */
+  text(): string;
+  /** Waits until the received text matches `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves when the server closes the connection. */
+  readonly closed: Promise<void>;
+  close(): void;
+}
+
+/** Opens a TCP connection to `url`'s host and sends `request` verbatim. */
+export function rawRequest(
+  url: string,
+  request: string,
+  options: { read?: boolean } = {},
+): Promise<RawConnection> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => {
+      socket.write(request);
+      resolve(connection);
+    });
+    let received = "";
+    const waiters = new Set<() => void>();
+    if (options.read === false) socket.pause();
+    socket.on("data", (chunk) => {
+      received += chunk.toString();
+      for (const w of waiters) w();
+    });
+    socket.on("error", reject);
+    const closed = new Promise<void>((r) => socket.on("close", () => r()));
+    const connection: RawConnection = {
+      socket,
+      text: () => received,
+      closed,
+      waitFor(pattern, timeoutMs = 10_000) {
+        if (pattern.test(received)) return Promise.resolve(received);
+        return new Promise((res, rej) => {
+          const timer = setTimeout(() => {
+            waiters.delete(check);
+            rej(
+              new Error(
+                `no ${pattern} within ${timeoutMs} ms; got ${
+                  JSON.stringify(received.slice(0, 2000))
+                }`,
+              ),
+            );
+          }, timeoutMs);
+          const check = () => {
+            if (!pattern.test(received)) return;
+            clearTimeout(timer);
+            waiters.delete(check);
+            res(received);
+          };
+          waiters.add(check);
+        });
+      },
+      close: () => socket.destroy(),
+    };
+  });
+}
+
+/** Sleeps; for letting a server act, never as an assertion about timing. */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

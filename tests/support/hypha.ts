@@ -1,0 +1,177 @@
+/**
+ * Starts the real entrypoint of the runtime running the tests (src/deno.ts
+ * under `deno test`, src/bun.ts under `bun test`) as a child process with a
+ * config file, and learns its URLs from the startup log.
+ */
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { type Child, spawnChild } from "./spawn.ts";
+
+/** "deno" or "bun": the runtime under test. */
+export const RUNTIME: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Command line that runs the entrypoint of the current runtime. */
+export function entrypointArgs(): string[] {
+  return RUNTIME === "deno"
+    ? [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      join(ROOT, "src/deno.ts"),
+    ]
+    : ["run", join(ROOT, "src/bun.ts")];
+}
+
+/** A running hypha process. */
+export interface Hypha {
+  /** URL of each connector's listener, by connector name, from the startup log. */
+  readonly urls: Record<string, string>;
+  /** Every stderr line so far. */
+  readonly lines: string[];
+  readonly process: Child;
+  /** Resolves with the exit code once the process is gone. */
+  readonly exited: Promise<number | null>;
+  /** Waits for a log line matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends a signal and waits for the exit code. */
+  stop(signal?: "SIGTERM" | "SIGINT" | "SIGKILL"): Promise<number | null>;
+}
+
+/** Output (stdout and stderr) of a process that ran to its end. */
+export interface Finished {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/** Runs the entrypoint with `args` to its end (for --help and bad configs). */
+export async function runHypha(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Finished> {
+  const child = spawnChild(
+    process.execPath,
+    [...entrypointArgs(), ...args],
+    ROOT,
+    env,
+  );
+  let output = "";
+  child.onOutput((text) => output += text);
+  const code = await child.exited;
+  return { code, output };
+}
+
+/** Writes `config` to a temp file and returns its path and a cleanup. */
+export async function writeConfig(
+  config: string,
+): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "hypha-test-"));
+  const path = join(dir, "hypha.toml");
+  await writeFile(path, config);
+  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+const LISTENING = /INFO\s+listening connector=(\S+) url=(\S+)/;
+
+/** Starts hypha with `config` and waits until it logs `ready`. */
+export async function startHypha(
+  config: string,
+  env: Record<string, string> = {},
+): Promise<Hypha> {
+  const file = await writeConfig(config);
+  const child = spawnChild(
+    process.execPath,
+    [...entrypointArgs(), "--config", file.path],
+    ROOT,
+    env,
+  );
+  const lines: string[] = [];
+  const urls: Record<string, string> = {};
+  const waiters = new Set<(line: string) => void>();
+  let buffer = "";
+  child.onOutput((chunk) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      lines.push(line);
+      if (process.env.HYPHA_TEST_LOG) console.error(`[hypha] ${line}`);
+      const m = LISTENING.exec(line);
+      if (m) urls[m[1]] = m[2].replace("0.0.0.0", "127.0.0.1");
+      for (const waiter of waiters) waiter(line);
+    }
+  });
+  const exited = child.exited.then(async (code) => {
+    await file.remove();
+    return code;
+  });
+
+  const waitForLine = (pattern: RegExp, timeoutMs = 10_000) => {
+    const seen = lines.find((l) => pattern.test(l));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(
+          new Error(
+            `no log line matching ${pattern} within ${timeoutMs} ms; log:\n${
+              lines.join("\n")
+            }`,
+          ),
+        );
+      }, timeoutMs);
+      const waiter = (line: string) => {
+        if (!pattern.test(line)) return;
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        resolve(line);
+      };
+      waiters.add(waiter);
+      exited.then(() => {
+        if (!waiters.has(waiter)) return;
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        reject(
+          new Error(
+            `hypha exited before logging ${pattern}; log:\n${lines.join("\n")}`,
+          ),
+        );
+      });
+    });
+  };
+
+  await waitForLine(/INFO\s+ready/, 20_000);
+  return {
+    urls,
+    lines,
+    process: child,
+    exited,
+    waitForLine,
+    async stop(signal = "SIGTERM") {
+      child.kill(signal);
+      return await exited;
+    },
+  };
+}
+
+/** Posts JSON to a REST route; returns status and parsed body. */
+export async function publish(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : {} };
+}
