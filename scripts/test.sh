@@ -26,7 +26,7 @@ deno test --allow-all "${files[@]}" 2>&1 | tee "$deno_out"
 
 step "tests under Bun"
 bun_out=$(mktemp)
-bun test "${files[@]}" 2>&1 | tee "$bun_out"
+bun test --timeout 120000 "${files[@]}" 2>&1 | tee "$bun_out"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 # One summary line over both runtimes (Deno counts node:test cases as steps).
