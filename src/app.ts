@@ -10,7 +10,7 @@ import type { Config, SseConnector } from "./config/schema.ts";
 import { createRouter, type FlowSpec } from "./core/flows.ts";
 import { createSseHandler } from "./core/handler.ts";
 import { createHub, type Hub } from "./core/hub.ts";
-import type { Logger } from "./core/log.ts";
+import { type Logger, rateLimited } from "./core/log.ts";
 import { compileTopic } from "./core/topic.ts";
 import { createRestSource } from "./sources/rest.ts";
 import type { Listener, Source } from "./sources/source.ts";
@@ -40,6 +40,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const { log } = runtime;
   const hubs = new Map<string, Hub>();
   const listeners: Listener[] = [];
+  const logSlow = rateLimited(10_000);
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
     const hub = createHub({
@@ -52,6 +53,18 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
         ttlMs: c.history.ttl,
       },
       gapEvent: c.gap_event,
+      onClosed: (reason) => {
+        if (reason !== "slow") return;
+        logSlow(
+          name,
+          (suppressed) =>
+            log.warn("disconnected a subscriber that fell too far behind", {
+              connector: name,
+              max_buffered: c.max_buffered,
+              suppressed: suppressed || undefined,
+            }),
+        );
+      },
     });
     hubs.set(name, hub);
     listeners.push(sseListener(name, c, hub, log));

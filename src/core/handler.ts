@@ -132,8 +132,9 @@ export function createSseHandler(
     }
     if (request.signal.aborted) return text(499, "client closed request");
 
-    const lastEventId = request.headers.get("last-event-id") ??
-      query.lastEventId;
+    // An empty Last-Event-ID means "no id yet", as browsers treat it.
+    const lastEventId = request.headers.get("last-event-id") ||
+      query.lastEventId || undefined;
     const lifetimeAt = options.maxLifetimeMs > 0
       ? now() + options.maxLifetimeMs * (0.8 + 0.2 * Math.random())
       : undefined;
@@ -144,7 +145,7 @@ export function createSseHandler(
     const subscriber = hub.subscribe({
       rooms: grant.rooms,
       userId: grant.userId,
-      lastEventId: lastEventId ?? undefined,
+      lastEventId,
       closeAt: expires ? grant.expiresAt : lifetimeAt,
       closeReason: expires ? "expired" : "lifetime",
       onClose: () => {

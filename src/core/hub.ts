@@ -28,6 +28,8 @@ export interface HubOptions {
   readonly gapEvent: string;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
+  /** Told of every closed connection, e.g. to log slow ones (rate-limited). */
+  readonly onClosed?: (reason: CloseReason) => void;
 }
 
 /** Why a connection ended, as counted in {@link HubStats}. */
@@ -181,6 +183,7 @@ export function createHub(options: HubOptions): Hub {
     if (client.userId !== undefined) unindex(users, client.userId, client);
     if (client.timer !== undefined) clearTimeout(client.timer);
     stats.closed[reason]++;
+    options.onClosed?.(reason);
     try {
       // A slow client's queue will never drain: error() discards it at once.
       if (error) client.controller.error(new Error(`closed: ${reason}`));
@@ -193,7 +196,10 @@ export function createHub(options: HubOptions): Hub {
   const retire = (client: Client, reason: CloseReason, retryMs: number) => {
     if (!client.open) return;
     write(client, encodeRetry(retryMs));
-    drop(client, reason);
+    // close() waits for the queue to drain; a client that is not reading
+    // would hold the connection (and shutdown) open, so cut it instead.
+    const backlog = client.controller.desiredSize;
+    drop(client, reason, backlog !== null && backlog <= 0);
   };
 
   const gapFrame = (reason: string, lastEventId: string) => {
@@ -204,7 +210,8 @@ export function createHub(options: HubOptions): Hub {
       event: options.gapEvent,
       data: JSON.stringify({
         reason,
-        last_event_id: lastEventId,
+        // Echo a bounded prefix only: the header is attacker-sized.
+        last_event_id: lastEventId.slice(0, 64),
         resume_from: resumeFrom,
       }),
     });
@@ -214,6 +221,7 @@ export function createHub(options: HubOptions): Hub {
   const startCursor = (raw: string): number | Uint8Array => {
     if (!LAST_EVENT_ID.test(raw)) return gapFrame("malformed", raw);
     const id = Number(raw);
+    history.expire(now());
     if (id > lastId) return gapFrame("unknown", raw);
     if (id < bootId) return gapFrame("restart", raw);
     if (id === lastId) return -1;
@@ -308,9 +316,11 @@ export function createHub(options: HubOptions): Hub {
     },
 
     publish(audience, event, data) {
-      const id = lastId = Math.max(lastId + 1, now() * 1000);
+      const at = now();
+      const id = lastId = Math.max(lastId + 1, at * 1000);
       const frame = encodeEvent({ id: String(id), event, data });
-      history.append({ id, audience, frame, at: now() });
+      history.expire(at);
+      history.append({ id, audience, frame, at });
       stats.events++;
       let n: number;
       if (audience.kind === "all") n = deliver(clients, frame);

@@ -154,3 +154,121 @@ export function rawRequest(
 
 /** Sleeps; for letting a server act, never as an assertion about timing. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A lightweight SSE client over a raw socket, for tests with many clients. */
+export interface RawSubscriber {
+  readonly events: { id?: string; event?: string; data: string }[];
+  readonly retries: number[];
+  /** Status line and headers, once received. */
+  head(): string;
+  waitFor(count: number, timeoutMs?: number): Promise<void>;
+  readonly closed: Promise<void>;
+  close(): void;
+}
+
+/** Opens `GET path` on `url`'s host with extra header lines, and parses SSE. */
+export async function rawSubscribe(
+  url: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<RawSubscriber> {
+  const { createParser } = await import("eventsource-parser");
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join(
+    "",
+  );
+  const events: { id?: string; event?: string; data: string }[] = [];
+  const retries: number[] = [];
+  const parser = createParser({
+    onEvent: (e) => events.push({ id: e.id, event: e.event, data: e.data }),
+    onRetry: (ms) => retries.push(ms),
+  });
+  let head = "";
+  let inBody = false;
+  // Bytes, not text: chunk sizes of the chunked coding count bytes.
+  let pending = new Uint8Array(0);
+  const decoder = new TextDecoder();
+  const waiters = new Set<() => void>();
+  const raw = await rawRequest(
+    url,
+    `GET ${path} HTTP/1.1\r\nHost: test\r\n${extra}\r\n`,
+  );
+  const append = (bytes: Uint8Array) => {
+    const joined = new Uint8Array(pending.length + bytes.length);
+    joined.set(pending);
+    joined.set(bytes, pending.length);
+    pending = joined;
+  };
+  const crlf = (from: number) => {
+    for (let i = from; i + 1 < pending.length; i++) {
+      if (pending[i] === 13 && pending[i + 1] === 10) return i;
+    }
+    return -1;
+  };
+  raw.socket.on("data", (chunk: Uint8Array) => {
+    append(chunk);
+    if (!inBody) {
+      const text = new TextDecoder("latin1").decode(pending);
+      const end = text.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      inBody = true;
+      head = text.slice(0, end);
+      pending = pending.slice(end + 4);
+    }
+    for (;;) {
+      const eol = crlf(0);
+      if (eol < 0) break;
+      const size = parseInt(
+        new TextDecoder().decode(pending.slice(0, eol)),
+        16,
+      );
+      if (pending.length < eol + 2 + size + 2) break;
+      parser.feed(
+        decoder.decode(pending.slice(eol + 2, eol + 2 + size), {
+          stream: true,
+        }),
+      );
+      pending = pending.slice(eol + 2 + size + 2);
+    }
+    for (const w of waiters) w();
+  });
+  return {
+    events,
+    retries,
+    head: () => head,
+    closed: raw.closed,
+    close: raw.close,
+    waitFor(count, timeoutMs = 20_000) {
+      if (events.length >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(
+            new Error(
+              `expected ${count} events within ${timeoutMs} ms, got ${events.length}`,
+            ),
+          );
+        }, timeoutMs);
+        const check = () => {
+          if (events.length < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+      });
+    },
+  };
+}
+
+/** Polls `condition` until it holds; rejects with `what` after `timeoutMs`. */
+export async function until(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { EVERYONE } from "../src/core/audience.ts";
+import {
+  createHub,
+  type HubOptions,
+  type SubscribeRequest,
+} from "../src/core/hub.ts";
+
+const options: HubOptions = {
+  heartbeatMs: 60_000,
+  retryMs: 1000,
+  maxBufferedBytes: 1 << 20,
+  history: { size: 1000, maxBytes: 1 << 24, ttlMs: 60_000 },
+  gapEvent: "gap",
+};
+
+/** Reads a hub stream in the background and parses what arrives. */
+function reader(stream: ReadableStream<Uint8Array>) {
+  const events: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (e) => events.push(e) });
+  const decoder = new TextDecoder();
+  const done = (async () => {
+    for await (const chunk of stream) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+    }
+  })().catch(() => {});
+  const settle = () => new Promise((r) => setTimeout(r, 10));
+  return { events, done, settle };
+}
+
+const subscription = (
+  extra: Partial<SubscribeRequest> = {},
+): SubscribeRequest => ({
+  rooms: new Set<string>(),
+  userId: undefined,
+  ...extra,
+});
+
+describe("hub", () => {
+  test("a subscriber of room orders does not receive inventory events", async () => {
+    const hub = createHub(options);
+    const orders = reader(
+      hub.subscribe(subscription({ rooms: new Set(["orders"]) })).stream,
+    );
+    assert.equal(
+      hub.publish({ kind: "room", name: "inventory" }, "message", "1"),
+      0,
+    );
+    assert.equal(
+      hub.publish({ kind: "room", name: "orders" }, "message", "2"),
+      1,
+    );
+    await orders.settle();
+    assert.deepEqual(orders.events.map((e) => e.data), ["2"]);
+    hub.close(0);
+  });
+
+  test("ids increase strictly even when the clock stands still or goes back", async () => {
+    let t = 1_000_000;
+    const hub = createHub({ ...options, now: () => t });
+    const r = reader(hub.subscribe(subscription()).stream);
+    for (const step of [0, 0, -5, 0, 10]) {
+      t += step;
+      hub.publish(EVERYONE, "message", "x");
+    }
+    await r.settle();
+    const ids = r.events.map((e) => BigInt(e.id!));
+    assert.equal(ids.length, 5);
+    for (let i = 1; i < ids.length; i++) {
+      assert.ok(ids[i] > ids[i - 1], `${ids[i]} > ${ids[i - 1]}`);
+    }
+    hub.close(0);
+  });
+
+  test("a resume replays exactly the missed events of the subscriber's rooms and user, in order", async () => {
+    const hub = createHub(options);
+    const first = reader(hub.subscribe(subscription()).stream);
+    hub.publish(EVERYONE, "message", "start");
+    await first.settle();
+    const lastId = first.events[0].id!;
+    const audiences = [
+      EVERYONE,
+      { kind: "room", name: "a" },
+      { kind: "room", name: "b" },
+      { kind: "user", name: "u1" },
+      { kind: "user", name: "u2" },
+    ] as const;
+    const expected: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const audience = audiences[i % audiences.length];
+      hub.publish(audience, "message", String(i));
+      if (
+        audience.kind === "all" ||
+        (audience.kind === "room" && audience.name === "a") ||
+        (audience.kind === "user" && audience.name === "u1")
+      ) {
+        expected.push(String(i));
+      }
+    }
+    const resumed = reader(
+      hub.subscribe(
+        subscription({
+          rooms: new Set(["a"]),
+          userId: "u1",
+          lastEventId: lastId,
+        }),
+      ).stream,
+    );
+    hub.publish({ kind: "room", name: "a" }, "message", "live");
+    await resumed.settle();
+    assert.deepEqual(resumed.events.map((e) => e.data), [...expected, "live"]);
+    hub.close(0);
+  });
+
+  test("a resume from an evicted id starts with a gap event that says why and where the stream continues", async () => {
+    const hub = createHub({
+      ...options,
+      history: { size: 2, maxBytes: 1 << 20, ttlMs: 60_000 },
+      gapEvent: "resync",
+    });
+    const probe = reader(hub.subscribe(subscription()).stream);
+    for (let i = 0; i < 5; i++) hub.publish(EVERYONE, "message", String(i));
+    await probe.settle();
+    const resumed = reader(
+      hub.subscribe(subscription({ lastEventId: probe.events[0].id })).stream,
+    );
+    hub.publish(EVERYONE, "message", "live");
+    await resumed.settle();
+    assert.equal(resumed.events[0].event, "resync");
+    assert.deepEqual(JSON.parse(resumed.events[0].data), {
+      reason: "expired",
+      last_event_id: probe.events[0].id,
+      resume_from: probe.events[4].id,
+    });
+    assert.equal(resumed.events[0].id, probe.events[4].id);
+    assert.deepEqual(resumed.events.slice(1).map((e) => e.data), ["live"]);
+    hub.close(0);
+  });
+
+  for (
+    const [lastEventId, reason] of [
+      ["abc", "malformed"],
+      ["99999999999999999999", "malformed"],
+      ["1", "restart"],
+      [String(Date.now() * 1000 + 9e9), "unknown"],
+    ]
+  ) {
+    test(`a Last-Event-ID of ${lastEventId} gets a gap event with reason ${reason}`, async () => {
+      const hub = createHub(options);
+      hub.publish(EVERYONE, "message", "before");
+      const r = reader(hub.subscribe(subscription({ lastEventId })).stream);
+      await r.settle();
+      assert.equal(r.events[0].event, "gap");
+      assert.equal(JSON.parse(r.events[0].data).reason, reason);
+      hub.close(0);
+    });
+  }
+
+  test("a subscriber that does not read is disconnected when its queue passes max_buffered", async () => {
+    const hub = createHub({ ...options, maxBufferedBytes: 64 * 1024 });
+    const stalled = hub.subscribe(subscription());
+    const reading = reader(hub.subscribe(subscription()).stream);
+    const chunk = "x".repeat(16 * 1024);
+    for (let i = 0; i < 10; i++) {
+      hub.publish(EVERYONE, "message", chunk);
+      await reading.settle();
+    }
+    assert.equal(hub.stats().closed.slow, 1);
+    assert.equal(hub.size, 1);
+    assert.equal(reading.events.length, 10);
+    await assert.rejects(stalled.stream.getReader().read());
+    hub.close(0);
+  });
+
+  test("close sends each subscriber a retry within the spread, then ends the stream", async () => {
+    const hub = createHub(options);
+    const chunks: string[] = [];
+    const s = hub.subscribe(subscription());
+    const done = (async () => {
+      for await (const c of s.stream) chunks.push(new TextDecoder().decode(c));
+    })();
+    hub.close(5000);
+    await done;
+    const retries = chunks.join("").match(/retry: (\d+)\n\n/g) ?? [];
+    assert.equal(retries.length, 2, "one at connect, one at close");
+    assert.ok(Number(/\d+/.exec(retries[1])![0]) < 5000);
+    assert.equal(hub.stats().closed.shutdown, 1);
+  });
+});
