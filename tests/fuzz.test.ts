@@ -111,6 +111,7 @@ describe("fuzz: encoder and query parser", () => {
       assert.ok(result.rooms.size <= 64);
       for (const room of result.rooms) {
         assert.ok(new TextEncoder().encode(room).byteLength <= 128);
+        // deno-lint-ignore no-control-regex
         assert.doesNotMatch(room, /[\u0000-\u001f\u007f]/);
         assert.notEqual(room.trim(), "");
       }
