@@ -14,6 +14,8 @@ import type { Listener } from "./sources/source.ts";
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 const DEFAULT_CONFIG = "config/hypha.toml";
+/** A stop that takes longer than this exits anyway. */
+const HARD_EXIT_MS = 5000;
 
 /** `--help` text. Lists no secrets: it is printed before any config is read. */
 export const HELP =
@@ -105,11 +107,12 @@ export async function main(platform: Platform): Promise<never> {
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
-    // Streams to clients that never read would keep the server open.
+    // Streams to clients that never read could keep the server open; the
+    // spread only tells clients when to come back, the server need not wait.
     const hardExit = setTimeout(() => {
       log.warn("shutdown took too long; exiting");
       platform.exit(EXIT.ok);
-    }, config.service.shutdown_spread + 2000);
+    }, HARD_EXIT_MS);
     (app?.stop() ?? Promise.resolve()).then(() => {
       clearTimeout(hardExit);
       log.info("stopped");

@@ -190,6 +190,9 @@ event = "input.kind"
     const missing = await fetch(events.replace("/events", "/nope"));
     assert.equal(missing.status, 404);
     await missing.body?.cancel();
+    const health = await fetch(events.replace("/events", "/healthz"));
+    assert.equal(health.status, 200);
+    assert.match(await health.text(), /^ok \d+ connections\n$/);
   });
 
   test("too many rooms, long names and control characters get a 400 with the reason", async () => {

@@ -52,6 +52,9 @@ export interface SseHandlerOptions {
   readonly now?: () => number;
 }
 
+/** Health check path on every SSE listener. */
+export const HEALTH_PATH = "/healthz";
+
 /** Headers every response carries. */
 export const BASE_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
@@ -92,7 +95,13 @@ export function createSseHandler(
 
   return async (request, info) => {
     const url = new URL(request.url);
-    if (url.pathname !== options.path) return text(404, "not found");
+    if (url.pathname !== options.path) {
+      // For load balancers: answers without opening a stream.
+      if (url.pathname === HEALTH_PATH && request.method === "GET") {
+        return text(200, `ok ${hub.size} connections`);
+      }
+      return text(404, "not found");
+    }
     const cors = corsHeaders(options.cors, request.headers.get("origin"));
     if (request.method === "OPTIONS" && options.cors.origins !== undefined) {
       if (cors === null) return text(403, "origin not allowed");
