@@ -7,7 +7,9 @@
 
 import { type AMQPChannel, AMQPClient } from "@cloudamqp/amqp-client";
 import { execFile } from "node:child_process";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { promisify } from "node:util";
+import type { Subscriber } from "./clients.ts";
 
 /** The broker every test uses. */
 export const RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
@@ -50,7 +52,9 @@ export async function connectBroker(): Promise<Broker> {
       await channel.basicPublish(
         exchange,
         routingKey,
-        typeof body === "string" ? body : JSON.stringify(body),
+        typeof body === "string" || body instanceof Uint8Array
+          ? body
+          : JSON.stringify(body),
         { contentType: "application/json", headers, deliveryMode: 2 },
       );
     },
@@ -130,4 +134,131 @@ export async function eventually(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The seed's three flows, reading from the connector "rabbit". */
+export const SEED_FLOWS = `
+[flow.live_feed.from]
+connector = "rabbit"
+operation = "feed.item"
+[flow.live_feed.to]
+connector = "sse"
+operation = "broadcast"
+
+[flow.room_updates.from]
+connector = "rabbit"
+operation = "room.event"
+[flow.room_updates.to]
+connector = "sse"
+operation = "send_to_room"
+target = "input.room"
+
+[flow.user_notification.from]
+connector = "rabbit"
+operation = "notification.personal"
+[flow.user_notification.to]
+connector = "sse"
+operation = "send_to_user"
+target = "input.user_id"
+`;
+
+/**
+ * A config with an SSE connector, a REST connector "api" (for GET /stats)
+ * and the RabbitMQ connector "rabbit" with `rabbit` as its extra lines.
+ */
+export function rabbitConfig(rabbit: string, flows = SEED_FLOWS): string {
+  return `
+[connector.sse]
+type = "sse"
+host = "127.0.0.1"
+port = 0
+
+[connector.api]
+type = "rest"
+host = "127.0.0.1"
+port = 0
+
+[connector.rabbit]
+type = "mq"
+driver = "rabbitmq"
+reconnect_delay = "200ms"
+${rabbit}
+${flows}`;
+}
+
+/** The counters of source `name` from the REST connector's GET /stats. */
+export async function sourceStats(
+  apiUrl: string,
+  name = "rabbit",
+): Promise<
+  {
+    received: number;
+    delivered: number;
+    rejected: Record<string, number>;
+    connected?: boolean;
+  }
+> {
+  const response = await fetch(new URL("/stats", apiUrl));
+  const body = await response.json();
+  return body.sources[name];
+}
+
+/** Waits until `subscriber` has received events carrying each `n`. */
+export async function waitForNumbers(
+  subscriber: Subscriber,
+  expected: number[],
+  timeoutMs = 20_000,
+): Promise<number[]> {
+  const numbers = () => subscriber.events.map((e) => JSON.parse(e.data).n);
+  await eventually(
+    `events ${JSON.stringify(expected)} (got ${JSON.stringify(numbers())})`,
+    () => Promise.resolve(expected.every((n) => numbers().includes(n))),
+    timeoutMs,
+  );
+  return numbers();
+}
+
+/** A port that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        resolve(typeof address === "object" && address ? address.port : 0)
+      );
+    });
+  });
+}
+
+/** A TCP proxy from 127.0.0.1:`port` to the broker: "the broker comes up". */
+export function startBrokerProxy(
+  port: number,
+): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect({ host: "127.0.0.1", port: 5672 });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  return new Promise((resolve, reject) => {
+    server.on("error", reject);
+    server.listen(port, "127.0.0.1", () =>
+      resolve({
+        close: () =>
+          new Promise<void>((done) => {
+            for (const socket of sockets) socket.destroy();
+            server.close(() => done());
+          }),
+      }));
+  });
 }
