@@ -99,11 +99,10 @@ export async function queueCounts(
   return undefined;
 }
 
-/**
- * Closes, from the broker side, the connections whose connection_name is
- * exactly `connectionName`; resolves with how many it closed.
- */
-export async function closeConnection(connectionName: string): Promise<number> {
+/** Broker pids of the connections named exactly `connectionName`. */
+export async function connectionPids(
+  connectionName: string,
+): Promise<string[]> {
   const { stdout } = await exec("rabbitmqctl", [
     "list_connections",
     "-q",
@@ -112,9 +111,17 @@ export async function closeConnection(connectionName: string): Promise<number> {
     "client_properties",
   ]);
   const marker = `{"connection_name","${connectionName}"}`;
-  const pids = stdout.split("\n")
+  return stdout.split("\n")
     .filter((line) => line.includes(marker))
     .map((line) => line.split("\t")[0]);
+}
+
+/**
+ * Closes, from the broker side, the connections whose connection_name is
+ * exactly `connectionName`; resolves with how many it closed.
+ */
+export async function closeConnection(connectionName: string): Promise<number> {
+  const pids = await connectionPids(connectionName);
   for (const pid of pids) {
     await exec("rabbitmqctl", ["close_connection", pid, "cut by a hypha test"]);
   }
