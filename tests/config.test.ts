@@ -158,7 +158,13 @@ describe("config", () => {
   });
 
   test("the shipped configs are valid", async () => {
-    for (const file of ["config/hypha.toml"]) {
+    for (
+      const file of [
+        "config/hypha.toml",
+        "config/examples/rabbitmq.toml",
+        "config/examples/rabbitmq-scale-out.toml",
+      ]
+    ) {
       const text = await readFile(
         new URL(`../${file}`, import.meta.url).pathname,
         "utf8",

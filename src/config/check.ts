@@ -15,6 +15,7 @@ export interface Problem {
   readonly message: string;
 }
 
+const AMQP_URL = /^amqps?:\/\/[^\s]*$/;
 const REST_OPERATION = /^(POST|PUT|PATCH) (\/[^\s]*)$/;
 // deno-lint-ignore no-control-regex
 const EVENT_NAME = /^[^\u0000-\u001f]+$/;
@@ -58,6 +59,31 @@ export function checkConfig(
       problem(
         `connector.${name}.cors`,
         'allow_credentials = true cannot be combined with the origin "*"; list the origins',
+      );
+    }
+  }
+
+  for (const [name, c] of Object.entries(connectors)) {
+    if (c.type !== "mq") continue;
+    if (
+      c.url !== undefined && !(AMQP_URL.test(c.url) && URL.canParse(c.url))
+    ) {
+      // Never echo the URL: it may carry a password.
+      problem(
+        `connector.${name}.url`,
+        "expected a URL like amqp://user:password@host:5672/vhost (amqp: or amqps:)",
+      );
+    }
+    const shorthand = c.consumer.queue;
+    if (shorthand && c.queue.name && shorthand !== c.queue.name) {
+      problem(
+        `connector.${name}.consumer.queue`,
+        `names queue "${shorthand}" but queue.name is "${c.queue.name}"; give one of them`,
+      );
+    }
+    if (c.consumer.auto_ack && c.consumer.dlq.enabled) {
+      warnings.push(
+        `connector.${name}: with consumer.auto_ack = true the broker forgets a message on delivery, so nothing reaches the dead-letter queue`,
       );
     }
   }

@@ -128,12 +128,13 @@ export const mqConnector = z.object({
   connection_name: name.optional(),
   reconnect_delay: duration.prefault("5s"),
   max_reconnects: count.default(0),
+  /** An empty name asks the broker for a server-named exclusive queue. */
   queue: z.object({
     name: z.string().default(""),
     durable: boolean.default(true),
     auto_delete: boolean.default(false),
     exclusive: boolean.default(false),
-  }).strict().optional(),
+  }).strict().prefault({}),
   exchange: z.object({
     name: name,
     type: z.enum(exchangeTypes).default("topic"),
@@ -141,6 +142,7 @@ export const mqConnector = z.object({
     routing_key: z.union([z.string(), z.array(z.string())]).default("#"),
   }).strict().optional(),
   consumer: z.object({
+    /** Shorthand for queue.name. */
     queue: z.string().optional(),
     prefetch: integer(0, 65535).default(100),
     auto_ack: boolean.default(false),
@@ -149,8 +151,8 @@ export const mqConnector = z.object({
       enabled: boolean.default(false),
       exchange: name.optional(),
       queue: name.optional(),
-    }).strict().optional(),
-  }).strict().optional(),
+    }).strict().prefault({}),
+  }).strict().prefault({}),
 }).strict();
 
 export const connector = z.discriminatedUnion("type", [

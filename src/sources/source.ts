@@ -27,6 +27,8 @@ export interface SourceStats {
   received: number;
   delivered: number;
   rejected: Record<string, number>;
+  /** For broker sources: whether the source is connected right now. */
+  connected?: boolean;
 }
 
 /** A running source. */

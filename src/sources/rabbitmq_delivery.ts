@@ -1,0 +1,143 @@
+/**
+ * One AMQP delivery: parse the body, route it through the flows, then ack,
+ * or nack without requeue when it can never be delivered. The ack comes only
+ * after `route()` returned ok, i.e. after the hub queued the event to its
+ * subscribers, so a crash before that point leaves the message on the broker.
+ *
+ * @module
+ */
+
+import type { AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
+import type { Logger } from "../core/log.ts";
+import { rateLimited } from "../core/log.ts";
+import {
+  countRejection,
+  type SourceContext,
+  type SourceStats,
+} from "./source.ts";
+
+/** How often the same kind of rejection is logged, at most. */
+const REJECTION_LOG_INTERVAL_MS = 10_000;
+
+// fatal: a body that is not UTF-8 is refused rather than read with U+FFFD.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Handles deliveries of one source; never throws, never stops consuming. */
+export function createDeliveryHandler(
+  name: string,
+  autoAck: boolean,
+  context: SourceContext,
+  counters: SourceStats,
+): (message: AMQPMessage) => void {
+  const { router, log } = context;
+  const logRejection = rateLimited(REJECTION_LOG_INTERVAL_MS);
+
+  const reject = (
+    message: AMQPMessage,
+    code: string,
+    reason: string,
+  ) => {
+    countRejection(counters, code);
+    // With auto_ack the broker already forgot the message: nothing to nack.
+    if (!autoAck) message.nack(false).catch(ignoreClosed);
+    logRejection(code, (suppressed) =>
+      log.warn("rejected message", {
+        connector: name,
+        code,
+        reason,
+        routing_key: message.routingKey,
+        suppressed: suppressed > 0 ? suppressed : undefined,
+      }));
+  };
+
+  return (message) => {
+    counters.received++;
+    try {
+      const body = parseBody(message.body);
+      if ("code" in body) return reject(message, body.code, body.reason);
+      const outcome = router.route(name, message.routingKey, {
+        input: body.input,
+        meta: metaOf(message),
+      });
+      if (!outcome.ok) return reject(message, outcome.code, outcome.reason);
+      counters.delivered++;
+      // If the connection drops before this ack reaches the broker, the
+      // message is redelivered: at least once, never lost.
+      if (!autoAck) message.ack().catch(ignoreClosed);
+    } catch (error) {
+      reportBug(log, name, error);
+      reject(
+        message,
+        "error",
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+  };
+}
+
+/** The JSON object in `body`, or why there is none. */
+function parseBody(
+  body: Uint8Array | null,
+):
+  | { readonly input: Record<string, unknown> }
+  | { readonly code: string; readonly reason: string } {
+  if (body === null || body.byteLength === 0) {
+    return { code: "not_json", reason: "body is empty" };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(body));
+  } catch {
+    return { code: "not_json", reason: "body is not UTF-8 JSON" };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const found = value === null
+      ? "null"
+      : Array.isArray(value)
+      ? "an array"
+      : `a ${typeof value}`;
+    return {
+      code: "not_object",
+      reason: `body is ${found}, expected a JSON object`,
+    };
+  }
+  return { input: value as Record<string, unknown> };
+}
+
+/** `meta.*` of a delivery, in the snake_case of the config. */
+function metaOf(message: AMQPMessage): Record<string, unknown> {
+  const p: AMQPProperties = message.properties;
+  return {
+    routing_key: message.routingKey,
+    exchange: message.exchange,
+    redelivered: message.redelivered,
+    headers: p.headers ?? {},
+    properties: {
+      content_type: p.contentType,
+      content_encoding: p.contentEncoding,
+      delivery_mode: p.deliveryMode,
+      priority: p.priority,
+      correlation_id: p.correlationId,
+      reply_to: p.replyTo,
+      expiration: p.expiration,
+      message_id: p.messageId,
+      // Seconds since the epoch, as AMQP carries it.
+      timestamp: p.timestamp === undefined
+        ? undefined
+        : Math.floor(p.timestamp.getTime() / 1000),
+      type: p.type,
+      user_id: p.userId,
+      app_id: p.appId,
+    },
+  };
+}
+
+/** An ack or nack on a channel that just closed: the broker redelivers. */
+function ignoreClosed(): void {}
+
+function reportBug(log: Logger, name: string, error: unknown): void {
+  log.error("delivery failed", {
+    connector: name,
+    reason: error instanceof Error ? error.message : String(error),
+  });
+}
