@@ -13,7 +13,7 @@ step() { echo; echo "== $*"; }
 step "static checks"
 deno fmt --check || status=1
 deno lint || status=1
-deno check src/ tests/ bench/ || status=1
+deno check src/ tests/ bench/ scripts/ || status=1
 # src/core must stay runtime-neutral (web standards only).
 if grep -rnE '\bDeno\.|\bBun\.|from "node:|from "(bun|deno)' src/core; then
   echo "src/core imports a runtime API (see above)"; status=1

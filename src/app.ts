@@ -8,7 +8,7 @@
 
 import type { Config, SseConnector } from "./config/schema.ts";
 import { createRouter, type FlowSpec } from "./core/flows.ts";
-import { createSseHandler } from "./core/handler.ts";
+import { type Authorizer, createSseHandler } from "./core/handler.ts";
 import { createHub, type Hub } from "./core/hub.ts";
 import { type Logger, rateLimited } from "./core/log.ts";
 import { compileTopic } from "./core/topic.ts";
@@ -27,6 +27,8 @@ export interface RunningServer {
 export interface Runtime {
   readonly serve: (listener: Listener) => Promise<RunningServer>;
   readonly log: Logger;
+  /** Subscriber authentication by SSE connector name (see src/auth/setup.ts). */
+  readonly authorizers?: Readonly<Record<string, Authorizer>>;
 }
 
 /** A running app. */
@@ -67,7 +69,9 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
       },
     });
     hubs.set(name, hub);
-    listeners.push(sseListener(name, c, hub, log));
+    listeners.push(
+      sseListener(name, c, hub, log, runtime.authorizers?.[name]),
+    );
   }
 
   const specs: FlowSpec[] = Object.entries(config.flow).map(([name, f]) => {
@@ -154,8 +158,9 @@ function sseListener(
   c: SseConnector,
   hub: Hub,
   log: Logger,
+  authorize: Authorizer | undefined,
 ): Listener {
-  if (c.auth === undefined) {
+  if (authorize === undefined) {
     log.warn(
       "subscribers are unauthenticated: any client may join any room or user_id",
       {
@@ -173,6 +178,7 @@ function sseListener(
     maxConnectionsPerIp: c.max_connections_per_ip,
     maxLifetimeMs: c.max_lifetime,
     retryMs: c.retry,
+    authorize,
   });
   return {
     connector: name,

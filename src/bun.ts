@@ -23,7 +23,11 @@ await main({
           remoteAddr: server.requestIP(request)?.address ?? "unknown",
         });
       },
-      error: () => new Response("internal error\n", { status: 500 }),
+      error: () =>
+        new Response("internal error\n", {
+          status: 500,
+          headers: { "x-content-type-options": "nosniff" },
+        }),
     });
     return Promise.resolve({
       port: server.port!,

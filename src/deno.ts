@@ -19,7 +19,11 @@ await main({
           port: listener.port,
           onListen: ({ port }) =>
             resolve({ port, stop: () => server.shutdown() }),
-          onError: () => new Response("internal error\n", { status: 500 }),
+          onError: () =>
+            new Response("internal error\n", {
+              status: 500,
+              headers: { "x-content-type-options": "nosniff" },
+            }),
         }, (request, info) =>
           listener.fetch(request, {
             remoteAddr: info.remoteAddr.hostname,

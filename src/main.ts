@@ -6,6 +6,7 @@
  */
 
 import { type App, type RunningServer, startApp } from "./app.ts";
+import { createSubscriberAuth } from "./auth/setup.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { createLogger, type Level } from "./core/log.ts";
 import type { Listener } from "./sources/source.ts";
@@ -84,11 +85,17 @@ export async function main(platform: Platform): Promise<never> {
     return platform.exit(EXIT.usage);
   }
   let loaded;
+  let authorizers;
   try {
     loaded = await loadConfig(
       parsed.config,
       platform.readTextFile,
       platform.env,
+    );
+    authorizers = await createSubscriberAuth(
+      loaded.config,
+      parsed.config,
+      platform.readTextFile,
     );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -123,7 +130,11 @@ export async function main(platform: Platform): Promise<never> {
   for (const warning of warnings) log.warn(warning);
 
   try {
-    app = await startApp(config, { serve: platform.serve, log });
+    app = await startApp(config, {
+      serve: platform.serve,
+      log,
+      authorizers,
+    });
   } catch (error) {
     log.error("cannot start", {
       reason: error instanceof Error ? error.message : String(error),

@@ -151,7 +151,7 @@ describe("config", () => {
   test("two listeners on one port are refused", () => {
     assert.equal(
       errorOf(
-        `${SSE}[connector.api]\ntype = "rest"\nport = 3002\nhost = "0.0.0.0"\n`,
+        `${SSE}[connector.api]\ntype = "rest"\nport = 3002\nhost = "0.0.0.0"\ninsecure = true\n`,
       ),
       "hypha.toml: connector.api.port: port 3002 on 0.0.0.0 is already used by connector.sse",
     );

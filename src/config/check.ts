@@ -7,6 +7,7 @@
  */
 
 import { isExpression } from "../core/expression.ts";
+import { checkAuth } from "./check_auth.ts";
 import type { Config } from "./schema.ts";
 
 /** A problem at a key path. */
@@ -167,6 +168,8 @@ export function checkConfig(
       );
     }
   }
+
+  checkAuth(config, { problem, warn: (w) => warnings.push(w) });
 
   if (Object.keys(config.flow).length === 0) {
     warnings.push(

@@ -86,11 +86,18 @@ export async function loadConfig(
 
 type Issue = z.core.$ZodIssue;
 
+/** Keys whose values are never repeated in an error message. */
+const SECRET_KEYS = new Set(["jwt_secret", "tokens", "password", "url"]);
+
 function describeIssue(issue: Issue, data: unknown): string[] {
   const path = issue.path.map(String);
   const where = path.length === 0 ? "(top level)" : path.join(".");
   const found = valueAt(data, path);
-  const got = found === undefined ? "nothing" : show(found);
+  const got = found === undefined
+    ? "nothing"
+    : path.some((key) => SECRET_KEYS.has(key))
+    ? "a value that is not shown (it may be a secret)"
+    : show(found);
   switch (issue.code) {
     case "unrecognized_keys":
       return issue.keys.map((key) =>

@@ -106,7 +106,8 @@ const restAuth = z.object({
 export const restConnector = z.object({
   type: z.literal("rest"),
   port,
-  host: name.default("0.0.0.0"),
+  /** Loopback: publishing is a back-end concern; see check_auth.ts. */
+  host: name.default("127.0.0.1"),
   max_body: size.prefault("1MiB"),
   auth: restAuth.optional(),
   /** Explicitly allow a non-loopback REST source without auth. */

@@ -45,6 +45,8 @@ export function createRestSource(
   stats: () => unknown,
 ): Source {
   const compiled = [...new Set(routes)].map(compileRoute);
+  // An empty token (an unset "${HYPHA_PUBLISH_TOKEN:-}") must never match
+  // anything; checkConfig refuses a non-loopback source left without one.
   const tokens = connector.auth?.tokens.filter((t) => t !== "") ?? [];
   const checkToken = tokens.length > 0 ? createTokenCheck(tokens) : undefined;
   const counters: SourceStats = { received: 0, delivered: 0, rejected: {} };
@@ -58,8 +60,11 @@ export function createRestSource(
     if (checkToken !== undefined) {
       const token = bearerToken(request);
       if (token === undefined || !(await checkToken(token))) {
+        countRejection(counters, "unauthorized");
+        // RFC 6750: no error code when no credentials were presented.
+        const error = token === undefined ? "" : ', error="invalid_token"';
         return json(401, { error: "a valid publisher token is required" }, {
-          "www-authenticate": `Bearer realm="${name}"`,
+          "www-authenticate": `Bearer realm="${name}"${error}`,
         });
       }
     }

@@ -1,0 +1,141 @@
+/**
+ * Decides who a subscriber is: finds the token (Authorization header, then
+ * cookie, then `?token=` when allowed), verifies it, and binds the
+ * connection to its claims: `sub` is the user, `rooms` the rooms it may
+ * join, `exp` when the stream ends. Without a token, only an anonymous
+ * connection to public rooms, when the config allows it.
+ *
+ * Refusals are plain text with `WWW-Authenticate` (RFC 6750); none of them
+ * repeats the token.
+ *
+ * @module
+ */
+
+import { type Authorizer, text } from "../core/handler.ts";
+import type { SubscriberQuery } from "../core/query.ts";
+import { compileRooms, roomsClaim } from "./rooms.ts";
+import type { Verifier } from "./verify.ts";
+
+/** Settings of subscriber authentication on one SSE connector. */
+export interface SubscriberAuthOptions {
+  readonly verify: Verifier;
+  /** Shown as the `realm` of `WWW-Authenticate`: the connector's name. */
+  readonly realm: string;
+  readonly cookie: string;
+  readonly allowQueryToken: boolean;
+  readonly anonymous: boolean;
+  readonly publicRooms: readonly string[];
+}
+
+/** Creates the authorizer the SSE handler calls for every connection. */
+export function createAuthorizer(options: SubscriberAuthOptions): Authorizer {
+  const isPublic = compileRooms(options.publicRooms);
+  const realm = `Bearer realm="${options.realm.replace(/["\\]/g, "")}"`;
+  const unauthorized = (reason: string, error?: string) =>
+    text(401, reason, {
+      "www-authenticate": error === undefined
+        ? realm
+        : `${realm}, error="${error}", error_description="${reason}"`,
+    });
+  const forbidden = (reason: string) =>
+    text(403, reason, {
+      "www-authenticate": `${realm}, error="insufficient_scope"`,
+    });
+
+  return async (request: Request, query: SubscriberQuery) => {
+    // A token in the URL ends up in proxy logs and browser history; refusing
+    // it loudly beats a client that silently connects as anonymous.
+    if (query.token !== undefined && !options.allowQueryToken) {
+      return unauthorized("query tokens are disabled", "invalid_request");
+    }
+    const found = findToken(request, options.cookie, query.token);
+    if (found === "malformed") {
+      return unauthorized(
+        "the Authorization header must be a Bearer token",
+        "invalid_request",
+      );
+    }
+
+    if (found === undefined) {
+      if (!options.anonymous) return unauthorized("a token is required");
+      if (query.userId !== undefined) {
+        return unauthorized("user_id needs a token");
+      }
+      for (const room of query.rooms) {
+        if (!isPublic(room)) {
+          return unauthorized(`room ${JSON.stringify(room)} needs a token`);
+        }
+      }
+      return { rooms: query.rooms, userId: undefined };
+    }
+
+    const verdict = await options.verify(found);
+    if (!verdict.ok) return unauthorized(verdict.reason, "invalid_token");
+    const { sub, exp } = verdict.claims;
+    if (sub !== undefined && typeof sub !== "string") {
+      return unauthorized("token claim sub is not a string", "invalid_token");
+    }
+    const patterns = roomsClaim(verdict.claims.rooms);
+    if (patterns === undefined) {
+      return unauthorized(
+        "token claim rooms is not a list of strings",
+        "invalid_token",
+      );
+    }
+    if (query.userId !== undefined && query.userId !== sub) {
+      return forbidden(
+        `user_id ${JSON.stringify(query.userId)} is not the token's subject`,
+      );
+    }
+    const allowed = compileRooms(patterns);
+    for (const room of query.rooms) {
+      if (!allowed(room) && !isPublic(room)) {
+        return forbidden(
+          `room ${JSON.stringify(room)} is not allowed by the token`,
+        );
+      }
+    }
+    return {
+      rooms: query.rooms,
+      userId: sub,
+      expiresAt: typeof exp === "number" ? exp * 1000 : undefined,
+    };
+  };
+}
+
+/**
+ * The presented token, in the issue's order: header, cookie, query. An
+ * empty cookie counts as none (that is how sites log out).
+ */
+function findToken(
+  request: Request,
+  cookie: string,
+  queryToken: string | undefined,
+): string | "malformed" | undefined {
+  const header = request.headers.get("authorization");
+  if (header !== null) {
+    const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+    return match === null ? "malformed" : match[1];
+  }
+  const fromCookie = readCookie(request.headers.get("cookie"), cookie);
+  if (fromCookie) return fromCookie;
+  return queryToken || undefined;
+}
+
+/** The value of cookie `name` in a `Cookie` header (the first one wins). */
+export function readCookie(
+  header: string | null,
+  name: string,
+): string | undefined {
+  if (header === null) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      value = value.slice(1, -1);
+    }
+    return value;
+  }
+  return undefined;
+}

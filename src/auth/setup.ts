@@ -1,0 +1,88 @@
+/**
+ * Builds the subscriber authorizer of every SSE connector that has an
+ * `[connector.<name>.auth]` table. Reads key files with the runtime's reader
+ * (passed in by the entrypoint), so a missing or unusable key is a config
+ * error at start, never a 500 at the first connection.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../config/load.ts";
+import type { Config, SseConnector } from "../config/schema.ts";
+import type { Authorizer } from "../core/handler.ts";
+import { createAuthorizer } from "./authorizer.ts";
+import { createVerificationKey, type KeySource } from "./keys.ts";
+import { createVerifier } from "./verify.ts";
+
+/** Reads a text file; the entrypoint supplies the runtime's. */
+export type ReadTextFile = (path: string) => Promise<string>;
+
+/** One authorizer per SSE connector with `auth`, by connector name. */
+export async function createSubscriberAuth(
+  config: Config,
+  file: string,
+  readTextFile: ReadTextFile,
+): Promise<Record<string, Authorizer>> {
+  const authorizers: Record<string, Authorizer> = {};
+  for (const [name, connector] of Object.entries(config.connector)) {
+    if (connector.type !== "sse" || connector.auth === undefined) continue;
+    const auth = connector.auth;
+    const at = `${file}: connector.${name}.auth`;
+    const source = await keySource(auth, at, readTextFile);
+    let key;
+    try {
+      key = await createVerificationKey(source.key, auth.algorithms);
+    } catch (error) {
+      const where = auth.algorithms ? "algorithms" : source.field;
+      throw new ConfigError(`${at}.${where}: ${(error as Error).message}`);
+    }
+    authorizers[name] = createAuthorizer({
+      verify: createVerifier(key, {
+        issuer: auth.issuer,
+        audience: auth.audience,
+      }),
+      realm: name,
+      cookie: auth.cookie,
+      allowQueryToken: auth.allow_query_token,
+      anonymous: auth.anonymous,
+      publicRooms: auth.public_rooms,
+    });
+  }
+  return authorizers;
+}
+
+type Auth = NonNullable<SseConnector["auth"]>;
+
+async function keySource(
+  auth: Auth,
+  at: string,
+  readTextFile: ReadTextFile,
+): Promise<{ key: KeySource; field: string }> {
+  if (auth.jwt_secret !== undefined) {
+    return {
+      key: { kind: "secret", secret: auth.jwt_secret },
+      field: "jwt_secret",
+    };
+  }
+  const field = auth.public_key_file !== undefined
+    ? "public_key_file"
+    : "jwks_file";
+  const path = auth.public_key_file ?? auth.jwks_file;
+  // checkConfig guarantees exactly one key source.
+  if (path === undefined) throw new ConfigError(`${at}: no key source`);
+  let text: string;
+  try {
+    text = await readTextFile(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(
+      `${at}.${field}: cannot read ${JSON.stringify(path)}: ${reason}`,
+    );
+  }
+  return {
+    key: field === "public_key_file"
+      ? { kind: "pem", pem: text }
+      : { kind: "jwks", json: text },
+    field,
+  };
+}

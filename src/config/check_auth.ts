@@ -1,0 +1,93 @@
+/**
+ * Security checks of a schema-valid config: every subscriber `auth` table
+ * names exactly one key source and only algorithms that exist (never
+ * `none`), and no REST source is reachable from other machines without a
+ * publisher token unless `insecure = true` says so. Messages name key paths,
+ * never the secret values.
+ *
+ * @module
+ */
+
+import { KNOWN_ALGORITHMS } from "../auth/keys.ts";
+import type { Config } from "./schema.ts";
+
+/** Where `checkConfig` collects results. */
+export interface Findings {
+  problem(path: string, message: string): void;
+  warn(message: string): void;
+}
+
+const KEY_SOURCES = ["jwt_secret", "public_key_file", "jwks_file"] as const;
+
+/** True for hosts only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Adds the problems and warnings about authentication. */
+export function checkAuth(config: Config, findings: Findings): void {
+  for (const [name, c] of Object.entries(config.connector)) {
+    const at = `connector.${name}`;
+    if (c.type === "sse" && c.auth !== undefined) {
+      const given = KEY_SOURCES.filter((k) => c.auth?.[k] !== undefined);
+      if (given.length !== 1) {
+        findings.problem(
+          `${at}.auth`,
+          `expected exactly one key source (jwt_secret, public_key_file or jwks_file), got ${
+            given.length === 0 ? "none" : given.join(" and ")
+          }`,
+        );
+      }
+      for (const alg of c.auth.algorithms ?? []) {
+        if (alg.toLowerCase() === "none") {
+          findings.problem(
+            `${at}.auth.algorithms`,
+            '"none" is never accepted: unsigned tokens would let anyone in',
+          );
+        } else if (!KNOWN_ALGORITHMS.includes(alg)) {
+          findings.problem(
+            `${at}.auth.algorithms`,
+            `expected some of ${KNOWN_ALGORITHMS.join(", ")}, got ${
+              JSON.stringify(alg)
+            }`,
+          );
+        }
+      }
+      const secret = c.auth.jwt_secret;
+      if (
+        secret !== undefined && new TextEncoder().encode(secret).length < 32
+      ) {
+        findings.warn(
+          `${at}.auth.jwt_secret is shorter than 32 bytes: use at least 32 random bytes for HMAC`,
+        );
+      }
+    }
+    if (c.type === "rest") {
+      const configured = c.auth?.tokens ?? [];
+      // An empty token (an unset "${HYPHA_PUBLISH_TOKEN:-}") never
+      // authenticates anyone; it counts as no token at all.
+      const tokens = configured.filter((t) => t !== "");
+      const hint = configured.length > tokens.length
+        ? " (a token in auth.tokens is empty: is its environment variable set?)"
+        : "";
+      if (tokens.length === 0 && !isLoopback(c.host) && !c.insecure) {
+        findings.problem(
+          `${at}.auth`,
+          `the REST source listens on ${
+            JSON.stringify(c.host)
+          }, reachable from other machines, without a publisher token${hint}: anyone could push to every subscriber; set [${at}.auth] tokens = ["\${HYPHA_PUBLISH_TOKEN}"], bind host = "127.0.0.1", or set insecure = true`,
+        );
+      } else if (tokens.length === 0) {
+        findings.warn(
+          `${at}: publishers are unauthenticated${hint}: anyone who can reach ${c.host}:${c.port} may publish to every subscriber`,
+        );
+      }
+      if (tokens.some((t) => t.length < 16)) {
+        findings.warn(
+          `${at}.auth.tokens: a token is shorter than 16 characters; use long random tokens`,
+        );
+      }
+    }
+  }
+}
