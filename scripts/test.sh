@@ -31,8 +31,10 @@ bun test --timeout 120000 "${files[@]}" 2>&1 | tee "$bun_out"
 
 # One summary line over both runtimes (Deno counts node:test cases as steps).
 strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
-dp=$(strip "$deno_out" | grep -E '^(ok|FAILED) \|' | sed -nE 's/.*\(([0-9]+) steps?\).*/\1/p' | tail -1)
-df=$(strip "$deno_out" | grep -E '^(ok|FAILED) \|' | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p' | tail -1)
+deno_summary=$(strip "$deno_out" | grep -E '^(ok|FAILED) \|' | tail -1)
+dp=$(echo "$deno_summary" | sed -nE 's/.*\| [0-9]+ passed \(([0-9]+) steps?\).*/\1/p')
+df=$(echo "$deno_summary" | sed -nE 's/.*\| [0-9]+ failed \(([0-9]+) steps?\).*/\1/p')
+[ -n "$df" ] || df=$(echo "$deno_summary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p')
 bp=$(strip "$bun_out" | sed -nE 's/^ *([0-9]+) pass$/\1/p' | tail -1)
 bf=$(strip "$bun_out" | sed -nE 's/^ *([0-9]+) fail$/\1/p' | tail -1)
 rm -f "$deno_out" "$bun_out"
