@@ -139,7 +139,11 @@ export function createSseHandler(
       for (const [k, v] of Object.entries(cors)) grant.headers.set(k, v);
       return grant;
     }
-    if (request.signal.aborted) return text(499, "client closed request");
+    // (Deno 2.9 warns about any use of request.signal; there the body's
+    // cancel and `completed` report a client that left during auth.)
+    if (info.completed === undefined && request.signal.aborted) {
+      return text(499, "client closed request");
+    }
 
     // An empty Last-Event-ID means "no id yet", as browsers treat it.
     const lastEventId = request.headers.get("last-event-id") ||
