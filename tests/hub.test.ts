@@ -174,6 +174,43 @@ describe("hub", () => {
     hub.close(0);
   });
 
+  test("a slow subscriber that was cut resumes from history when it reconnects", async () => {
+    const hub = createHub({ ...options, maxBufferedBytes: 64 * 1024 });
+    const slow = hub.subscribe(subscription());
+    const stalled = slow.stream.getReader();
+    hub.publish(EVERYONE, "message", "first");
+    await new Promise((r) => setTimeout(r, 10));
+    const parsed: EventSourceMessage[] = [];
+    const parser = createParser({ onEvent: (e) => parsed.push(e) });
+    for (let i = 0; i < 2; i++) {
+      parser.feed(new TextDecoder().decode((await stalled.read()).value));
+    }
+    assert.equal(parsed[0].data, "first");
+    const chunk = "x".repeat(16 * 1024);
+    for (let i = 0; i < 10; i++) {
+      hub.publish(EVERYONE, "message", `${i}${chunk}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(hub.stats().closed.slow, 1);
+    const back = reader(
+      hub.subscribe(subscription({ lastEventId: parsed[0].id })).stream,
+    );
+    await back.settle();
+    assert.deepEqual(back.events.map((e) => e.data[0]), [
+      "0",
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+      "7",
+      "8",
+      "9",
+    ]);
+    hub.close(0);
+  });
+
   test("close sends each subscriber a retry within the spread, then ends the stream", async () => {
     const hub = createHub(options);
     const chunks: string[] = [];

@@ -154,7 +154,8 @@ export function createHub(options: HubOptions): Hub {
     }
   };
 
-  const write = (client: Client, chunk: Uint8Array) => {
+  /** Enqueues a chunk; a live client pushed past max_buffered is cut. */
+  const write = (client: Client, chunk: Uint8Array, live = true) => {
     try {
       client.controller.enqueue(chunk);
     } catch {
@@ -163,7 +164,7 @@ export function createHub(options: HubOptions): Hub {
       return;
     }
     const backlog = client.controller.desiredSize;
-    if (backlog !== null && backlog < 0) drop(client, "slow", true);
+    if (live && backlog !== null && backlog < 0) drop(client, "slow", true);
   };
 
   const index = (map: Map<string, Set<Client>>, key: string, c: Client) => {
@@ -241,6 +242,12 @@ export function createHub(options: HubOptions): Hub {
       client.cursor = -1;
       return;
     }
+    // Replay is pulled: it fills only the room the client has, so a long
+    // resume never looks like a slow client (one frame may overshoot).
+    const room = Math.min(
+      REPLAY_CHUNK_BYTES,
+      client.controller.desiredSize ?? REPLAY_CHUNK_BYTES,
+    );
     const frames: Uint8Array[] = [];
     let bytes = 0;
     let i = history.indexAfter(client.cursor);
@@ -249,10 +256,10 @@ export function createHub(options: HubOptions): Hub {
       if (!audienceIncludes(e.audience, client)) continue;
       frames.push(e.frame);
       bytes += e.frame.byteLength;
-      if (bytes >= REPLAY_CHUNK_BYTES) break;
+      if (bytes >= room) break;
     }
     if (client.cursor >= lastId) client.cursor = -1; // caught up: go live
-    if (frames.length > 0) write(client, concatBytes(frames));
+    if (frames.length > 0) write(client, concatBytes(frames), false);
   };
 
   const deliver = (set: Set<Client> | undefined, frame: Uint8Array) => {
