@@ -61,6 +61,31 @@ describe(`resume with Last-Event-ID (${RUNTIME})`, () => {
     });
   });
 
+  test("a resume larger than max_buffered arrives whole instead of being cut as slow", async () => {
+    await withHypha(`max_buffered = "64KiB"`, async (h) => {
+      const first = subscribe(h.urls.sse);
+      await first.opened;
+      await publish(`${h.urls.api}notify`, { n: -1 });
+      const [seen] = await first.waitFor(1);
+      first.close();
+      const pad = "p".repeat(8 * 1024);
+      for (let n = 0; n < 40; n++) {
+        await publish(`${h.urls.api}notify`, { n, pad });
+      }
+      const back = await rawSubscribe(h.urls.sse, "/events", {
+        "Last-Event-ID": seen.lastEventId,
+      });
+      await back.waitFor(40);
+      assert.deepEqual(
+        back.events.map((e) => json(e).n),
+        Array.from({ length: 40 }, (_, n) => n),
+      );
+      const stats = await (await fetch(`${h.urls.api}stats`)).json();
+      assert.equal(stats.hubs.sse.closed.slow, 0);
+      back.close();
+    });
+  });
+
   test("?last_event_id= works for clients that cannot set headers", async () => {
     await withHypha("", async (h) => {
       const probe = subscribe(h.urls.sse);
