@@ -211,6 +211,37 @@ describe("hub", () => {
     hub.close(0);
   });
 
+  test("small events published in one loop turn reach a client as one chunk", async () => {
+    const hub = createHub(options);
+    const s = hub.subscribe(subscription());
+    const r = s.stream.getReader();
+    await r.read(); // retry: at connect
+    for (let i = 0; i < 5; i++) hub.publish(EVERYONE, "message", String(i));
+    const { value } = await r.read();
+    const text = new TextDecoder().decode(value);
+    assert.equal(text.match(/^data: /gm)?.length, 5);
+    hub.close(0);
+  });
+
+  test("a large event is queued to every client as the same buffer, never copied", async () => {
+    const hub = createHub(options);
+    const readers = [
+      hub.subscribe(subscription()),
+      hub.subscribe(subscription()),
+    ].map((s) => s.stream.getReader());
+    for (const r of readers) await r.read();
+    hub.publish(EVERYONE, "message", "small");
+    hub.publish(EVERYONE, "message", "x".repeat(8 * 1024));
+    const chunks = await Promise.all(
+      readers.map(async (
+        r,
+      ) => [(await r.read()).value, (await r.read()).value]),
+    );
+    assert.match(new TextDecoder().decode(chunks[0][0]), /data: small/);
+    assert.equal(chunks[0][1], chunks[1][1], "both clients hold one buffer");
+    hub.close(0);
+  });
+
   test("close sends each subscriber a retry within the spread, then ends the stream", async () => {
     const hub = createHub(options);
     const chunks: string[] = [];
