@@ -132,6 +132,46 @@ describe("router", () => {
     });
   });
 
+  test("a target list sends to several rooms; an empty or mixed list is refused", () => {
+    withHub((hub) => {
+      const a = hub.subscribe({ rooms: new Set(["a"]), userId: undefined });
+      const ab = hub.subscribe({
+        rooms: new Set(["a", "42"]),
+        userId: undefined,
+      });
+      const router = createRouter([
+        {
+          name: "room",
+          source: "s",
+          matches: () => true,
+          hub,
+          operation: "send_to_room",
+          target: "input.rooms",
+        },
+      ]);
+      const send = (rooms: unknown) =>
+        router.route("s", "k", { input: { rooms }, meta: {} });
+      assert.deepEqual(send(["a", 42, "a"]), {
+        ok: true,
+        flows: 1,
+        delivered: 2,
+      });
+      assert.deepEqual(send([]), {
+        ok: false,
+        code: "bad_target",
+        reason:
+          "flow room: target input.rooms is a list that is empty, longer than 1000 or holds something other than strings and numbers",
+      });
+      assert.equal(send(["a", { x: 1 }]).ok, false);
+      assert.equal(
+        send(Array.from({ length: 1001 }, (_, i) => `r${i}`)).ok,
+        false,
+      );
+      a.disconnect();
+      ab.disconnect();
+    });
+  });
+
   test("a message matching no flow is refused with a reason", () => {
     withHub((hub) => {
       const router = createRouter([{

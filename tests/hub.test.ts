@@ -45,15 +45,49 @@ describe("hub", () => {
       hub.subscribe(subscription({ rooms: new Set(["orders"]) })).stream,
     );
     assert.equal(
-      hub.publish({ kind: "room", name: "inventory" }, "message", "1"),
+      hub.publish({ kind: "room", names: ["inventory"] }, "message", "1"),
       0,
     );
     assert.equal(
-      hub.publish({ kind: "room", name: "orders" }, "message", "2"),
+      hub.publish({ kind: "room", names: ["orders"] }, "message", "2"),
       1,
     );
     await orders.settle();
     assert.deepEqual(orders.events.map((e) => e.data), ["2"]);
+    hub.close(0);
+  });
+
+  test("an event for several rooms reaches a connection in more than one of them once, live and on resume", async () => {
+    const hub = createHub(options);
+    const both = reader(
+      hub.subscribe(subscription({ rooms: new Set(["a", "b"]) })).stream,
+    );
+    const onlyB = reader(
+      hub.subscribe(subscription({ rooms: new Set(["b"]) })).stream,
+    );
+    const neither = reader(
+      hub.subscribe(subscription({ rooms: new Set(["c"]) })).stream,
+    );
+    hub.publish(EVERYONE, "message", "mark");
+    await both.settle();
+    assert.equal(
+      hub.publish({ kind: "room", names: ["a", "b"] }, "message", "ab"),
+      2,
+    );
+    await both.settle();
+    assert.deepEqual(both.events.map((e) => e.data), ["mark", "ab"]);
+    assert.deepEqual(onlyB.events.map((e) => e.data), ["mark", "ab"]);
+    assert.deepEqual(neither.events.map((e) => e.data), ["mark"]);
+    const resumed = reader(
+      hub.subscribe(
+        subscription({
+          rooms: new Set(["a", "b"]),
+          lastEventId: both.events[0].id,
+        }),
+      ).stream,
+    );
+    await resumed.settle();
+    assert.deepEqual(resumed.events.map((e) => e.data), ["ab"]);
     hub.close(0);
   });
 
@@ -82,10 +116,10 @@ describe("hub", () => {
     const lastId = first.events[0].id!;
     const audiences = [
       EVERYONE,
-      { kind: "room", name: "a" },
-      { kind: "room", name: "b" },
-      { kind: "user", name: "u1" },
-      { kind: "user", name: "u2" },
+      { kind: "room", names: ["a"] },
+      { kind: "room", names: ["b"] },
+      { kind: "user", names: ["u1"] },
+      { kind: "user", names: ["u2"] },
     ] as const;
     const expected: string[] = [];
     for (let i = 0; i < 50; i++) {
@@ -93,8 +127,8 @@ describe("hub", () => {
       hub.publish(audience, "message", String(i));
       if (
         audience.kind === "all" ||
-        (audience.kind === "room" && audience.name === "a") ||
-        (audience.kind === "user" && audience.name === "u1")
+        (audience.kind === "room" && audience.names[0] === "a") ||
+        (audience.kind === "user" && audience.names[0] === "u1")
       ) {
         expected.push(String(i));
       }
@@ -108,7 +142,7 @@ describe("hub", () => {
         }),
       ).stream,
     );
-    hub.publish({ kind: "room", name: "a" }, "message", "live");
+    hub.publish({ kind: "room", names: ["a"] }, "message", "live");
     await resumed.settle();
     assert.deepEqual(resumed.events.map((e) => e.data), [...expected, "live"]);
     hub.close(0);

@@ -101,6 +101,36 @@ event = "input.kind"
     room.close();
   });
 
+  test("a target list sends one event to several rooms, once per connection", async () => {
+    const a = subscribe(`${events}?room=a`);
+    const ab = subscribe(`${events}?rooms=a,b`);
+    const c = subscribe(`${events}?room=c`);
+    await Promise.all([a.opened, ab.opened, c.opened]);
+    assert.deepEqual(
+      await publish(`${api}/rooms`, { room: ["a", "b"], n: 1 }),
+      {
+        status: 202,
+        body: { delivered: 2 },
+      },
+    );
+    assert.deepEqual(await publish(`${api}/rooms`, { room: ["c"], n: 2 }), {
+      status: 202,
+      body: { delivered: 1 },
+    });
+    assert.deepEqual((await ab.waitFor(1)).map((e) => JSON.parse(e.data).n), [
+      1,
+    ]);
+    assert.deepEqual((await a.waitFor(1)).map((e) => JSON.parse(e.data).n), [
+      1,
+    ]);
+    assert.deepEqual((await c.waitFor(1)).map((e) => JSON.parse(e.data).n), [
+      2,
+    ]);
+    const empty = await publish(`${api}/rooms`, { room: [] });
+    assert.equal(empty.status, 422);
+    for (const s of [a, ab, c]) s.close();
+  });
+
   test("the stream sends retry at once, then heartbeat comments", async () => {
     const raw = await rawRequest(
       events,

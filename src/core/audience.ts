@@ -5,11 +5,14 @@
  * @module
  */
 
-/** Everyone, one room, or one user. */
+/**
+ * Everyone, some rooms, or some users (one name, or several when the target
+ * is a list; a connection in several of the rooms receives the event once).
+ */
 export type Audience =
   | { readonly kind: "all" }
-  | { readonly kind: "room"; readonly name: string }
-  | { readonly kind: "user"; readonly name: string };
+  | { readonly kind: "room"; readonly names: readonly string[] }
+  | { readonly kind: "user"; readonly names: readonly string[] };
 
 /** The rooms and user a connection subscribed to. */
 export interface Subscription {
@@ -29,8 +32,9 @@ export function audienceIncludes(
     case "all":
       return true;
     case "room":
-      return subscription.rooms.has(audience.name);
+      return audience.names.some((name) => subscription.rooms.has(name));
     case "user":
-      return subscription.userId === audience.name;
+      return subscription.userId !== undefined &&
+        audience.names.includes(subscription.userId);
   }
 }

@@ -64,3 +64,25 @@ export function renderName(value: unknown): string | undefined {
   if (typeof value === "bigint") return value.toString();
   return undefined;
 }
+
+/** Most names one target list may hold; a longer list refuses the message. */
+export const MAX_TARGET_NAMES = 1000;
+
+/**
+ * Renders a target: one name, or a non-empty list of names (duplicates
+ * dropped). Undefined when any element is not a name.
+ */
+export function renderNames(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) {
+    const name = renderName(value);
+    return name === undefined ? undefined : [name];
+  }
+  if (value.length === 0 || value.length > MAX_TARGET_NAMES) return undefined;
+  const names = new Set<string>();
+  for (const item of value) {
+    const name = renderName(item);
+    if (name === undefined) return undefined;
+    names.add(name);
+  }
+  return [...names];
+}

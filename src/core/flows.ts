@@ -13,8 +13,10 @@ import {
   evaluate,
   type Expression,
   isExpression,
+  MAX_TARGET_NAMES,
   type Message,
   renderName,
+  renderNames,
 } from "./expression.ts";
 import type { Hub } from "./hub.ts";
 
@@ -126,20 +128,18 @@ function resolveAudience(
   if (flow.operation === "broadcast") return EVERYONE;
   const expression = flow.targetExpression!;
   const value = evaluate(expression, message);
-  const name = renderName(value);
-  if (name === undefined) {
+  const names = renderNames(value);
+  if (names === undefined) {
     const found = value === undefined
       ? "is missing"
       : value === ""
       ? "is empty"
-      : `is ${
-        Array.isArray(value) ? "an array" : typeof value
-      }, not a string or number`;
+      : Array.isArray(value)
+      ? `is a list that is empty, longer than ${MAX_TARGET_NAMES} or holds something other than strings and numbers`
+      : `is ${value === null ? "null" : typeof value}, not a string or number`;
     return `flow ${flow.name}: target ${expression.text} ${found}`;
   }
-  return flow.operation === "send_to_room"
-    ? { kind: "room", name }
-    : { kind: "user", name };
+  return { kind: flow.operation === "send_to_room" ? "room" : "user", names };
 }
 
 /** The event type, or undefined when an expression yields an unusable one. */

@@ -91,6 +91,8 @@ interface Client extends Subscription {
   open: boolean;
   /** Id of the last history event handled, while replaying; -1 when live. */
   cursor: number;
+  /** Id of the last event queued, so one sent to several rooms arrives once. */
+  stamp: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   onClose: ((reason: CloseReason) => void) | undefined;
 }
@@ -276,11 +278,17 @@ export function createHub(options: HubOptions): Hub {
     if (frames.length > 0) write(client, concatBytes(frames), false);
   };
 
-  const deliver = (set: Set<Client> | undefined, frame: Uint8Array) => {
+  const deliver = (
+    set: Set<Client> | undefined,
+    frame: Uint8Array,
+    id: number,
+  ) => {
     if (set === undefined) return 0;
     let n = 0;
     for (const client of set) {
-      if (client.cursor !== -1) continue; // replay will reach this event
+      // Replay will reach this event; or another of its rooms already did.
+      if (client.cursor !== -1 || client.stamp === id) continue;
+      client.stamp = id;
       queue(client, frame);
       n++;
     }
@@ -303,6 +311,7 @@ export function createHub(options: HubOptions): Hub {
         pending: [],
         open: true,
         cursor: -1,
+        stamp: 0,
         timer: undefined,
         onClose: request.onClose,
       };
@@ -347,11 +356,14 @@ export function createHub(options: HubOptions): Hub {
       history.expire(at);
       history.append({ id, audience, frame, at });
       stats.events++;
-      let n: number;
-      if (audience.kind === "all") n = deliver(clients, frame);
-      else if (audience.kind === "room") {
-        n = deliver(rooms.get(audience.name), frame);
-      } else n = deliver(users.get(audience.name), frame);
+      let n = 0;
+      if (audience.kind === "all") n = deliver(clients, frame, id);
+      else {
+        const index = audience.kind === "room" ? rooms : users;
+        for (const name of audience.names) {
+          n += deliver(index.get(name), frame, id);
+        }
+      }
       stats.deliveries += n;
       return n;
     },
