@@ -2,21 +2,11 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { readFile } from "node:fs/promises";
 import { createSubscriberAuth } from "../src/auth/setup.ts";
-import { ConfigError, parseConfig } from "../src/config/load.ts";
+import { parseConfig } from "../src/config/load.ts";
+import { errorOf, SSE } from "./support/config_errors.ts";
 import { SECRET } from "./support/auth.ts";
 
-const SSE = `[connector.sse]\ntype = "sse"\nport = 3002\n`;
 const REST = `[connector.api]\ntype = "rest"\nport = 8080\n`;
-
-const errorOf = (text: string, env: Record<string, string> = {}) => {
-  try {
-    parseConfig(text, "hypha.toml", env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error.message;
-  }
-  assert.fail("the config was accepted");
-};
 
 describe("security config", () => {
   test("an auth table needs exactly one key source", () => {

@@ -1,20 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { readFile } from "node:fs/promises";
-import { ConfigError, parseConfig } from "../src/config/load.ts";
+import { parseConfig } from "../src/config/load.ts";
+import { errorOf, SSE } from "./support/config_errors.ts";
 import { parseDuration, parseSize } from "../src/config/units.ts";
-
-const SSE = `[connector.sse]\ntype = "sse"\nport = 3002\n`;
-
-const errorOf = (text: string, env: Record<string, string> = {}) => {
-  try {
-    parseConfig(text, "hypha.toml", env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error.message;
-  }
-  assert.fail("the config was accepted");
-};
 
 describe("durations and sizes", () => {
   test("parseDuration reads ms, s, m, h and combinations", () => {
