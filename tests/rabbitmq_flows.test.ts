@@ -9,6 +9,7 @@ import {
   rabbitConfig,
   SEED_FLOWS,
   sourceStats,
+  throwawayTopology,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
@@ -24,17 +25,7 @@ describe(`RabbitMQ flows end to end (${RUNTIME})`, () => {
   before(async () => {
     broker = await connectBroker();
     hypha = await startHypha(rabbitConfig(
-      `
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName("flows")}"
-[connector.rabbit.exchange]
-name = "${exchange}"
-type = "topic"
-durable = false
-routing_key = "#"
-[connector.rabbit.queue]
-name = "${queue}"
-durable = false
+      throwawayTopology(uniqueName("flows"), exchange, queue) + `
 [connector.rabbit.consumer.dlq]
 enabled = true
 `,

@@ -9,13 +9,11 @@ import {
   freePort,
   queueCounts,
   rabbitConfig,
+  range,
   startBrokerProxy,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
-
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe(`RabbitMQ reconnects (${RUNTIME})`, () => {
   test("a connection cut by the broker mid-stream: hypha reconnects and nothing published meanwhile is lost", async () => {

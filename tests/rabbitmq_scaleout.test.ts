@@ -5,29 +5,18 @@ import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
 import {
   connectBroker,
   rabbitConfig,
+  range,
+  throwawayTopology,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
-
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe(`RabbitMQ scale-out (${RUNTIME})`, () => {
   test("two instances on one exchange: every subscriber on either gets each broadcast exactly once", async () => {
     const exchange = uniqueName("x");
     const broker = await connectBroker();
     const config = (instance: string) =>
-      rabbitConfig(`
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName(instance)}"
-[connector.rabbit.exchange]
-name = "${exchange}"
-type = "topic"
-durable = false
-routing_key = "#"
-[connector.rabbit.queue]
-name = ""
-`);
+      rabbitConfig(throwawayTopology(uniqueName(instance), exchange, ""));
     const instances: Hypha[] = [];
     try {
       instances.push(await startHypha(config("a")));

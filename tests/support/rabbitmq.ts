@@ -143,6 +143,33 @@ export async function eventually(
   }
 }
 
+/** The integers from `from` to `to`, inclusive. */
+export const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * Connector lines for a throwaway topic exchange bound with "#" to `queue`
+ * ("" for a server-named one), neither durable, on the local broker.
+ */
+export function throwawayTopology(
+  connectionName: string,
+  exchange: string,
+  queue: string,
+): string {
+  return `
+url = "amqp://guest:guest@127.0.0.1:5672"
+connection_name = "${connectionName}"
+[connector.rabbit.exchange]
+name = "${exchange}"
+type = "topic"
+durable = false
+routing_key = "#"
+[connector.rabbit.queue]
+name = "${queue}"
+durable = false
+`;
+}
+
 /** The seed's three flows, reading from the connector "rabbit". */
 export const SEED_FLOWS = `
 [flow.live_feed.from]
