@@ -5,6 +5,7 @@
  * @module
  */
 
+import { internalError } from "./core/http.ts";
 import { main } from "./main.ts";
 
 await main({
@@ -23,11 +24,7 @@ await main({
           remoteAddr: server.requestIP(request)?.address ?? "unknown",
         });
       },
-      error: () =>
-        new Response("internal error\n", {
-          status: 500,
-          headers: { "x-content-type-options": "nosniff" },
-        }),
+      error: internalError,
     });
     return Promise.resolve({
       port: server.port!,

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { internalError } from "./core/http.ts";
 import { main } from "./main.ts";
 
 await main({
@@ -19,11 +20,7 @@ await main({
           port: listener.port,
           onListen: ({ port }) =>
             resolve({ port, stop: () => server.shutdown() }),
-          onError: () =>
-            new Response("internal error\n", {
-              status: 500,
-              headers: { "x-content-type-options": "nosniff" },
-            }),
+          onError: internalError,
         }, (request, info) =>
           listener.fetch(request, {
             remoteAddr: info.remoteAddr.hostname,

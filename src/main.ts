@@ -8,8 +8,9 @@
 import { type App, type RunningServer, startApp } from "./app.ts";
 import { createSubscriberAuth } from "./auth/setup.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
+import { errorMessage } from "./core/errors.ts";
 import { createLogger, type Level } from "./core/log.ts";
-import type { Listener } from "./sources/source.ts";
+import type { Listener } from "./core/http.ts";
 
 /** Exit codes: 0 ok, 1 failure at run time, 2 bad usage or config. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -137,7 +138,7 @@ export async function main(platform: Platform): Promise<never> {
     });
   } catch (error) {
     log.error("cannot start", {
-      reason: error instanceof Error ? error.message : String(error),
+      reason: errorMessage(error),
     });
     return platform.exit(EXIT.failure);
   }

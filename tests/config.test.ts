@@ -44,16 +44,18 @@ describe("config", () => {
     ]);
   });
 
-  test("cors.origins is an alias of cors.allowed_origins", () => {
+  test("cors.origins is an alias of cors.allowed_origins, merged in the schema", () => {
     const { config } = parseConfig(
-      `${SSE}[connector.sse.cors]\norigins = ["https://a.example"]\n`,
+      `${SSE}[connector.sse.cors]\norigins = ["https://a.example"]\nallowed_origins = ["https://b.example"]\n`,
       "x",
       {},
     );
     const sse = config.connector.sse;
-    assert.ok(
-      sse.type === "sse" && sse.cors?.origins?.[0] === "https://a.example",
-    );
+    assert.ok(sse.type === "sse");
+    assert.deepEqual(sse.cors?.allowed_origins, [
+      "https://b.example",
+      "https://a.example",
+    ]);
   });
 
   test("${VAR} and ${VAR:-default} are interpolated in strings", () => {

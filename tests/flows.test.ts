@@ -5,8 +5,14 @@ import {
   evaluate,
   renderName,
 } from "../src/core/expression.ts";
-import { createRouter } from "../src/core/flows.ts";
-import { createHub, type Hub } from "../src/core/hub.ts";
+import {
+  compileFlow,
+  type Flow,
+  type Outcome,
+  sendThrough,
+} from "../src/core/flows.ts";
+import type { Hub } from "../src/core/hub.ts";
+import { testHub } from "./support/hub.ts";
 import { compileTopic } from "../src/core/topic.ts";
 
 describe("topic patterns", () => {
@@ -74,22 +80,19 @@ describe("target expressions", () => {
   });
 });
 
-describe("router", () => {
-  const hubOptions = {
-    heartbeatMs: 60_000,
-    retryMs: 1000,
-    maxBufferedBytes: 1 << 20,
-    history: { size: 100, maxBytes: 1 << 20, ttlMs: 60_000 },
-    gapEvent: "gap",
-  };
+describe("sending through flows", () => {
   const withHub = (fn: (hub: Hub) => void) => {
-    const hub = createHub(hubOptions);
+    const hub = testHub({
+      history: { size: 100, maxBytes: 1 << 20, ttlMs: 60_000 },
+    });
     try {
       fn(hub);
     } finally {
       hub.close(0);
     }
   };
+  const send = (flows: Flow[], input: Record<string, unknown>) =>
+    sendThrough(flows, { input, meta: {} }, "k") as Outcome;
 
   test("a message with a missing target is refused whole, and never sent to a room named after the expression", () => {
     withHub((hub) => {
@@ -97,28 +100,16 @@ describe("router", () => {
         rooms: new Set(["input.room"]),
         userId: undefined,
       });
-      const router = createRouter([
-        {
-          name: "all",
-          source: "s",
-          matches: () => true,
-          hub,
-          operation: "broadcast",
-        },
-        {
+      const flows = [
+        compileFlow({ name: "all", hub, operation: "broadcast" }),
+        compileFlow({
           name: "room",
-          source: "s",
-          matches: () => true,
           hub,
           operation: "send_to_room",
           target: "input.room",
-        },
-      ]);
-      const outcome = router.route("s", "k", {
-        input: { text: "x" },
-        meta: {},
-      });
-      assert.deepEqual(outcome, {
+        }),
+      ];
+      assert.deepEqual(send(flows, { text: "x" }), {
         ok: false,
         code: "bad_target",
         reason: "flow room: target input.room is missing",
@@ -139,32 +130,27 @@ describe("router", () => {
         rooms: new Set(["a", "42"]),
         userId: undefined,
       });
-      const router = createRouter([
-        {
-          name: "room",
-          source: "s",
-          matches: () => true,
-          hub,
-          operation: "send_to_room",
-          target: "input.rooms",
-        },
-      ]);
-      const send = (rooms: unknown) =>
-        router.route("s", "k", { input: { rooms }, meta: {} });
-      assert.deepEqual(send(["a", 42, "a"]), {
-        ok: true,
-        flows: 1,
-        delivered: 2,
-      });
-      assert.deepEqual(send([]), {
+      const flows = [compileFlow({
+        name: "room",
+        hub,
+        operation: "send_to_room",
+        target: "input.rooms",
+      })];
+      const sent = send(flows, { rooms: ["a", 42, "a"] });
+      assert.ok(sent.ok);
+      assert.equal(sent.flows, 1);
+      assert.equal(sent.delivered, 2);
+      assert.equal(sent.ids.length, 1);
+      assert.deepEqual(send(flows, { rooms: [] }), {
         ok: false,
         code: "bad_target",
         reason:
           "flow room: target input.rooms is a list that is empty, longer than 1000 or holds something other than strings and numbers",
       });
-      assert.equal(send(["a", { x: 1 }]).ok, false);
+      assert.equal(send(flows, { rooms: ["a", { x: 1 }] }).ok, false);
       assert.equal(
-        send(Array.from({ length: 1001 }, (_, i) => `r${i}`)).ok,
+        send(flows, { rooms: Array.from({ length: 1001 }, (_, i) => `r${i}`) })
+          .ok,
         false,
       );
       a.disconnect();
@@ -172,45 +158,46 @@ describe("router", () => {
     });
   });
 
-  test("a message matching no flow is refused with a reason", () => {
-    withHub((hub) => {
-      const router = createRouter([{
-        name: "f",
-        source: "s",
-        matches: compileTopic("feed.*"),
-        hub,
-        operation: "broadcast",
-      }]);
-      assert.deepEqual(router.route("s", "other", { input: {}, meta: {} }), {
-        ok: false,
-        code: "no_flow",
-        reason: 'no flow matches "other"',
-      });
-      assert.deepEqual(router.route("s", "feed.x", { input: {}, meta: {} }), {
-        ok: true,
-        flows: 1,
-        delivered: 0,
-      });
+  test("a message that matched no flow is refused with a reason", () => {
+    assert.deepEqual(sendThrough([], { input: {}, meta: {} }, "other"), {
+      ok: false,
+      code: "no_flow",
+      reason: 'no flow matches "other"',
     });
   });
 
-  test("an event type from an expression must be a usable name", () => {
-    withHub((hub) => {
-      const router = createRouter([{
-        name: "f",
-        source: "s",
-        matches: () => true,
-        hub,
-        operation: "broadcast",
-        event: "input.type",
-      }]);
-      const bad = router.route("s", "k", { input: { type: "a\nb" }, meta: {} });
-      assert.equal(bad.ok, false);
-      assert.equal(
-        router.route("s", "k", { input: {}, meta: {} }).ok,
-        true,
-        "missing type falls back to message",
-      );
-    });
+  test("an event type from an expression must be a usable name; a missing one falls back to message", async () => {
+    const hub = testHub();
+    const events: string[] = [];
+    const stream = hub.subscribe({ rooms: new Set(), userId: undefined })
+      .stream;
+    const reading = (async () => {
+      for await (const chunk of stream) {
+        for (
+          const m of new TextDecoder().decode(chunk).matchAll(/^event: (.*)$/gm)
+        ) {
+          events.push(m[1]);
+        }
+      }
+    })();
+    const flows = [compileFlow({
+      name: "f",
+      hub,
+      operation: "broadcast",
+      event: "input.type",
+    })];
+    const bad = send(flows, { type: "a\nb" });
+    assert.equal(bad.ok, false);
+    assert.equal(
+      send(flows, { type: "a\tb" }).ok,
+      false,
+      "no control characters",
+    );
+    assert.equal(send(flows, { type: "x".repeat(129) }).ok, false, "bounded");
+    assert.equal(send(flows, {}).ok, true);
+    assert.equal(send(flows, { type: "order.created" }).ok, true);
+    hub.close(0);
+    await reading;
+    assert.deepEqual(events, ["message", "order.created"]);
   });
 });

@@ -2,19 +2,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { EVERYONE } from "../src/core/audience.ts";
-import {
-  createHub,
-  type HubOptions,
-  type SubscribeRequest,
-} from "../src/core/hub.ts";
+import type { SubscribeRequest } from "../src/core/hub.ts";
+import { delivered, HUB_DEFAULTS, testHub } from "./support/hub.ts";
 
-const options: HubOptions = {
-  heartbeatMs: 60_000,
-  retryMs: 1000,
-  maxBufferedBytes: 1 << 20,
-  history: { size: 1000, maxBytes: 1 << 24, ttlMs: 60_000 },
-  gapEvent: "gap",
-};
+const options = HUB_DEFAULTS;
 
 /** Reads a hub stream in the background and parses what arrives. */
 function reader(stream: ReadableStream<Uint8Array>) {
@@ -40,16 +31,20 @@ const subscription = (
 
 describe("hub", () => {
   test("a subscriber of room orders does not receive inventory events", async () => {
-    const hub = createHub(options);
+    const hub = testHub(options);
     const orders = reader(
       hub.subscribe(subscription({ rooms: new Set(["orders"]) })).stream,
     );
     assert.equal(
-      hub.publish({ kind: "room", names: ["inventory"] }, "message", "1"),
+      delivered(
+        hub.publish({ kind: "room", names: ["inventory"] }, "message", "1"),
+      ),
       0,
     );
     assert.equal(
-      hub.publish({ kind: "room", names: ["orders"] }, "message", "2"),
+      delivered(
+        hub.publish({ kind: "room", names: ["orders"] }, "message", "2"),
+      ),
       1,
     );
     await orders.settle();
@@ -58,7 +53,7 @@ describe("hub", () => {
   });
 
   test("an event for several rooms reaches a connection in more than one of them once, live and on resume", async () => {
-    const hub = createHub(options);
+    const hub = testHub(options);
     const both = reader(
       hub.subscribe(subscription({ rooms: new Set(["a", "b"]) })).stream,
     );
@@ -71,7 +66,9 @@ describe("hub", () => {
     hub.publish(EVERYONE, "message", "mark");
     await both.settle();
     assert.equal(
-      hub.publish({ kind: "room", names: ["a", "b"] }, "message", "ab"),
+      delivered(
+        hub.publish({ kind: "room", names: ["a", "b"] }, "message", "ab"),
+      ),
       2,
     );
     await both.settle();
@@ -93,7 +90,7 @@ describe("hub", () => {
 
   test("ids increase strictly even when the clock stands still or goes back", async () => {
     let t = 1_000_000;
-    const hub = createHub({ ...options, now: () => t });
+    const hub = testHub({ ...options, now: () => t });
     const r = reader(hub.subscribe(subscription()).stream);
     for (const step of [0, 0, -5, 0, 10]) {
       t += step;
@@ -109,7 +106,7 @@ describe("hub", () => {
   });
 
   test("a resume replays exactly the missed events of the subscriber's rooms and user, in order", async () => {
-    const hub = createHub(options);
+    const hub = testHub(options);
     const first = reader(hub.subscribe(subscription()).stream);
     hub.publish(EVERYONE, "message", "start");
     await first.settle();
@@ -149,7 +146,7 @@ describe("hub", () => {
   });
 
   test("a resume from an evicted id starts with a gap event that says why and where the stream continues", async () => {
-    const hub = createHub({
+    const hub = testHub({
       ...options,
       history: { size: 2, maxBytes: 1 << 20, ttlMs: 60_000 },
       gapEvent: "resync",
@@ -182,7 +179,7 @@ describe("hub", () => {
     ]
   ) {
     test(`a Last-Event-ID of ${lastEventId} gets a gap event with reason ${reason}`, async () => {
-      const hub = createHub(options);
+      const hub = testHub(options);
       hub.publish(EVERYONE, "message", "before");
       const r = reader(hub.subscribe(subscription({ lastEventId })).stream);
       await r.settle();
@@ -193,7 +190,7 @@ describe("hub", () => {
   }
 
   test("a subscriber that does not read is disconnected when its queue passes max_buffered", async () => {
-    const hub = createHub({ ...options, maxBufferedBytes: 64 * 1024 });
+    const hub = testHub({ ...options, maxBufferedBytes: 64 * 1024 });
     const stalled = hub.subscribe(subscription());
     const reading = reader(hub.subscribe(subscription()).stream);
     const chunk = "x".repeat(16 * 1024);
@@ -209,7 +206,7 @@ describe("hub", () => {
   });
 
   test("a slow subscriber that was cut resumes from history when it reconnects", async () => {
-    const hub = createHub({ ...options, maxBufferedBytes: 64 * 1024 });
+    const hub = testHub({ ...options, maxBufferedBytes: 64 * 1024 });
     const slow = hub.subscribe(subscription());
     const stalled = slow.stream.getReader();
     hub.publish(EVERYONE, "message", "first");
@@ -246,7 +243,7 @@ describe("hub", () => {
   });
 
   test("small events published in one loop turn reach a client as one chunk", async () => {
-    const hub = createHub(options);
+    const hub = testHub(options);
     const s = hub.subscribe(subscription());
     const r = s.stream.getReader();
     await r.read(); // retry: at connect
@@ -258,7 +255,7 @@ describe("hub", () => {
   });
 
   test("a large event is queued to every client as the same buffer, never copied", async () => {
-    const hub = createHub(options);
+    const hub = testHub(options);
     const readers = [
       hub.subscribe(subscription()),
       hub.subscribe(subscription()),
@@ -277,7 +274,7 @@ describe("hub", () => {
   });
 
   test("close sends each subscriber a retry within the spread, then ends the stream", async () => {
-    const hub = createHub(options);
+    const hub = testHub(options);
     const chunks: string[] = [];
     const s = hub.subscribe(subscription());
     const done = (async () => {

@@ -11,7 +11,8 @@
  * @module
  */
 
-import { type Authorizer, text } from "../core/handler.ts";
+import type { Authorizer } from "../core/handler.ts";
+import { bearerToken, text } from "../core/http.ts";
 import type { SubscriberQuery } from "../core/query.ts";
 import { compileRooms, roomsClaim } from "./rooms.ts";
 import type { Verifier } from "./verify.ts";
@@ -112,11 +113,8 @@ function findToken(
   cookie: string,
   queryToken: string | undefined,
 ): string | "malformed" | undefined {
-  const header = request.headers.get("authorization");
-  if (header !== null) {
-    const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-    return match === null ? "malformed" : match[1];
-  }
+  const fromHeader = bearerToken(request);
+  if (fromHeader !== undefined) return fromHeader;
   const fromCookie = readCookie(request.headers.get("cookie"), cookie);
   if (fromCookie) return fromCookie;
   return queryToken || undefined;

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import { ConfigError } from "../config/load.ts";
 import type { Config, SseConnector } from "../config/schema.ts";
 import type { Authorizer } from "../core/handler.ts";
@@ -74,7 +75,7 @@ async function keySource(
   try {
     text = await readTextFile(path);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigError(
       `${at}.${field}: cannot read ${JSON.stringify(path)}: ${reason}`,
     );

@@ -7,8 +7,9 @@
  */
 
 import { isExpression } from "../core/expression.ts";
+import { isEventName } from "../core/field.ts";
 import { checkAuth } from "./check_auth.ts";
-import type { Config } from "./schema.ts";
+import type { Config, Flow, MqConnector, SseConnector } from "./schema.ts";
 
 /** A problem at a key path. */
 export interface Problem {
@@ -18,8 +19,8 @@ export interface Problem {
 
 const AMQP_URL = /^amqps?:\/\/[^\s]*$/;
 const REST_OPERATION = /^(POST|PUT|PATCH) (\/[^\s]*)$/;
-// deno-lint-ignore no-control-regex
-const EVENT_NAME = /^[^\u0000-\u001f]+$/;
+
+type Report = (path: string, message: string) => void;
 
 /** Cross-checks a schema-valid config. */
 export function checkConfig(
@@ -27,15 +28,35 @@ export function checkConfig(
 ): { problems: Problem[]; warnings: string[] } {
   const problems: Problem[] = [];
   const warnings: string[] = [];
-  const problem = (path: string, message: string) =>
-    problems.push({ path, message });
+  const problem: Report = (path, message) => problems.push({ path, message });
+  const warn = (w: string) => warnings.push(w);
   const connectors = config.connector;
 
-  const sse = Object.entries(connectors).filter(([, c]) => c.type === "sse");
-  if (sse.length === 0) {
+  if (!Object.values(connectors).some((c) => c.type === "sse")) {
     problem("connector", 'expected at least one connector with type = "sse"');
   }
+  checkListeners(connectors, problem);
+  for (const [name, c] of Object.entries(connectors)) {
+    if (c.type === "sse") checkCors(name, c, problem);
+    if (c.type === "mq") checkMq(name, c, problem, warn);
+  }
+  for (const [name, flow] of Object.entries(config.flow)) {
+    checkFlowEnds(`flow.${name}`, flow, connectors, problem);
+    checkFlowTarget(`flow.${name}`, flow, problem);
+  }
+  checkAuth(config, { problem, warn });
+  if (Object.keys(config.flow).length === 0) {
+    warn(
+      "no flows are configured: subscribers can connect but nothing will be sent",
+    );
+  }
+  return { problems, warnings };
+}
 
+type Connectors = Config["connector"];
+
+/** Two listeners on one host and port cannot both bind. */
+function checkListeners(connectors: Connectors, problem: Report): void {
   const listeners = new Map<string, string>();
   for (const [name, c] of Object.entries(connectors)) {
     if (c.type === "mq" || c.port === 0) continue;
@@ -49,134 +70,121 @@ export function checkConfig(
     }
     listeners.set(key, name);
   }
+}
 
-  for (const [name, c] of sse) {
-    if (c.type !== "sse" || c.cors === undefined) continue;
-    const origins = [
-      ...(c.cors.allowed_origins ?? []),
-      ...(c.cors.origins ?? []),
-    ];
-    if (c.cors.allow_credentials && origins.includes("*")) {
-      problem(
-        `connector.${name}.cors`,
-        'allow_credentials = true cannot be combined with the origin "*"; list the origins',
-      );
-    }
-  }
-
-  for (const [name, c] of Object.entries(connectors)) {
-    if (c.type !== "mq") continue;
-    if (
-      c.url !== undefined && !(AMQP_URL.test(c.url) && URL.canParse(c.url))
-    ) {
-      // Never echo the URL: it may carry a password.
-      problem(
-        `connector.${name}.url`,
-        "expected a URL like amqp://user:password@host:5672/vhost (amqp: or amqps:)",
-      );
-    }
-    const shorthand = c.consumer.queue;
-    if (shorthand && c.queue.name && shorthand !== c.queue.name) {
-      problem(
-        `connector.${name}.consumer.queue`,
-        `names queue "${shorthand}" but queue.name is "${c.queue.name}"; give one of them`,
-      );
-    }
-    if (c.consumer.auto_ack && c.consumer.dlq.enabled) {
-      warnings.push(
-        `connector.${name}: with consumer.auto_ack = true the broker forgets a message on delivery, so nothing reaches the dead-letter queue`,
-      );
-    }
-  }
-
-  for (const [name, flow] of Object.entries(config.flow)) {
-    const at = `flow.${name}`;
-    const from = connectors[flow.from.connector];
-    if (from === undefined) {
-      problem(
-        `${at}.from.connector`,
-        `no connector named "${flow.from.connector}"${
-          suggest(flow.from.connector, Object.keys(connectors))
-        }`,
-      );
-    } else if (from.type === "sse") {
-      problem(
-        `${at}.from.connector`,
-        `connector "${flow.from.connector}" is of type sse, which only sends; a flow reads from a rest or mq connector`,
-      );
-    } else if (from.type === "rest") {
-      const op = flow.from.operation;
-      if (op === undefined || !REST_OPERATION.test(op)) {
-        problem(
-          `${at}.from.operation`,
-          `expected a route like "POST /notify/:room", got ${
-            JSON.stringify(op ?? null)
-          }`,
-        );
-      }
-    } else if (flow.from.operation === "") {
-      problem(`${at}.from.operation`, "expected a routing-key pattern");
-    }
-
-    const to = connectors[flow.to.connector];
-    if (to === undefined) {
-      problem(
-        `${at}.to.connector`,
-        `no connector named "${flow.to.connector}"${
-          suggest(flow.to.connector, Object.keys(connectors))
-        }`,
-      );
-    } else if (to.type !== "sse") {
-      problem(
-        `${at}.to.connector`,
-        `connector "${flow.to.connector}" is of type ${to.type}; flows send to an sse connector`,
-      );
-    }
-
-    const { operation, target, event } = flow.to;
-    if (operation === "broadcast" && target !== undefined) {
-      problem(
-        `${at}.to.target`,
-        "broadcast sends to everyone and takes no target",
-      );
-    }
-    if (operation !== "broadcast") {
-      if (target === undefined) {
-        problem(
-          `${at}.to.target`,
-          `${operation} needs a target like "input.${
-            operation === "send_to_room" ? "room" : "user_id"
-          }"`,
-        );
-      } else if (!isExpression(target)) {
-        problem(
-          `${at}.to.target`,
-          `expected an expression like "input.room" or "meta.headers.room", got ${
-            JSON.stringify(target)
-          }`,
-        );
-      }
-    }
-    if (
-      event !== undefined && !isExpression(event) && !EVENT_NAME.test(event)
-    ) {
-      problem(
-        `${at}.to.event`,
-        `expected an event name or an expression like "input.type", got ${
-          JSON.stringify(event)
-        }`,
-      );
-    }
-  }
-
-  checkAuth(config, { problem, warn: (w) => warnings.push(w) });
-
-  if (Object.keys(config.flow).length === 0) {
-    warnings.push(
-      "no flows are configured: subscribers can connect but nothing will be sent",
+function checkCors(name: string, c: SseConnector, problem: Report): void {
+  if (c.cors?.allow_credentials && c.cors.allowed_origins.includes("*")) {
+    problem(
+      `connector.${name}.cors`,
+      'allow_credentials = true cannot be combined with the origin "*"; list the origins',
     );
   }
-  return { problems, warnings };
+}
+
+function checkMq(
+  name: string,
+  c: MqConnector,
+  problem: Report,
+  warn: (w: string) => void,
+): void {
+  if (c.url !== undefined && !(AMQP_URL.test(c.url) && URL.canParse(c.url))) {
+    // Never echo the URL: it may carry a password.
+    problem(
+      `connector.${name}.url`,
+      "expected a URL like amqp://user:password@host:5672/vhost (amqp: or amqps:)",
+    );
+  }
+  if (c.consumer.auto_ack && c.consumer.dlq.enabled) {
+    warn(
+      `connector.${name}: with consumer.auto_ack = true the broker forgets a message on delivery, so nothing reaches the dead-letter queue`,
+    );
+  }
+}
+
+/** A flow reads from a rest or mq connector and sends to an sse one. */
+function checkFlowEnds(
+  at: string,
+  flow: Flow,
+  connectors: Connectors,
+  problem: Report,
+): void {
+  const from = connectors[flow.from.connector];
+  if (from === undefined) {
+    problem(
+      `${at}.from.connector`,
+      `no connector named "${flow.from.connector}"${
+        suggest(flow.from.connector, Object.keys(connectors))
+      }`,
+    );
+  } else if (from.type === "sse") {
+    problem(
+      `${at}.from.connector`,
+      `connector "${flow.from.connector}" is of type sse, which only sends; a flow reads from a rest or mq connector`,
+    );
+  } else if (from.type === "rest") {
+    const op = flow.from.operation;
+    if (op === undefined || !REST_OPERATION.test(op)) {
+      problem(
+        `${at}.from.operation`,
+        `expected a route like "POST /notify/:room", got ${
+          JSON.stringify(op ?? null)
+        }`,
+      );
+    }
+  } else if (flow.from.operation === "") {
+    problem(`${at}.from.operation`, "expected a routing-key pattern");
+  }
+
+  const to = connectors[flow.to.connector];
+  if (to === undefined) {
+    problem(
+      `${at}.to.connector`,
+      `no connector named "${flow.to.connector}"${
+        suggest(flow.to.connector, Object.keys(connectors))
+      }`,
+    );
+  } else if (to.type !== "sse") {
+    problem(
+      `${at}.to.connector`,
+      `connector "${flow.to.connector}" is of type ${to.type}; flows send to an sse connector`,
+    );
+  }
+}
+
+/** Targets fit the operation; literal event names are usable. */
+function checkFlowTarget(at: string, flow: Flow, problem: Report): void {
+  const { operation, target, event } = flow.to;
+  if (operation === "broadcast" && target !== undefined) {
+    problem(
+      `${at}.to.target`,
+      "broadcast sends to everyone and takes no target",
+    );
+  }
+  if (operation !== "broadcast") {
+    if (target === undefined) {
+      problem(
+        `${at}.to.target`,
+        `${operation} needs a target like "input.${
+          operation === "send_to_room" ? "room" : "user_id"
+        }"`,
+      );
+    } else if (!isExpression(target)) {
+      problem(
+        `${at}.to.target`,
+        `expected an expression like "input.room" or "meta.headers.room", got ${
+          JSON.stringify(target)
+        }`,
+      );
+    }
+  }
+  if (event !== undefined && !isExpression(event) && !isEventName(event)) {
+    problem(
+      `${at}.to.event`,
+      `expected an event name or an expression like "input.type", got ${
+        JSON.stringify(event)
+      }`,
+    );
+  }
 }
 
 /** ` (did you mean "x"?)` when a candidate is close to `word`, else "". */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { checkConfig, suggest } from "./check.ts";
@@ -78,7 +79,7 @@ export async function loadConfig(
   try {
     text = await readTextFile(file);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigError(`${file}: cannot read the config file: ${reason}`);
   }
   return parseConfig(text, file, env);
@@ -126,6 +127,10 @@ function describeIssue(issue: Issue, data: unknown): string[] {
         }, got ${got}`,
       ];
     default:
+      // A cross-field check's message already says what was found.
+      if (issue.code === "custom" && issue.params?.whole) {
+        return [`${where}: ${issue.message}`];
+      }
       return [`${where}: ${issue.message}, got ${got}`];
   }
 }

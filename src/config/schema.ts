@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { eventNameProblem } from "../core/field.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
 /** A duration string, parsed to milliseconds. */
@@ -52,12 +53,15 @@ const boolean = z.preprocess(
 );
 const name = z.string().min(1);
 
+/** `origins` is an alias the upstream example uses; both lists are merged. */
 const cors = z.object({
   allowed_origins: z.array(name).optional(),
-  /** Alias of allowed_origins: the upstream example spells it this way. */
   origins: z.array(name).optional(),
   allow_credentials: boolean.default(false),
-}).strict();
+}).strict().transform(({ allowed_origins, origins, allow_credentials }) => ({
+  allowed_origins: [...(allowed_origins ?? []), ...(origins ?? [])],
+  allow_credentials,
+}));
 
 const history = z.object({
   size: count.default(10000),
@@ -92,8 +96,12 @@ export const sseConnector = z.object({
   max_connections_per_ip: count.default(0),
   /** "0s" turns it off. */
   max_lifetime: duration.prefault("0s"),
-  gap_event: z.string().regex(/^[^\r\n\0]+$/, "expected an event name")
-    .default("gap"),
+  gap_event: z.string().superRefine((text, ctx) => {
+    const problem = eventNameProblem(text);
+    if (problem) {
+      ctx.addIssue({ code: "custom", message: `event name ${problem}` });
+    }
+  }).default("gap"),
   history: history.prefault({ size: 10000, max_bytes: "64MiB", ttl: "5m" }),
   cors: cors.optional(),
   auth: sseAuth.optional(),
@@ -154,7 +162,26 @@ export const mqConnector = z.object({
       queue: name.optional(),
     }).strict().prefault({}),
   }).strict().prefault({}),
-}).strict();
+}).strict().superRefine((c, ctx) => {
+  const shorthand = c.consumer.queue;
+  if (shorthand && c.queue.name && shorthand !== c.queue.name) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["consumer", "queue"],
+      params: { whole: true },
+      message:
+        `names queue "${shorthand}" but queue.name is "${c.queue.name}"; give one of them`,
+    });
+  }
+}).transform((c) => {
+  // consumer.queue is shorthand for queue.name: resolved here, once.
+  const { queue: shorthand, ...consumer } = c.consumer;
+  return {
+    ...c,
+    queue: { ...c.queue, name: shorthand || c.queue.name },
+    consumer,
+  };
+});
 
 export const connector = z.discriminatedUnion("type", [
   sseConnector,
@@ -205,4 +232,3 @@ export type RestConnector = z.infer<typeof restConnector>;
 export type MqConnector = z.infer<typeof mqConnector>;
 export type Connector = z.infer<typeof connector>;
 export type Flow = z.infer<typeof flow>;
-export type SseOperation = (typeof SSE_OPERATIONS)[number];

@@ -6,12 +6,14 @@
  */
 
 import { corsHeaders, type CorsPolicy, PREFLIGHT_HEADERS } from "./cors.ts";
+import { BASE_HEADERS, type ConnectionInfo, text } from "./http.ts";
 import type { Hub } from "./hub.ts";
 import {
   DEFAULT_QUERY_LIMITS,
   parseSubscriberQuery,
   type SubscriberQuery,
 } from "./query.ts";
+import { createSlots } from "./slots.ts";
 
 /** What a subscriber may receive, after authentication. */
 export interface Grant {
@@ -26,16 +28,6 @@ export type Authorizer = (
   request: Request,
   query: SubscriberQuery,
 ) => Grant | Response | Promise<Grant | Response>;
-
-/** What the runtime knows about the connection. */
-export interface ConnectionInfo {
-  readonly remoteAddr: string;
-  /**
-   * Settles when the response is over, also when the client vanished.
-   * Without it, `request.signal` is used.
-   */
-  readonly completed?: Promise<unknown>;
-}
 
 /** Settings of one SSE connector. */
 export interface SseHandlerOptions {
@@ -55,11 +47,6 @@ export interface SseHandlerOptions {
 /** Health check path on every SSE listener. */
 export const HEALTH_PATH = "/healthz";
 
-/** Headers every response carries. */
-export const BASE_HEADERS: Readonly<Record<string, string>> = {
-  "x-content-type-options": "nosniff",
-};
-
 const STREAM_HEADERS: Readonly<Record<string, string>> = {
   ...BASE_HEADERS,
   "content-type": "text/event-stream",
@@ -68,29 +55,18 @@ const STREAM_HEADERS: Readonly<Record<string, string>> = {
   "x-accel-buffering": "no",
 };
 
-/** A plain-text response; reasons are for people reading curl output. */
-export function text(
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(body + "\n", {
-    status,
-    headers: {
-      ...BASE_HEADERS,
-      "content-type": "text/plain; charset=utf-8",
-      ...headers,
-    },
-  });
-}
-
 /** Creates the fetch handler of an SSE connector bound to `hub`. */
 export function createSseHandler(
   hub: Hub,
   options: SseHandlerOptions,
 ): (request: Request, info: ConnectionInfo) => Promise<Response> {
   const now = options.now ?? Date.now;
-  const perIp = new Map<string, number>();
+  // A slot is taken before the (async) authorization and kept by the
+  // stream, so connections that arrive together cannot pass the limits.
+  const slots = createSlots(
+    options.maxConnections,
+    options.maxConnectionsPerIp,
+  );
   const allow = options.cors.origins === undefined ? "GET" : "GET, OPTIONS";
 
   return async (request, info) => {
@@ -118,30 +94,26 @@ export function createSseHandler(
     const query = parseSubscriberQuery(url.search, DEFAULT_QUERY_LIMITS);
     if ("error" in query) return text(400, query.error, cors);
 
-    if (hub.size >= options.maxConnections) {
-      return text(503, "too many connections", { ...cors, "retry-after": "5" });
+    const slot = slots.take(info.remoteAddr);
+    if (typeof slot === "string") return refuseSlot(slot, cors);
+    let grant: Grant | Response;
+    try {
+      grant = options.authorize === undefined
+        ? { rooms: query.rooms, userId: query.userId }
+        : await options.authorize(request, query);
+    } catch (error) {
+      slot.release();
+      throw error;
     }
-    const ip = info.remoteAddr;
-    const fromIp = perIp.get(ip) ?? 0;
-    if (
-      options.maxConnectionsPerIp > 0 && fromIp >= options.maxConnectionsPerIp
-    ) {
-      return text(429, "too many connections from this address", {
-        ...cors,
-        "retry-after": "5",
-      });
-    }
-
-    const grant: Grant | Response = options.authorize === undefined
-      ? { rooms: query.rooms, userId: query.userId }
-      : await options.authorize(request, query);
     if (grant instanceof Response) {
+      slot.release();
       for (const [k, v] of Object.entries(cors)) grant.headers.set(k, v);
       return grant;
     }
     // (Deno 2.9 warns about any use of request.signal; there the body's
     // cancel and `completed` report a client that left during auth.)
     if (info.completed === undefined && request.signal.aborted) {
+      slot.release();
       return text(499, "client closed request");
     }
 
@@ -154,31 +126,42 @@ export function createSseHandler(
     const expires = grant.expiresAt !== undefined &&
       (lifetimeAt === undefined || grant.expiresAt < lifetimeAt);
 
-    perIp.set(ip, fromIp + 1);
     const subscriber = hub.subscribe({
       rooms: grant.rooms,
       userId: grant.userId,
       lastEventId,
       closeAt: expires ? grant.expiresAt : lifetimeAt,
       closeReason: expires ? "expired" : "lifetime",
-      onClose: () => {
-        const left = (perIp.get(ip) ?? 1) - 1;
-        if (left <= 0) perIp.delete(ip);
-        else perIp.set(ip, left);
-      },
+      onClose: slot.release,
     });
-    // Runtimes report a vanished client here, sometimes before (or instead
-    // of) cancelling the body; disconnect is idempotent.
-    if (info.completed) {
-      info.completed.then(subscriber.disconnect, subscriber.disconnect);
-    } else {
-      request.signal.addEventListener("abort", subscriber.disconnect, {
-        once: true,
-      });
-    }
+    onGone(request, info, subscriber.disconnect);
     return new Response(subscriber.stream, {
       status: 200,
       headers: { ...STREAM_HEADERS, ...cors },
     });
   };
+}
+
+/** 503 when the listener is full, 429 when the client's address is. */
+function refuseSlot(
+  limit: "full" | "ip_full",
+  cors: Record<string, string>,
+): Response {
+  const headers = { ...cors, "retry-after": "5" };
+  return limit === "full"
+    ? text(503, "too many connections", headers)
+    : text(429, "too many connections from this address", headers);
+}
+
+/**
+ * Calls `disconnect` when the client is gone. Runtimes report that here,
+ * sometimes before (or instead of) cancelling the body; it is idempotent.
+ */
+function onGone(
+  request: Request,
+  info: ConnectionInfo,
+  disconnect: () => void,
+): void {
+  if (info.completed) info.completed.then(disconnect, disconnect);
+  else request.signal.addEventListener("abort", disconnect, { once: true });
 }

@@ -1,18 +1,20 @@
 /**
  * Bounded in-memory history of sent events, for resuming with Last-Event-ID.
  * Bounded three ways (count, bytes, age); whichever is hit first evicts the
- * oldest events. Ids are strictly increasing, so lookups are binary searches.
+ * oldest events. Positions are strictly increasing, so lookups are binary
+ * searches.
  *
  * @module
  */
 
 import type { Audience } from "./audience.ts";
 
-/** One event as stored: its id, who it was for, and its encoded frame. */
+/** One event as stored: its place, who it was for, and its encoded frame. */
 export interface StoredEvent {
-  readonly id: number;
+  readonly position: number;
   readonly audience: Audience;
   readonly frame: Uint8Array;
+  /** When it was appended, ms since the epoch (for the ttl). */
   readonly at: number;
 }
 
@@ -23,26 +25,24 @@ export interface HistoryLimits {
   readonly ttlMs: number;
 }
 
-/** Where a resume starts, or why it cannot be proven complete. */
-export type ResumePoint =
-  | { readonly ok: true; readonly index: number }
-  | { readonly ok: false; readonly reason: "expired" | "unknown" };
-
-/** A bounded, id-ordered event log. */
+/** A bounded, position-ordered event store. */
 export interface History {
   append(event: StoredEvent): void;
   /** Drops events older than the ttl. */
   expire(now: number): void;
-  /** Finds the position right after `lastId`. */
-  resumeAfter(lastId: number): ResumePoint;
-  /** The event at a position (positions shift as events are evicted). */
+  /**
+   * True when the events after `position` are all still here: `position` is
+   * stored or is the newest evicted one. Otherwise why not.
+   */
+  find(position: number): true | "expired" | "unknown";
+  /** The event at an index (indexes shift as events are evicted). */
   at(index: number): StoredEvent | undefined;
-  /** Position of the first event with an id greater than `id`. */
-  indexAfter(id: number): number;
+  /** Index of the first event with a position greater than `position`. */
+  indexAfter(position: number): number;
   readonly length: number;
   readonly bytes: number;
-  /** Id of the newest event ever evicted, 0 when none was. */
-  readonly lastEvictedId: number;
+  /** Position of the newest event ever evicted, 0 when none was. */
+  readonly lastEvictedPosition: number;
 }
 
 /** Creates an empty history with the given bounds. */
@@ -51,26 +51,26 @@ export function createHistory(limits: HistoryLimits): History {
   let events: StoredEvent[] = [];
   let head = 0;
   let bytes = 0;
-  let lastEvictedId = 0;
+  let lastEvictedPosition = 0;
 
   const evictOldest = () => {
     const old = events[head];
     events[head] = undefined as unknown as StoredEvent;
     head++;
     bytes -= old.frame.byteLength;
-    lastEvictedId = old.id;
+    lastEvictedPosition = old.position;
     if (head > 1024 && head * 2 > events.length) {
       events = events.slice(head);
       head = 0;
     }
   };
 
-  const indexAfter = (id: number): number => {
+  const indexAfter = (position: number): number => {
     let lo = head;
     let hi = events.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (events[mid].id <= id) lo = mid + 1;
+      if (events[mid].position <= position) lo = mid + 1;
       else hi = mid;
     }
     return lo - head;
@@ -79,7 +79,7 @@ export function createHistory(limits: HistoryLimits): History {
   return {
     append(event) {
       if (limits.size <= 0) {
-        lastEvictedId = event.id;
+        lastEvictedPosition = event.position;
         return;
       }
       events.push(event);
@@ -95,15 +95,13 @@ export function createHistory(limits: HistoryLimits): History {
         evictOldest();
       }
     },
-    resumeAfter(lastId) {
-      if (lastId === lastEvictedId) return { ok: true, index: 0 };
-      const index = indexAfter(lastId);
-      const previous = events[head + index - 1];
-      if (previous !== undefined && index > 0 && previous.id === lastId) {
-        return { ok: true, index };
+    find(position) {
+      if (position === lastEvictedPosition) return true;
+      const index = indexAfter(position);
+      if (index > 0 && events[head + index - 1].position === position) {
+        return true;
       }
-      if (lastId < lastEvictedId) return { ok: false, reason: "expired" };
-      return { ok: false, reason: "unknown" };
+      return position < lastEvictedPosition ? "expired" : "unknown";
     },
     at(index) {
       return events[head + index];
@@ -115,8 +113,8 @@ export function createHistory(limits: HistoryLimits): History {
     get bytes() {
       return bytes;
     },
-    get lastEvictedId() {
-      return lastEvictedId;
+    get lastEvictedPosition() {
+      return lastEvictedPosition;
     },
   };
 }

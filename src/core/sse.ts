@@ -7,6 +7,8 @@
  * @module
  */
 
+import { isFieldValue } from "./field.ts";
+
 const encoder = new TextEncoder();
 
 /** One event as it goes on the wire. */
@@ -20,14 +22,13 @@ export interface SseEvent {
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
-const FORBIDDEN_IN_FIELD = /[\r\n\0]/;
 
 /**
  * Throws a TypeError when `value` cannot be a single-line SSE field.
  * An `id` with NUL is ignored by clients and CR/LF would end the field early.
  */
 export function assertFieldValue(name: string, value: string): void {
-  if (FORBIDDEN_IN_FIELD.test(value)) {
+  if (!isFieldValue(value)) {
     throw new TypeError(
       `Cannot serialize event: \`${name}\` cannot contain CR, LF or NUL`,
     );

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import { concatBytes } from "../core/bytes.ts";
 
 /** A parsed object, or the status and reason to refuse it with. */
@@ -42,7 +43,7 @@ export async function readJsonObject(
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = errorMessage(error);
     return {
       ok: false,
       status: 400,

@@ -11,13 +11,6 @@ const encoder = new TextEncoder();
 const digest = async (text: string) =>
   new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
 
-/** The token of an `Authorization: Bearer <token>` header. */
-export function bearerToken(request: Request): string | undefined {
-  const header = request.headers.get("authorization");
-  const match = header === null ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
-}
-
 /** A check that answers whether a presented token is one of `tokens`. */
 export function createTokenCheck(
   tokens: readonly string[],

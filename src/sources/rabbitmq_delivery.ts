@@ -8,8 +8,11 @@
  */
 
 import type { AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
+import { errorMessage } from "../core/errors.ts";
+import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
 import type { Logger } from "../core/log.ts";
 import { rateLimited } from "../core/log.ts";
+import { compileTopic } from "../core/topic.ts";
 import {
   countRejection,
   type SourceContext,
@@ -29,8 +32,15 @@ export function createDeliveryHandler(
   context: SourceContext,
   counters: SourceStats,
 ): (message: AMQPMessage) => void {
-  const { router, log } = context;
+  const { log } = context;
   const logRejection = rateLimited(REJECTION_LOG_INTERVAL_MS);
+  // A flow without an operation reads every message.
+  const matchers = context.flows.map(({ operation, flow }) => ({
+    matches: compileTopic(operation ?? "#"),
+    flow,
+  }));
+  const flowsFor = (routingKey: string): Flow[] =>
+    matchers.filter((m) => m.matches(routingKey)).map((m) => m.flow);
 
   const reject = (
     message: AMQPMessage,
@@ -50,27 +60,32 @@ export function createDeliveryHandler(
       }));
   };
 
+  const settle = (message: AMQPMessage, outcome: Outcome) => {
+    if (!outcome.ok) return reject(message, outcome.code, outcome.reason);
+    counters.delivered++;
+    // If the connection drops before this ack reaches the broker, the
+    // message is redelivered: at least once, never lost.
+    if (!autoAck) message.ack().catch(ignoreClosed);
+  };
+  const fail = (message: AMQPMessage, error: unknown) => {
+    reportBug(log, name, error);
+    reject(message, "error", errorMessage(error));
+  };
+
   return (message) => {
     counters.received++;
     try {
       const body = parseBody(message.body);
       if ("code" in body) return reject(message, body.code, body.reason);
-      const outcome = router.route(name, message.routingKey, {
+      const outcome = sendThrough(flowsFor(message.routingKey), {
         input: body.input,
         meta: metaOf(message),
-      });
-      if (!outcome.ok) return reject(message, outcome.code, outcome.reason);
-      counters.delivered++;
-      // If the connection drops before this ack reaches the broker, the
-      // message is redelivered: at least once, never lost.
-      if (!autoAck) message.ack().catch(ignoreClosed);
+      }, message.routingKey);
+      if (outcome instanceof Promise) {
+        outcome.then((o) => settle(message, o), (e) => fail(message, e));
+      } else settle(message, outcome);
     } catch (error) {
-      reportBug(log, name, error);
-      reject(
-        message,
-        "error",
-        error instanceof Error ? error.message : String(error),
-      );
+      fail(message, error);
     }
   };
 }
@@ -138,6 +153,6 @@ function ignoreClosed(): void {}
 function reportBug(log: Logger, name: string, error: unknown): void {
   log.error("delivery failed", {
     connector: name,
-    reason: error instanceof Error ? error.message : String(error),
+    reason: errorMessage(error),
   });
 }

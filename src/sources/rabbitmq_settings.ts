@@ -63,7 +63,7 @@ export function resolveRabbitSettings(
   c: MqConnector,
 ): RabbitSettings {
   const url = c.url ?? buildUrl(c);
-  const queueName = c.consumer.queue || c.queue.name;
+  const queueName = c.queue.name;
   const serverNamed = queueName === "";
   const dlq = c.consumer.dlq;
   const base = serverNamed ? name : queueName;

@@ -7,44 +7,27 @@
  * @module
  */
 
-import type { ConnectionInfo } from "../core/handler.ts";
-import { BASE_HEADERS } from "../core/handler.ts";
 import type { RestConnector } from "../config/schema.ts";
+import { sendThrough } from "../core/flows.ts";
+import { bearerToken, type ConnectionInfo, json } from "../core/http.ts";
 import { readJsonObject } from "./body.ts";
-import { compileRoute, matchPath, splitPath } from "./route.ts";
+import { createTokenCheck } from "./publisher_auth.ts";
+import { compileRoutes, matchPath, splitPath } from "./route.ts";
 import {
   countRejection,
   type Source,
   type SourceContext,
   type SourceStats,
 } from "./source.ts";
-import { bearerToken, createTokenCheck } from "./publisher_auth.ts";
-
-/** JSON response of the publish API. */
-function json(
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(JSON.stringify(body) + "\n", {
-    status,
-    headers: {
-      ...BASE_HEADERS,
-      "content-type": "application/json",
-      ...headers,
-    },
-  });
-}
 
 /** Creates a REST source serving the routes its flows name. */
 export function createRestSource(
   name: string,
   connector: RestConnector,
-  routes: readonly string[],
   context: SourceContext,
   stats: () => unknown,
 ): Source {
-  const compiled = [...new Set(routes)].map(compileRoute);
+  const compiled = compileRoutes(context.flows);
   // An empty token (an unset "${HYPHA_PUBLISH_TOKEN:-}") must never match
   // anything; checkConfig refuses a non-loopback source left without one.
   const tokens = connector.auth?.tokens.filter((t) => t !== "") ?? [];
@@ -59,7 +42,10 @@ export function createRestSource(
   const fetch = async (request: Request, _info: ConnectionInfo) => {
     if (checkToken !== undefined) {
       const token = bearerToken(request);
-      if (token === undefined || !(await checkToken(token))) {
+      if (
+        token === undefined || token === "malformed" ||
+        !(await checkToken(token))
+      ) {
         countRejection(counters, "unauthorized");
         // RFC 6750: no error code when no credentials were presented.
         const error = token === undefined ? "" : ', error="invalid_token"';
@@ -100,7 +86,7 @@ export function createRestSource(
     }
 
     const input = { ...body.value, ...hit.params };
-    const outcome = context.router.route(name, hit.route.template, {
+    const outcome = await sendThrough(hit.route.flows, {
       input,
       meta: {
         method: request.method,
@@ -108,7 +94,7 @@ export function createRestSource(
         route: hit.route.template,
         headers: Object.fromEntries(request.headers),
       },
-    });
+    }, hit.route.template);
     if (!outcome.ok) return refuse(422, outcome.code, outcome.reason);
     counters.delivered++;
     return json(202, { delivered: outcome.delivered });

@@ -1,22 +1,34 @@
 /**
  * REST route templates of the upstream example: `POST /notify`,
  * `POST /notify/:room`, `POST /notify/user/:user_id`. A `:name` segment
- * captures one path segment into `input.<name>`.
+ * captures one path segment into `input.<name>`. A route carries the flows
+ * that read it, so matching a request finds them directly.
  *
  * @module
  */
 
-/** A compiled route template. */
+import type { Flow } from "../core/flows.ts";
+import type { SourceFlow } from "./source.ts";
+
+/** A compiled route template and the flows behind it. */
 export interface Route {
   readonly template: string;
   readonly method: string;
   readonly segments: readonly string[];
+  readonly flows: readonly Flow[];
 }
 
-/** Compiles "POST /notify/:room". The config check has validated the form. */
-export function compileRoute(template: string): Route {
-  const [method, path] = template.split(" ");
-  return { template, method, segments: path.split("/").slice(1) };
+/** Groups flows by route; the config check has validated each template. */
+export function compileRoutes(flows: readonly SourceFlow[]): Route[] {
+  const byTemplate = new Map<string, Flow[]>();
+  for (const { operation, flow } of flows) {
+    const template = operation!;
+    byTemplate.set(template, [...byTemplate.get(template) ?? [], flow]);
+  }
+  return [...byTemplate].map(([template, flows]) => {
+    const [method, path] = template.split(" ");
+    return { template, method, segments: path.split("/").slice(1), flows };
+  });
 }
 
 /** The captured params when `path` fits the route's shape, else undefined. */

@@ -1,26 +1,16 @@
 /**
  * The seam between message sources and the rest of hypha. A source turns
- * what arrives (an HTTP request, an AMQP delivery) into a `Message` and asks
- * the router to send it; it may own an HTTP listener.
+ * what arrives (an HTTP request, an AMQP delivery) into a `Message`, picks
+ * the flows that read it (its own matching rule: a route for REST, a
+ * routing-key pattern for AMQP) and sends it through them; it may own an
+ * HTTP listener.
  *
  * @module
  */
 
-import type { ConnectionInfo } from "../core/handler.ts";
+import type { Flow } from "../core/flows.ts";
+import type { Listener } from "../core/http.ts";
 import type { Logger } from "../core/log.ts";
-import type { Router } from "../core/flows.ts";
-
-/** An HTTP listener a connector needs the runtime to serve. */
-export interface Listener {
-  readonly connector: string;
-  readonly host: string;
-  readonly port: number;
-  /** Path shown in the startup log line. */
-  readonly path: string;
-  /** Lift the runtime's idle timeout: the responses are long-lived streams. */
-  readonly streaming: boolean;
-  readonly fetch: (request: Request, info: ConnectionInfo) => Promise<Response>;
-}
 
 /** Counters every source keeps, shown on /stats. */
 export interface SourceStats {
@@ -42,9 +32,16 @@ export interface Source {
   stats(): SourceStats;
 }
 
+/** A flow of a source, with what it reads: `from.operation` as written. */
+export interface SourceFlow {
+  readonly operation: string | undefined;
+  readonly flow: Flow;
+}
+
 /** What every source gets from the app. */
 export interface SourceContext {
-  readonly router: Router;
+  /** The flows that read from this source. */
+  readonly flows: readonly SourceFlow[];
   readonly log: Logger;
 }
 

@@ -27,13 +27,19 @@ export interface Subscriber {
 /** Opens an EventSource on `url` and records `message` and the given types. */
 export function subscribe(
   url: string,
-  options: { types?: string[]; headers?: Record<string, string> } = {},
+  options: {
+    types?: string[];
+    headers?: Record<string, string>;
+    /** Where requests go (an in-process listener); the network by default. */
+    fetch?: typeof fetch;
+  } = {},
 ): Subscriber {
   const headers = options.headers;
+  const send = options.fetch ?? fetch;
   const source = new EventSource(url, {
-    fetch: headers
+    fetch: headers || options.fetch
       ? (input, init) =>
-        fetch(input, { ...init, headers: { ...init.headers, ...headers } })
+        send(input, { ...init, headers: { ...init.headers, ...headers } })
       : undefined,
   });
   const events: Received[] = [];

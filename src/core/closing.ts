@@ -1,0 +1,63 @@
+/**
+ * How connections end: dropped at once (client gone, too slow) or retired
+ * politely (a retry hint first) at expiry, lifetime and shutdown. Every
+ * path is idempotent: a disconnect may be reported by abort, cancel and a
+ * failed enqueue alike.
+ *
+ * @module
+ */
+
+import type { CloseReason, Connection } from "./connection.ts";
+import type { Registry } from "./registry.ts";
+import { encodeRetry } from "./sse.ts";
+
+/** Ends connections of one hub and counts why. */
+export interface Closing {
+  readonly closed: Readonly<Record<CloseReason, number>>;
+  /** Ends a stream now; a slow one is errored, so its queue is discarded. */
+  cut(c: Connection, reason: CloseReason): void;
+  /** Ends a stream with a retry hint first; `write` queues the hint. */
+  retire(
+    c: Connection,
+    reason: CloseReason,
+    retryMs: number,
+    write: (c: Connection, chunk: Uint8Array) => void,
+  ): void;
+}
+
+/** `onClosed` hears of every closed connection (e.g. to log slow ones). */
+export function createClosing(
+  registry: Registry,
+  onClosed: ((reason: CloseReason) => void) | undefined,
+): Closing {
+  const closed = { client: 0, slow: 0, lifetime: 0, expired: 0, shutdown: 0 };
+
+  const drop = (c: Connection, reason: CloseReason, error: boolean) => {
+    if (!c.open) return;
+    c.open = false;
+    registry.remove(c);
+    if (c.closeTimer !== undefined) clearTimeout(c.closeTimer);
+    if (c.stallTimer !== undefined) clearTimeout(c.stallTimer);
+    closed[reason]++;
+    onClosed?.(reason);
+    try {
+      // A slow client's queue will never drain: error() discards it at once.
+      if (error) c.controller.error(new Error(`closed: ${reason}`));
+      else c.controller.close();
+    } catch { /* already closed by the runtime */ }
+    c.onClose?.(reason);
+  };
+
+  return {
+    closed,
+    cut: (c, reason) => drop(c, reason, reason === "slow"),
+    retire(c, reason, retryMs, write) {
+      if (!c.open) return;
+      write(c, encodeRetry(retryMs));
+      // close() waits for the queue to drain; a client that is not reading
+      // would hold the connection (and shutdown) open, so cut it instead.
+      const room = c.controller.desiredSize;
+      drop(c, reason, room !== null && room <= 0);
+    },
+  };
+}

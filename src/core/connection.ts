@@ -1,0 +1,35 @@
+/**
+ * One subscriber's connection as the hub holds it.
+ *
+ * @module
+ */
+
+import type { Subscription } from "./audience.ts";
+
+/** Why a connection ended, as counted in the hub's stats. */
+export type CloseReason =
+  | "client"
+  | "slow"
+  | "lifetime"
+  | "expired"
+  | "shutdown";
+
+/** A subscriber's open stream and where it stands in the event log. */
+export interface Connection extends Subscription {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  /** Frames queued in this loop turn; the writer sends them together. */
+  pending: Uint8Array[];
+  open: boolean;
+  /**
+   * While the connection catches up after a resume: the log position it has
+   * been sent up to. Undefined once it is live.
+   */
+  replayedTo: number | undefined;
+  /** Log position of the newest event queued: one event, one copy. */
+  lastQueued: number;
+  /** Cuts a resuming client that stopped reading; see the hub. */
+  stallTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Ends the stream at the token's expiry or the max lifetime. */
+  closeTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly onClose: ((reason: CloseReason) => void) | undefined;
+}

@@ -1,0 +1,83 @@
+/**
+ * HTTP pieces every listener shares: the runtime contract (`Listener`,
+ * `ConnectionInfo`), plain-text and JSON responses, and the Bearer header.
+ *
+ * @module
+ */
+
+/** What the runtime knows about the connection. */
+export interface ConnectionInfo {
+  readonly remoteAddr: string;
+  /**
+   * Settles when the response is over, also when the client vanished.
+   * Without it, `request.signal` is used.
+   */
+  readonly completed?: Promise<unknown>;
+}
+
+/** An HTTP listener a connector needs the runtime to serve. */
+export interface Listener {
+  readonly connector: string;
+  readonly host: string;
+  readonly port: number;
+  /** Path shown in the startup log line. */
+  readonly path: string;
+  /** Lift the runtime's idle timeout: the responses are long-lived streams. */
+  readonly streaming: boolean;
+  readonly fetch: (request: Request, info: ConnectionInfo) => Promise<Response>;
+}
+
+/** Headers every response carries. */
+export const BASE_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+};
+
+/** A plain-text response; reasons are for people reading curl output. */
+export function text(
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(body + "\n", {
+    status,
+    headers: {
+      ...BASE_HEADERS,
+      "content-type": "text/plain; charset=utf-8",
+      ...headers,
+    },
+  });
+}
+
+/** A JSON response. */
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body) + "\n", {
+    status,
+    headers: {
+      ...BASE_HEADERS,
+      "content-type": "application/json",
+      ...headers,
+    },
+  });
+}
+
+/** What the runtime answers when a handler throws (it has been logged). */
+export function internalError(): Response {
+  return text(500, "internal error");
+}
+
+/**
+ * The token of an `Authorization: Bearer <token>` header: undefined when
+ * there is no such header, "malformed" when it is not a Bearer token.
+ */
+export function bearerToken(
+  request: Request,
+): string | "malformed" | undefined {
+  const header = request.headers.get("authorization");
+  if (header === null) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match === null ? "malformed" : match[1];
+}

@@ -1,0 +1,50 @@
+/**
+ * Connection slots: the global and per-address limits. A slot is taken
+ * synchronously when a request arrives and released exactly once when it is
+ * refused or its stream ends, so requests racing through an async step
+ * (token verification) can never exceed either limit.
+ *
+ * @module
+ */
+
+/** A held slot; `release` is idempotent. */
+export interface Slot {
+  readonly release: () => void;
+}
+
+/** The connection limits of one listener. */
+export interface Slots {
+  /** A slot, or which limit is reached. */
+  take(address: string): Slot | "full" | "ip_full";
+  /** Slots held right now. */
+  readonly held: number;
+}
+
+/** `perAddress` 0 turns the per-address limit off. */
+export function createSlots(total: number, perAddress: number): Slots {
+  let held = 0;
+  const byAddress = new Map<string, number>();
+  return {
+    take(address) {
+      if (held >= total) return "full";
+      const fromAddress = byAddress.get(address) ?? 0;
+      if (perAddress > 0 && fromAddress >= perAddress) return "ip_full";
+      held++;
+      byAddress.set(address, fromAddress + 1);
+      let released = false;
+      return {
+        release: () => {
+          if (released) return;
+          released = true;
+          held--;
+          const left = (byAddress.get(address) ?? 1) - 1;
+          if (left <= 0) byAddress.delete(address);
+          else byAddress.set(address, left);
+        },
+      };
+    },
+    get held() {
+      return held;
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * A subscriber's stream: the ReadableStream the runtime sends, bounded by
+ * max_buffered (bytes), opened with a `retry:` hint, resumed from the event
+ * log when the client sent a Last-Event-ID, and closed at its deadline.
+ *
+ * @module
+ */
+
+import type { Closing } from "./closing.ts";
+import type { Connection } from "./connection.ts";
+import type { EventLog, ResumeStart } from "./event_log.ts";
+import type { Subscriber, SubscribeRequest } from "./hub.ts";
+import type { Registry } from "./registry.ts";
+import { type ReplayContext, replayStep } from "./replay.ts";
+
+/** What opening a stream needs from its hub. */
+export interface StreamContext {
+  readonly log: EventLog;
+  readonly registry: Registry;
+  readonly closing: Closing;
+  readonly replay: ReplayContext;
+  /** The `retry:` frame every stream starts with. */
+  readonly opening: Uint8Array;
+  readonly retryMs: number;
+  readonly maxBufferedBytes: number;
+  readonly now: () => number;
+}
+
+/** Opens a stream for `request` and registers its connection. */
+export function openStream(
+  ctx: StreamContext,
+  request: SubscribeRequest,
+): Subscriber {
+  const { log, closing, replay } = ctx;
+  const c: Connection = {
+    rooms: request.rooms,
+    userId: request.userId,
+    controller: undefined as unknown as Connection["controller"],
+    pending: [],
+    open: true,
+    replayedTo: undefined,
+    lastQueued: -Infinity,
+    stallTimer: undefined,
+    closeTimer: undefined,
+    onClose: request.onClose,
+  };
+  /** Where a resuming connection starts. */
+  const begin = (start: ResumeStart, lastEventId: string) => {
+    if (start.kind === "replay") c.replayedTo = start.after;
+    else if (start.kind === "gap") {
+      c.controller.enqueue(replay.gap(start.reason, lastEventId));
+    }
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      c.controller = controller;
+      ctx.registry.add(c);
+      // Sent at once, so the client sees the connection open.
+      controller.enqueue(ctx.opening);
+      if (request.closeAt !== undefined) {
+        const reason = request.closeReason ?? "lifetime";
+        c.closeTimer = setTimeout(
+          () => closing.retire(c, reason, ctx.retryMs, replay.writer.write),
+          Math.max(0, request.closeAt - ctx.now()),
+        );
+      }
+      const lastEventId = request.lastEventId;
+      if (lastEventId === undefined) return;
+      const start = log.resume(lastEventId);
+      if (!(start instanceof Promise)) return begin(start, lastEventId);
+      // Until the log answers, live events wait in the log for replay.
+      const from = c.replayedTo = log.lastPosition;
+      return start.then((s) => {
+        begin(s, lastEventId);
+        if (s.kind !== "replay") c.replayedTo = from;
+      });
+    },
+    pull: () => replayStep(replay, c),
+    cancel() {
+      closing.cut(c, "client");
+    },
+  }, {
+    highWaterMark: ctx.maxBufferedBytes,
+    size: (chunk) => chunk?.byteLength ?? 0,
+  });
+  return { stream, disconnect: () => closing.cut(c, "client") };
+}

@@ -1,0 +1,99 @@
+/**
+ * Writes frames to connections: coalescing per loop turn and backpressure.
+ *
+ * Frames queued for one connection in the same loop turn go out together
+ * (Bun writes each enqueued chunk as its own write). Runs of small frames
+ * are joined into one short-lived chunk; large frames are enqueued as the
+ * shared buffer itself, so a thousand lagging clients hold one copy of a big
+ * event, not a thousand. A live connection whose queue passes max_buffered
+ * is cut as slow.
+ *
+ * @module
+ */
+
+import { concatBytes } from "./bytes.ts";
+import type { CloseReason, Connection } from "./connection.ts";
+
+/** Frames at least this large are never copied to join them with others. */
+const SHARE_MIN_BYTES = 4 * 1024;
+
+/** The writer of one hub. */
+export interface Writer {
+  /** Queues a frame; it goes out at the end of this loop turn. */
+  queue(c: Connection, frame: Uint8Array): void;
+  /** Writes at once. `live`: a queue past max_buffered cuts the client. */
+  write(c: Connection, chunk: Uint8Array, live?: boolean): void;
+  /** Writes frames in order, joined where small (replay uses it). */
+  writeFrames(
+    c: Connection,
+    frames: readonly Uint8Array[],
+    live: boolean,
+  ): void;
+  /** Writes everything queued now. */
+  flush(): void;
+}
+
+/** Creates a writer; `cut` ends a connection (idempotent). */
+export function createWriter(
+  cut: (c: Connection, reason: CloseReason) => void,
+): Writer {
+  let dirty: Connection[] = [];
+  let scheduled = false;
+
+  const write = (c: Connection, chunk: Uint8Array, live = true) => {
+    try {
+      c.controller.enqueue(chunk);
+    } catch {
+      // The runtime closed the stream without telling us (seen on Bun 1.1).
+      cut(c, "client");
+      return;
+    }
+    const room = c.controller.desiredSize;
+    if (live && room !== null && room < 0) cut(c, "slow");
+  };
+
+  const writeFrames = (
+    c: Connection,
+    frames: readonly Uint8Array[],
+    live: boolean,
+  ) => {
+    let runStart = 0;
+    for (let i = 0; i <= frames.length && c.open; i++) {
+      const frame = frames[i];
+      if (frame !== undefined && frame.byteLength < SHARE_MIN_BYTES) continue;
+      if (i - runStart === 1) write(c, frames[runStart], live);
+      else if (i > runStart) {
+        write(c, concatBytes(frames.slice(runStart, i)), live);
+      }
+      if (frame !== undefined && c.open) write(c, frame, live);
+      runStart = i + 1;
+    }
+  };
+
+  const flush = () => {
+    scheduled = false;
+    const batch = dirty;
+    dirty = [];
+    for (const c of batch) {
+      if (c.open) writeFrames(c, c.pending, true);
+      c.pending.length = 0;
+    }
+  };
+
+  return {
+    queue(c, frame) {
+      if (c.pending.length === 0) dirty.push(c);
+      c.pending.push(frame);
+      if (scheduled) return;
+      scheduled = true;
+      // A macrotask, not a microtask: events from every request or AMQP
+      // delivery handled in this loop turn go out as one write per client.
+      // Measured (bench/fanout.ts, 2,000 clients x 500 events/s): Bun 1.4
+      // 5.0 -> 0.7 µs of server CPU per delivery; clients keep up on both.
+      setTimeout(flush, 0);
+    },
+    write,
+    writeFrames,
+    flush,
+  };
+}

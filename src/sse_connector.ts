@@ -1,0 +1,83 @@
+/**
+ * One SSE connector from its config: an event log, the hub over it, and the
+ * listener that serves its path.
+ *
+ * @module
+ */
+
+import type { SseConnector } from "./config/schema.ts";
+import { type Authorizer, createSseHandler } from "./core/handler.ts";
+import type { Listener } from "./core/http.ts";
+import { createHub, type Hub } from "./core/hub.ts";
+import { type Logger, rateLimited } from "./core/log.ts";
+import { createMemoryLog } from "./core/memory_log.ts";
+
+/** A configured SSE connector. */
+export interface SseConnectorParts {
+  readonly hub: Hub;
+  readonly listener: Listener;
+}
+
+/** Creates the hub and listener of SSE connector `name`. */
+export function createSseConnector(
+  name: string,
+  c: SseConnector,
+  log: Logger,
+  authorize: Authorizer | undefined,
+): SseConnectorParts {
+  const logSlow = rateLimited(10_000);
+  const hub = createHub({
+    log: createMemoryLog({
+      history: {
+        size: c.history.size,
+        maxBytes: c.history.max_bytes,
+        ttlMs: c.history.ttl,
+      },
+    }),
+    heartbeatMs: c.heartbeat_interval,
+    retryMs: c.retry,
+    maxBufferedBytes: c.max_buffered,
+    gapEvent: c.gap_event,
+    onClosed: (reason) => {
+      if (reason !== "slow") return;
+      logSlow(
+        name,
+        (suppressed) =>
+          log.warn("disconnected a subscriber that fell too far behind", {
+            connector: name,
+            max_buffered: c.max_buffered,
+            suppressed: suppressed || undefined,
+          }),
+      );
+    },
+  });
+  if (authorize === undefined) {
+    log.warn(
+      "subscribers are unauthenticated: any client may join any room or user_id",
+      { connector: name },
+    );
+  }
+  const fetch = createSseHandler(hub, {
+    path: c.path,
+    cors: {
+      origins: c.cors?.allowed_origins,
+      allowCredentials: c.cors?.allow_credentials ?? false,
+    },
+    maxConnections: c.max_connections,
+    maxConnectionsPerIp: c.max_connections_per_ip,
+    maxLifetimeMs: c.max_lifetime,
+    retryMs: c.retry,
+    authorize,
+  });
+  return {
+    hub,
+    listener: {
+      connector: name,
+      host: c.host,
+      port: c.port,
+      path: c.path,
+      streaming: true,
+      fetch,
+    },
+  };
+}
