@@ -37,6 +37,7 @@ export function createSseConnector(
     heartbeatMs: c.heartbeat_interval,
     retryMs: c.retry,
     maxBufferedBytes: c.max_buffered,
+    stallMs: c.stall_timeout,
     gapEvent: c.gap_event,
     onClosed: (reason) => {
       if (reason !== "slow") return;

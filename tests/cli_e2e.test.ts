@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { subscribe } from "./support/clients.ts";
+import { rawSubscribe, until } from "./support/clients.ts";
 import { restExample } from "./support/configs.ts";
 import { runHypha, RUNTIME, startHypha, writeConfig } from "./support/hypha.ts";
 
@@ -72,14 +72,21 @@ describe(`command line (${RUNTIME})`, () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     test(`${signal} with open streams closes them and exits 0`, async () => {
       const hypha = await startHypha(restExample(), {});
-      const clients = Array.from(
-        { length: 20 },
-        () => subscribe(hypha.urls.sse),
+      const clients = await Promise.all(
+        Array.from(
+          { length: 20 },
+          () => rawSubscribe(hypha.urls.sse, "/events"),
+        ),
       );
-      await Promise.all(clients.map((c) => c.opened));
+      await until(
+        () => clients.every((c) => c.retries.length === 1),
+        "every stream to open",
+      );
       assert.equal(await hypha.stop(signal), 0);
       assert.ok(hypha.lines.some((l) => /INFO\s+stopped/.test(l)));
-      for (const c of clients) c.close();
+      // The server ended every stream, after a second retry: hint.
+      await Promise.all(clients.map((c) => c.closed));
+      for (const c of clients) assert.equal(c.retries.length, 2);
     });
   }
 });

@@ -91,6 +91,8 @@ export const sseConnector = z.object({
   heartbeat_interval: duration.prefault("30s"),
   retry: duration.prefault("3s"),
   max_buffered: size.prefault("1MiB"),
+  /** A resuming client whose queue stays full this long is cut as slow. */
+  stall_timeout: duration.prefault("10s"),
   max_connections: count.default(10000),
   /** 0 turns the per-IP limit off. */
   max_connections_per_ip: count.default(0),
