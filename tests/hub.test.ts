@@ -288,3 +288,48 @@ describe("hub", () => {
     assert.equal(hub.stats().closed.shutdown, 1);
   });
 });
+
+describe("hub: history moving past a slow replay", () => {
+  test("a resume that reads slowly while history is evicted gets the events it could, then a gap expired, then live", async () => {
+    const hub = testHub({
+      history: { size: 5, maxBytes: 1 << 20, ttlMs: 60_000 },
+      maxBufferedBytes: 100,
+    });
+    const probe = reader(hub.subscribe(subscription()).stream);
+    for (let i = 0; i < 5; i++) hub.publish(EVERYONE, "message", `old${i}`);
+    await probe.settle();
+    const resume = hub.subscribe(subscription({
+      lastEventId: probe.events[0].id,
+    })).stream.getReader();
+    // The first chunk of the replay is queued; the client reads no further.
+    await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 10; i++) hub.publish(EVERYONE, "message", `new${i}`);
+    const parsed: EventSourceMessage[] = [];
+    const parser = createParser({ onEvent: (e) => parsed.push(e) });
+    const done = (async () => {
+      for (;;) {
+        const { value, done } = await resume.read();
+        if (done) return;
+        parser.feed(new TextDecoder().decode(value));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    hub.publish(EVERYONE, "message", "live");
+    await new Promise((r) => setTimeout(r, 20));
+    hub.close(0);
+    await done;
+    const gapAt = parsed.findIndex((e) => e.event === "gap");
+    assert.ok(gapAt > 0, "some missed events came before the gap");
+    assert.deepEqual(
+      parsed.slice(0, gapAt).map((e) => e.data),
+      ["old1", "old2", "old3", "old4"].slice(0, gapAt),
+    );
+    assert.equal(JSON.parse(parsed[gapAt].data).reason, "expired");
+    // It says where the stream goes on: the newest event when it was sent.
+    const newest = probe.events.find((e) => e.data === "new9")!;
+    assert.equal(parsed[gapAt].id, newest.id);
+    assert.equal(JSON.parse(parsed[gapAt].data).resume_from, newest.id);
+    assert.deepEqual(parsed.slice(gapAt + 1).map((e) => e.data), ["live"]);
+    assert.equal(hub.stats().gaps, 1);
+  });
+});
