@@ -208,7 +208,7 @@ describe(`gap events (${RUNTIME})`, () => {
 describe(`slow clients and limits (${RUNTIME})`, () => {
   test("a subscriber that never reads is disconnected; 100 others get every event; memory stays bounded", async () => {
     await withHypha(
-      `max_buffered = "1MiB"\n[connector.sse.history]\nmax_bytes = "8MiB"`,
+      `max_buffered = "256KiB"\n[connector.sse.history]\nmax_bytes = "8MiB"`,
       async (h) => {
         const rssMiB = () =>
           Number(
