@@ -24,7 +24,6 @@ describe(`RabbitMQ reconnects (${RUNTIME})`, () => {
     const hypha = await startHypha(rabbitConfig(`
 url = "amqp://guest:guest@127.0.0.1:5672/%2F"
 connection_name = "${connectionName}"
-reconnect_delay = "200ms"
 [connector.rabbit.exchange]
 name = "${exchange}"
 durable = false
