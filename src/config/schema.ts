@@ -135,7 +135,12 @@ export const mqConnector = z.object({
   username: z.string().default("guest"),
   password: z.string().default("guest"),
   vhost: z.string().default("/"),
-  heartbeat: duration.prefault("10s"),
+  /** AMQP carries the heartbeat as 16-bit seconds. */
+  heartbeat: duration.pipe(
+    z.number().max(65_535_000, {
+      message: 'at most "65535s" (AMQP holds the heartbeat in 16 bits)',
+    }),
+  ).prefault("10s"),
   connection_name: name.optional(),
   reconnect_delay: duration.prefault("5s"),
   max_reconnects: count.default(0),

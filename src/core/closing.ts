@@ -10,6 +10,7 @@
 import type { CloseReason, Connection } from "./connection.ts";
 import type { Registry } from "./registry.ts";
 import { encodeRetry } from "./sse.ts";
+import { clearLongTimeout } from "./long_timer.ts";
 
 /** Ends connections of one hub and counts why. */
 export interface Closing {
@@ -36,8 +37,8 @@ export function createClosing(
     if (!c.open) return;
     c.open = false;
     registry.remove(c);
-    if (c.closeTimer !== undefined) clearTimeout(c.closeTimer);
-    if (c.stallTimer !== undefined) clearTimeout(c.stallTimer);
+    clearLongTimeout(c.closeTimer);
+    clearLongTimeout(c.stallTimer);
     closed[reason]++;
     onClosed?.(reason);
     try {

@@ -5,6 +5,7 @@
  */
 
 import type { Subscription } from "./audience.ts";
+import type { LongTimeout } from "./long_timer.ts";
 
 /** Why a connection ended, as counted in the hub's stats. */
 export type CloseReason =
@@ -28,8 +29,8 @@ export interface Connection extends Subscription {
   /** Log position of the newest event queued: one event, one copy. */
   lastQueued: number;
   /** Cuts a resuming client that stopped reading; see the hub. */
-  stallTimer: ReturnType<typeof setTimeout> | undefined;
+  stallTimer: LongTimeout | undefined;
   /** Ends the stream at the token's expiry or the max lifetime. */
-  closeTimer: ReturnType<typeof setTimeout> | undefined;
+  closeTimer: LongTimeout | undefined;
   readonly onClose: ((reason: CloseReason) => void) | undefined;
 }

@@ -22,6 +22,7 @@ import { encodeGap, type ReplayContext } from "./replay.ts";
 import { encodeRetry, HEARTBEAT } from "./sse.ts";
 import { openStream, type StreamContext } from "./stream.ts";
 import { createWriter } from "./writer.ts";
+import { clearLongTimeout, setLongInterval } from "./long_timer.ts";
 
 export type { CloseReason } from "./connection.ts";
 
@@ -137,7 +138,8 @@ export function createHub(options: HubOptions): Hub {
     return n;
   });
 
-  const heartbeat = setInterval(() => {
+  // Chained: "720h" overflows one timer, which then fires every millisecond.
+  const heartbeat = setLongInterval(() => {
     for (const c of registry.all) writer.queue(c, HEARTBEAT);
     log.expire();
   }, options.heartbeatMs);
@@ -165,7 +167,7 @@ export function createHub(options: HubOptions): Hub {
     },
 
     close(spreadMs) {
-      clearInterval(heartbeat);
+      clearLongTimeout(heartbeat);
       writer.flush();
       for (const c of [...registry.all]) {
         const retryMs = Math.floor(Math.random() * spreadMs);

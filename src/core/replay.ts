@@ -12,6 +12,7 @@ import type { Connection } from "./connection.ts";
 import type { EventLog, GapReason, ReplayChunk } from "./event_log.ts";
 import { encodeEvent } from "./sse.ts";
 import type { Writer } from "./writer.ts";
+import { clearLongTimeout, setLongTimeout } from "./long_timer.ts";
 
 /** Upper bound of one replay chunk, so a resume cannot monopolise the loop. */
 const REPLAY_CHUNK_BYTES = 256 * 1024;
@@ -51,7 +52,7 @@ export function replayStep(
   ctx: ReplayContext,
   c: Connection,
 ): void | Promise<void> {
-  if (c.stallTimer !== undefined) clearTimeout(c.stallTimer);
+  clearLongTimeout(c.stallTimer);
   c.stallTimer = undefined;
   if (!c.open || c.replayedTo === undefined) return;
   const budget = Math.min(
@@ -77,6 +78,6 @@ function send(ctx: ReplayContext, c: Connection, chunk: ReplayChunk): void {
   if (c.open && c.replayedTo !== undefined && room !== null && room <= 0) {
     // Its queue is full: the next pull comes when it reads. One that never
     // does would pin its queue until the next heartbeat; cut it sooner.
-    c.stallTimer = setTimeout(() => ctx.cut(c, "slow"), ctx.stallMs);
+    c.stallTimer = setLongTimeout(() => ctx.cut(c, "slow"), ctx.stallMs);
   }
 }

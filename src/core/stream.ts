@@ -12,6 +12,7 @@ import type { EventLog, ResumeStart } from "./event_log.ts";
 import type { Subscriber, SubscribeRequest } from "./hub.ts";
 import type { Registry } from "./registry.ts";
 import { type ReplayContext, replayStep } from "./replay.ts";
+import { setLongTimeout } from "./long_timer.ts";
 
 /** What opening a stream needs from its hub. */
 export interface StreamContext {
@@ -59,7 +60,8 @@ export function openStream(
       controller.enqueue(ctx.opening);
       if (request.closeAt !== undefined) {
         const reason = request.closeReason ?? "lifetime";
-        c.closeTimer = setTimeout(
+        // Chained: a token `exp` a year away overflows one setTimeout.
+        c.closeTimer = setLongTimeout(
           () => closing.retire(c, reason, ctx.retryMs, replay.writer.write),
           Math.max(0, request.closeAt - ctx.now()),
         );

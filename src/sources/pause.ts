@@ -5,6 +5,8 @@
  * @module
  */
 
+import { clearLongTimeout, setLongTimeout } from "../core/long_timer.ts";
+
 /** One pause at a time; `wake` is a no-op when none is running. */
 export interface Pause {
   sleep(ms: number): Promise<void>;
@@ -18,11 +20,12 @@ export function createPause(): Pause {
     sleep: (ms) =>
       new Promise<void>((resolve) => {
         const done = () => {
-          clearTimeout(timer);
+          clearLongTimeout(timer);
           wake = undefined;
           resolve();
         };
-        const timer = setTimeout(done, ms);
+        // Long: reconnect_delay may exceed what one setTimeout holds.
+        const timer = setLongTimeout(done, ms);
         wake = done;
       }),
     wake: () => wake?.(),

@@ -165,6 +165,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface RawSubscriber {
   readonly events: { id?: string; event?: string; data: string }[];
   readonly retries: number[];
+  /** Comment lines (`: keepalive`) received, without the colon. */
+  readonly comments: string[];
   /** Status line and headers, once received. */
   head(): string;
   waitFor(count: number, timeoutMs?: number): Promise<void>;
@@ -184,9 +186,11 @@ export async function rawSubscribe(
   );
   const events: { id?: string; event?: string; data: string }[] = [];
   const retries: number[] = [];
+  const comments: string[] = [];
   const parser = createParser({
     onEvent: (e) => events.push({ id: e.id, event: e.event, data: e.data }),
     onRetry: (ms) => retries.push(ms),
+    onComment: (text) => comments.push(text.trim()),
   });
   let head = "";
   let inBody = false;
@@ -240,6 +244,7 @@ export async function rawSubscribe(
   return {
     events,
     retries,
+    comments,
     head: () => head,
     closed: raw.closed,
     close: raw.close,
