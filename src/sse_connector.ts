@@ -44,11 +44,16 @@ export function createSseConnector(
       logSlow(
         name,
         (suppressed) =>
-          log.warn("disconnected a subscriber that fell too far behind", {
-            connector: name,
-            max_buffered: c.max_buffered,
-            suppressed: suppressed || undefined,
-          }),
+          log.warn(
+            suppressed === 0
+              ? "disconnected a subscriber that fell too far behind"
+              : "disconnected more subscribers that fell too far behind",
+            {
+              connector: name,
+              max_buffered: c.max_buffered,
+              count: suppressed || undefined,
+            },
+          ),
       );
     },
   });

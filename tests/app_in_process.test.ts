@@ -100,7 +100,7 @@ operation = "broadcast"
 });
 
 describe("rate-limited logs", () => {
-  test("one line per key and interval; the next line says how many were suppressed", () => {
+  test("one line per key and interval; the window's end says how many were suppressed", () => {
     let now = 0;
     const limited = rateLimited(1000, () => now);
     const lines: string[] = [];
@@ -112,6 +112,7 @@ describe("rate-limited logs", () => {
     log("a");
     now = 1000;
     log("a");
-    assert.deepEqual(lines, ["a 0", "b 0", "a 5"]);
+    // The window of "a" ended: its count, then the new window's first line.
+    assert.deepEqual(lines, ["a 0", "b 0", "a 5", "a 0"]);
   });
 });

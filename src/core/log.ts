@@ -65,23 +65,51 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Calls `log` at most once per `intervalMs` for a key, and reports how many
- * calls were suppressed in between, so a flood of bad messages stays readable.
+ * Calls `log(0)` at most once per `intervalMs` for a key. Calls in between
+ * are counted, and when the window ends `log(n)` reports the `n` that were
+ * not logged (with the arguments of the latest), so a flood stays readable
+ * and the logged counts add up to what was counted.
  */
 export function rateLimited(
   intervalMs: number,
   now: () => number = Date.now,
 ): (key: string, log: (suppressed: number) => void) => void {
-  const last = new Map<string, { at: number; suppressed: number }>();
+  interface Window {
+    at: number;
+    suppressed: number;
+    latest: (suppressed: number) => void;
+    timer: ReturnType<typeof setTimeout> | undefined;
+  }
+  const windows = new Map<string, Window>();
+  const flush = (key: string, window: Window) => {
+    window.timer = undefined;
+    if (windows.get(key) === window) windows.delete(key);
+    if (window.suppressed > 0) window.latest(window.suppressed);
+  };
   return (key, log) => {
     const t = now();
-    const entry = last.get(key);
-    if (entry !== undefined && t - entry.at < intervalMs) {
-      entry.suppressed++;
+    const window = windows.get(key);
+    if (window !== undefined && t - window.at < intervalMs) {
+      window.suppressed++;
+      window.latest = log;
+      window.timer ??= setTimeout(
+        () => flush(key, window),
+        window.at + intervalMs - t,
+      );
       return;
     }
-    if (last.size > 1000) last.clear();
-    last.set(key, { at: t, suppressed: 0 });
-    log(entry?.suppressed ?? 0);
+    if (window !== undefined) {
+      clearTimeout(window.timer);
+      flush(key, window);
+    }
+    // Keys are codes and connector names; the bound is a guard, not a cache.
+    if (windows.size > 1000) {
+      for (const [k, w] of windows) {
+        clearTimeout(w.timer);
+        flush(k, w);
+      }
+    }
+    windows.set(key, { at: t, suppressed: 0, latest: log, timer: undefined });
+    log(0);
   };
 }

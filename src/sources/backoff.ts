@@ -28,3 +28,23 @@ export function reconnectDelay(
   const jittered = base * (1 - JITTER + 2 * JITTER * random());
   return Math.round(Math.min(ceiling, jittered));
 }
+
+/** The delays between reconnect attempts since the last good connection. */
+export interface Backoff {
+  /** The delay before the next attempt: the first, then doubling. */
+  next(): number;
+  /** A connection held: the next loss starts again from the first delay. */
+  reset(): void;
+}
+
+/** Creates a backoff that starts at `firstMs` (see {@link reconnectDelay}). */
+export function createBackoff(
+  firstMs: number,
+  random: () => number = Math.random,
+): Backoff {
+  let attempt = 0;
+  return {
+    next: () => reconnectDelay(++attempt, firstMs, random),
+    reset: () => attempt = 0,
+  };
+}

@@ -11,7 +11,7 @@
 import type { AMQPClient } from "@cloudamqp/amqp-client";
 import type { MqConnector } from "../config/schema.ts";
 import { errorMessage } from "../core/errors.ts";
-import { reconnectDelay } from "./backoff.ts";
+import { createBackoff } from "./backoff.ts";
 import { createDeliveryHandler } from "./rabbitmq_delivery.ts";
 import { resolveRabbitSettings } from "./rabbitmq_settings.ts";
 import { createPause } from "./pause.ts";
@@ -59,12 +59,16 @@ export function createRabbitSource(
 
   const run = async (started: () => void) => {
     let failures = 0;
+    // Counts every retry since the last good connection, so the delay
+    // doubles from the second retry on (failures alone restarts at 0).
+    const backoff = createBackoff(settings.reconnectDelayMs);
     while (!stopped) {
       let reason: string;
       try {
         const session = await connect();
         current = session;
         failures = 0;
+        backoff.reset();
         log.info("connected", {
           ...where,
           ...describeSession(settings, session),
@@ -90,10 +94,7 @@ export function createRabbitSource(
           return;
         }
       }
-      const delay = reconnectDelay(
-        Math.max(failures, 1),
-        settings.reconnectDelayMs,
-      );
+      const delay = backoff.next();
       log.warn("retrying", {
         ...where,
         in: `${delay}ms`,

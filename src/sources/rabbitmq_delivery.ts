@@ -50,14 +50,24 @@ export function createDeliveryHandler(
     countRejection(counters, code);
     // With auto_ack the broker already forgot the message: nothing to nack.
     if (!autoAck) message.nack(false).catch(ignoreClosed);
-    logRejection(code, (suppressed) =>
-      log.warn("rejected message", {
-        connector: name,
-        code,
-        reason,
-        routing_key: message.routingKey,
-        suppressed: suppressed > 0 ? suppressed : undefined,
-      }));
+    logRejection(
+      code,
+      (suppressed) =>
+        suppressed === 0
+          ? log.warn("rejected message", {
+            connector: name,
+            code,
+            reason,
+            routing_key: message.routingKey,
+          })
+          // The window's end: how many more were rejected without a line.
+          : log.warn("rejected messages", {
+            connector: name,
+            code,
+            count: suppressed,
+            last_reason: reason,
+          }),
+    );
   };
 
   const settle = (message: AMQPMessage, outcome: Outcome) => {

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { rateLimited } from "../src/core/log.ts";
+import { createBackoff } from "../src/sources/backoff.ts";
+import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
+import {
+  type Broker,
+  connectBroker,
+  eventually,
+  rabbitConfig,
+  sourceStats,
+  throwawayTopology,
+  uniqueName,
+} from "./support/rabbitmq.ts";
+
+describe("reconnect backoff", () => {
+  test("doubles from the first retry on, and starts over after a good connection", () => {
+    const backoff = createBackoff(5000, () => 0.5);
+    const delays = [1, 2, 3, 4, 5, 6].map(() => backoff.next());
+    assert.deepEqual(delays, [5000, 10_000, 20_000, 40_000, 60_000, 60_000]);
+    backoff.reset();
+    assert.deepEqual([backoff.next(), backoff.next()], [5000, 10_000]);
+  });
+});
+
+describe("rateLimited", () => {
+  test("logs the first call, then the count of the suppressed ones when the window ends", async () => {
+    const limit = rateLimited(100);
+    const logged: [string, number][] = [];
+    let flushed!: () => void;
+    const done = new Promise<void>((resolve) => flushed = resolve);
+    for (let i = 0; i < 10; i++) {
+      limit("a", (n) => {
+        logged.push([`a${i}`, n]);
+        if (n > 0) flushed();
+      });
+    }
+    limit("b", (n) => logged.push(["b", n]));
+    await done;
+    // b had nothing suppressed: no summary line for it.
+    assert.deepEqual(logged, [["a0", 0], ["b", 0], ["a9", 9]]);
+    limit("a", (n) => logged.push(["again", n]));
+    assert.deepEqual(logged.at(-1), ["again", 0]);
+  });
+});
+
+describe(`RabbitMQ rejection log (${RUNTIME})`, () => {
+  const exchange = uniqueName("x");
+  const queue = uniqueName("q");
+  let broker: Broker;
+  let hypha: Hypha;
+
+  before(async () => {
+    broker = await connectBroker();
+    hypha = await startHypha(rabbitConfig(
+      throwawayTopology(uniqueName("poison-flood"), exchange, queue),
+    ));
+    await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
+  });
+  after(async () => {
+    await hypha?.stop();
+    await broker?.cleanup({ queues: [queue], exchanges: [exchange] });
+  });
+
+  test("10,000 poison messages: the logged counts add up to /stats", async () => {
+    const total = 10_000;
+    for (let i = 0; i < total; i += 500) {
+      await Promise.all(
+        Array.from(
+          { length: 500 },
+          (_, j) => broker.publish(exchange, "feed.item", `garbage ${i + j}`),
+        ),
+      );
+    }
+    const logged = () => {
+      let sum = 0;
+      for (const line of hypha.lines) {
+        if (
+          /WARN\s+rejected message connector=rabbit code=not_json/.test(line)
+        ) {
+          sum++;
+        }
+        const more = /WARN\s+rejected messages .*code=not_json count=(\d+)/
+          .exec(line);
+        if (more) sum += Number(more[1]);
+      }
+      return sum;
+    };
+    await eventually(
+      "every rejection received",
+      async () => (await sourceStats(hypha.urls.api)).received >= total,
+      60_000,
+    );
+    const stats = await sourceStats(hypha.urls.api);
+    assert.equal(stats.rejected.not_json, total);
+    // The last window's count is flushed when it ends (10 s after it began).
+    await eventually(
+      `logged rejections adding up to ${total} (now ${logged()})`,
+      () => Promise.resolve(logged() === total),
+      30_000,
+    );
+    const lines = hypha.lines.filter((l) => /rejected message/.test(l));
+    assert.ok(lines.length < 20, `${lines.length} lines`);
+  });
+});
