@@ -106,6 +106,14 @@ function reasonOf(error: unknown): string {
   if (error instanceof errors.JWTClaimValidationFailed) {
     return CLAIM_REASONS[error.claim] ?? "token claims are not valid";
   }
+  // jose 6.2 reports an unknown `crit` entry as JOSENotSupported, like an
+  // unsupported algorithm; tell them apart by its (fixed) message.
+  if (
+    error instanceof errors.JOSENotSupported &&
+    error.message.startsWith("Extension Header Parameter")
+  ) {
+    return "token has a critical header parameter (crit) that is not supported";
+  }
   if (
     error instanceof errors.JOSEAlgNotAllowed ||
     error instanceof errors.JOSENotSupported

@@ -38,6 +38,14 @@ export function corsHeaders(
   return headers;
 }
 
+/**
+ * Headers of a refusal for a disallowed origin: the answer depends on the
+ * Origin, so a shared cache must not serve it to an allowed one.
+ */
+export const REFUSED_ORIGIN_HEADERS: Readonly<Record<string, string>> = {
+  "vary": "Origin",
+};
+
 /** Extra headers of a successful preflight. */
 export const PREFLIGHT_HEADERS: Readonly<Record<string, string>> = {
   "access-control-allow-methods": "GET, OPTIONS",

@@ -19,7 +19,7 @@ import {
   renderName,
   renderNames,
 } from "./expression.ts";
-import { isEventName } from "./field.ts";
+import { eventNameProblem } from "./field.ts";
 import type { Hub } from "./hub.ts";
 
 /** The SSE connector's operations, as in the seed. */
@@ -97,11 +97,11 @@ export function sendThrough(
       return { ok: false, code: "bad_target", reason: audience };
     }
     const event = resolveEvent(flow, message);
-    if (event === undefined) {
+    if (typeof event !== "string") {
       return {
         ok: false,
         code: "bad_event",
-        reason: `flow ${flow.name}: ${flow.event} is not a usable event name`,
+        reason: `flow ${flow.name}: ${flow.event} ${event.problem}`,
       };
     }
     plans.push({ flow, audience, event });
@@ -140,11 +140,19 @@ function resolveAudience(flow: Flow, message: Message): Audience | string {
   return { kind: flow.operation === "send_to_room" ? "room" : "user", names };
 }
 
-/** The event type, or undefined when an expression yields an unusable one. */
-function resolveEvent(flow: Flow, message: Message): string | undefined {
+/** The event type, or what is wrong with the one an expression yields. */
+function resolveEvent(
+  flow: Flow,
+  message: Message,
+): string | { readonly problem: string } {
   if (flow.eventExpression === undefined) return flow.event ?? DEFAULT_EVENT;
   const value = evaluate(flow.eventExpression, message);
   if (value === undefined || value === null) return DEFAULT_EVENT;
   const name = renderName(value);
-  return name !== undefined && isEventName(name) ? name : undefined;
+  if (name === undefined) return { problem: "is not a usable event name" };
+  // Input must not size every frame: the bound of room and user names.
+  const problem = eventNameProblem(name);
+  return problem === undefined
+    ? name
+    : { problem: `is not a usable event name: it ${problem}` };
 }

@@ -5,7 +5,12 @@
  * @module
  */
 
-import { corsHeaders, type CorsPolicy, PREFLIGHT_HEADERS } from "./cors.ts";
+import {
+  corsHeaders,
+  type CorsPolicy,
+  PREFLIGHT_HEADERS,
+  REFUSED_ORIGIN_HEADERS,
+} from "./cors.ts";
 import { BASE_HEADERS, type ConnectionInfo, text } from "./http.ts";
 import type { Hub } from "./hub.ts";
 import {
@@ -80,7 +85,9 @@ export function createSseHandler(
     }
     const cors = corsHeaders(options.cors, request.headers.get("origin"));
     if (request.method === "OPTIONS" && options.cors.origins !== undefined) {
-      if (cors === null) return text(403, "origin not allowed");
+      if (cors === null) {
+        return text(403, "origin not allowed", REFUSED_ORIGIN_HEADERS);
+      }
       return new Response(null, {
         status: 204,
         headers: { ...BASE_HEADERS, ...cors, ...PREFLIGHT_HEADERS },
@@ -89,7 +96,9 @@ export function createSseHandler(
     if (request.method !== "GET") {
       return text(405, "method not allowed", { allow });
     }
-    if (cors === null) return text(403, "origin not allowed");
+    if (cors === null) {
+      return text(403, "origin not allowed", REFUSED_ORIGIN_HEADERS);
+    }
 
     const query = parseSubscriberQuery(url.search, DEFAULT_QUERY_LIMITS);
     if ("error" in query) return text(400, query.error, cors);

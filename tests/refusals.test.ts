@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { SignJWT } from "jose";
+import { rawSubscribe } from "./support/clients.ts";
+import { restExample } from "./support/configs.ts";
+import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import { SECRET, sign } from "./support/auth.ts";
+
+const ORIGIN = "https://app.example.com";
+
+/** An HS256 token whose `crit` names a header parameter nobody knows. */
+function critToken(): Promise<string> {
+  return new SignJWT({ sub: "42" })
+    .setProtectedHeader({ alg: "HS256", crit: ["x-unknown"], "x-unknown": 1 })
+    .sign(new TextEncoder().encode(SECRET), { crit: { "x-unknown": true } });
+}
+
+describe(`refusals say what is wrong (${RUNTIME})`, () => {
+  let hypha: Hypha;
+  let api: string;
+  before(async () => {
+    hypha = await startHypha(
+      restExample(`
+[connector.sse.cors]
+allowed_origins = ["${ORIGIN}"]
+allow_credentials = true
+[connector.sse.auth]
+jwt_secret = "${SECRET}"
+`) + `
+[flow.typed.from]
+connector = "api"
+operation = "POST /typed"
+[flow.typed.to]
+connector = "sse"
+operation = "broadcast"
+event = "input.type"
+`,
+    );
+    api = hypha.urls.api.replace(/\/$/, "");
+  });
+  after(async () => {
+    await hypha.stop();
+  });
+
+  test("an event name from input longer than 128 bytes is refused with 422 and a reason", async () => {
+    const token = await sign({ sub: "42" });
+    const sub = await rawSubscribe(hypha.urls.sse, "/events", {
+      authorization: `Bearer ${token}`,
+    });
+    const long = await publish(`${api}/typed`, { type: "e".repeat(10_000) });
+    assert.deepEqual(long, {
+      status: 422,
+      body: {
+        error:
+          "flow typed: input.type is not a usable event name: it is longer than 128 bytes",
+      },
+    });
+    const fits = "e".repeat(128);
+    assert.equal((await publish(`${api}/typed`, { type: fits })).status, 202);
+    await sub.waitFor(1);
+    assert.deepEqual(sub.events.map((e) => e.event), [fits]);
+    sub.close();
+  });
+
+  test("a token with an unknown crit header parameter is refused saying so", async () => {
+    const response = await fetch(hypha.urls.sse, {
+      headers: { authorization: `Bearer ${await critToken()}` },
+    });
+    assert.equal(response.status, 401);
+    assert.equal(
+      (await response.text()).trim(),
+      "token has a critical header parameter (crit) that is not supported",
+    );
+  });
+
+  test("403 for a disallowed origin carries Vary: Origin, also on preflight", async () => {
+    const token = await sign({ sub: "42" });
+    const get = await fetch(hypha.urls.sse, {
+      headers: {
+        origin: "https://evil.example",
+        authorization: `Bearer ${token}`,
+      },
+    });
+    const preflight = await fetch(hypha.urls.sse, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://evil.example",
+        "access-control-request-method": "GET",
+      },
+    });
+    for (const response of [get, preflight]) {
+      assert.equal(response.status, 403);
+      assert.equal(response.headers.get("vary"), "Origin");
+      assert.equal(response.headers.get("access-control-allow-origin"), null);
+      await response.body?.cancel();
+    }
+  });
+});
