@@ -11,7 +11,7 @@ import { compileFlow } from "./core/flows.ts";
 import type { Authorizer } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
-import type { Logger } from "./core/log.ts";
+import { internalErrorLog, type Logger } from "./core/log.ts";
 import { createSseConnector } from "./sse_connector.ts";
 import { createRestSource } from "./sources/rest.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
@@ -115,9 +115,13 @@ async function serveAll(
   runtime: Runtime,
 ): Promise<RunningServer[]> {
   const servers: RunningServer[] = [];
+  const logInternal = internalErrorLog(runtime.log);
   try {
     for (const listener of listeners) {
-      const server = await runtime.serve(listener);
+      const server = await runtime.serve({
+        ...listener,
+        onError: (error) => logInternal(listener.connector, error),
+      });
       servers.push(server);
       runtime.log.info("listening", {
         connector: listener.connector,

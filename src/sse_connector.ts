@@ -83,6 +83,8 @@ export function createSseConnector(
       port: c.port,
       path: c.path,
       streaming: true,
+      requestTimeoutMs: c.request_timeout,
+      maxPendingConnections: c.max_pending_connections,
       fetch,
     },
   };

@@ -53,6 +53,20 @@ const boolean = z.preprocess(
 );
 const name = z.string().min(1);
 
+/**
+ * Slow clients (slowloris): headers, then a body, must each arrive within
+ * `request_timeout`; idle keep-alive connections close after it; at most
+ * `max_pending_connections` may be open without a request in flight.
+ */
+const requestLimits = () => ({
+  request_timeout: duration.pipe(
+    z.number().min(100, {
+      message: 'at least "100ms"',
+    }),
+  ).prefault("10s"),
+  max_pending_connections: integer(1, Number.MAX_SAFE_INTEGER).default(1024),
+});
+
 /** `origins` is an alias the upstream example uses; both lists are merged. */
 const cors = z.object({
   allowed_origins: z.array(name).optional(),
@@ -105,6 +119,7 @@ export const sseConnector = z.object({
     }
   }).default("gap"),
   history: history.prefault({ size: 10000, max_bytes: "64MiB", ttl: "5m" }),
+  ...requestLimits(),
   cors: cors.optional(),
   auth: sseAuth.optional(),
 }).strict();
@@ -119,6 +134,7 @@ export const restConnector = z.object({
   /** Loopback: publishing is a back-end concern; see check_auth.ts. */
   host: name.default("127.0.0.1"),
   max_body: size.prefault("1MiB"),
+  ...requestLimits(),
   auth: restAuth.optional(),
   /** Explicitly allow a non-loopback REST source without auth. */
   insecure: boolean.default(false),

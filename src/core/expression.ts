@@ -5,6 +5,8 @@
  * @module
  */
 
+import { isJsonObject } from "./json.ts";
+
 /** A message as sources hand it to flows. */
 export interface Message {
   /** The JSON object body (plus REST path params). */
@@ -42,12 +44,8 @@ export function compileExpression(text: string): Expression {
 export function evaluate(expression: Expression, message: Message): unknown {
   let here: unknown = message[expression.root];
   for (const key of expression.keys) {
-    if (here === null || typeof here !== "object" || Array.isArray(here)) {
-      return undefined;
-    }
-    here = Object.hasOwn(here, key)
-      ? (here as Record<string, unknown>)[key]
-      : undefined;
+    if (!isJsonObject(here)) return undefined;
+    here = Object.hasOwn(here, key) ? here[key] : undefined;
   }
   return here;
 }

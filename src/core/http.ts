@@ -24,6 +24,15 @@ export interface Listener {
   readonly path: string;
   /** Lift the runtime's idle timeout: the responses are long-lived streams. */
   readonly streaming: boolean;
+  /**
+   * Headers must arrive within this after the connection opens or its last
+   * response ends; a connection idle for this long is closed.
+   */
+  readonly requestTimeoutMs: number;
+  /** Most connections open without a request in flight (see src/runtime). */
+  readonly maxPendingConnections: number;
+  /** Told of an error the fetch handler threw (the client gets a 500). */
+  readonly onError?: (error: unknown) => void;
   readonly fetch: (request: Request, info: ConnectionInfo) => Promise<Response>;
 }
 

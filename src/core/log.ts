@@ -113,3 +113,28 @@ export function rateLimited(
     log(0);
   };
 }
+
+/**
+ * Logs an error a fetch handler threw (the client got a 500): its kind and
+ * message, never a request or stack, at most once per 10 s per connector
+ * and kind, with the count of the rest when the window ends.
+ */
+export function internalErrorLog(
+  log: Logger,
+): (connector: string, error: unknown) => void {
+  const limited = rateLimited(10_000);
+  return (connector, error) => {
+    const kind = error instanceof Error ? error.name : typeof error;
+    const reason = error instanceof Error ? error.message : String(error);
+    limited(
+      `${connector} ${kind}`,
+      (suppressed) =>
+        log.error("internal error; answered 500", {
+          connector,
+          error: kind,
+          reason: reason.slice(0, 200),
+          count: suppressed || undefined,
+        }),
+    );
+  };
+}

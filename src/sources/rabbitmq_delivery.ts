@@ -13,6 +13,7 @@ import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
 import type { Logger } from "../core/log.ts";
 import { rateLimited } from "../core/log.ts";
 import { compileTopic } from "../core/topic.ts";
+import { checkJsonMessage } from "../core/json.ts";
 import {
   countRejection,
   type SourceContext,
@@ -115,18 +116,8 @@ function parseBody(
   } catch {
     return { code: "not_json", reason: "body is not UTF-8 JSON" };
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    const found = value === null
-      ? "null"
-      : Array.isArray(value)
-      ? "an array"
-      : `a ${typeof value}`;
-    return {
-      code: "not_object",
-      reason: `body is ${found}, expected a JSON object`,
-    };
-  }
-  return { input: value as Record<string, unknown> };
+  const checked = checkJsonMessage(value);
+  return checked.ok ? { input: checked.value } : checked;
 }
 
 /** `meta.*` of a delivery, in the snake_case of the config. */

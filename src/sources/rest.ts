@@ -80,7 +80,11 @@ export function createRestSource(
       });
     }
     counters.received++;
-    const body = await readJsonObject(request, connector.max_body);
+    const body = await readJsonObject(
+      request,
+      connector.max_body,
+      connector.request_timeout,
+    );
     if (!body.ok) {
       return refuse(body.status, `http_${body.status}`, body.reason);
     }
@@ -108,6 +112,8 @@ export function createRestSource(
       port: connector.port,
       path: compiled.length === 1 ? compiled[0].template.split(" ")[1] : "/",
       streaming: false,
+      requestTimeoutMs: connector.request_timeout,
+      maxPendingConnections: connector.max_pending_connections,
       fetch,
     },
     start: () => Promise.resolve(),

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import {
+  type RawConnection,
+  rawRequest,
+  rawSubscribe,
+} from "./support/clients.ts";
+import { restExample } from "./support/configs.ts";
+import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
+
+/** Sends `text` one byte per second until the server closes the socket. */
+function trickle(connection: RawConnection, text: string): void {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (connection.socket.destroyed) return clearInterval(timer);
+    connection.socket.write(text[i++ % text.length]);
+  }, 1000);
+  connection.closed.then(() => clearInterval(timer));
+}
+
+/** Resolves when every connection is closed; rejects after `timeoutMs`. */
+async function allClosed(
+  connections: Record<string, RawConnection>,
+  timeoutMs = 40_000,
+): Promise<void> {
+  const open = new Set(Object.keys(connections));
+  for (const [name, c] of Object.entries(connections)) {
+    c.closed.then(() => open.delete(name));
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(Object.values(connections).map((c) => c.closed)),
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`still open: ${[...open].join(", ")}`)),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+describe(`slow requests are cut after request_timeout (${RUNTIME})`, () => {
+  let hypha: Hypha;
+  before(async () => {
+    hypha = await startHypha(
+      restExample(`request_timeout = "1s"`, `request_timeout = "1s"`),
+    );
+  });
+  after(async () => {
+    await hypha.stop();
+  });
+
+  test("silent, slow-header, slow-body and idle sockets are closed; a subscriber and a publisher are served meanwhile", async () => {
+    const { sse, api } = hypha.urls;
+    const subscriber = await rawSubscribe(sse, "/events");
+    await subscriber.waitFor(0);
+    const slow: Record<string, RawConnection> = {};
+    for (const [port, url] of [["sse", sse], ["api", api]]) {
+      slow[`${port} silent`] = await rawRequest(url, "");
+      slow[`${port} slow headers`] = await rawRequest(
+        url,
+        "GET /events HTTP/1.1\r\nHost: x\r\n",
+      );
+      trickle(slow[`${port} slow headers`], "X-Slow: aaaaaaaa");
+    }
+    slow["api slow body"] = await rawRequest(
+      api,
+      "POST /notify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    );
+    trickle(slow["api slow body"], '"a":"aaaaaaaaaaaa');
+    slow["api idle keep-alive"] = await rawRequest(
+      api,
+      "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    await slow["api idle keep-alive"].waitFor(/^HTTP\/1\.1 200/);
+
+    // A normal publisher is served while the slow sockets hang on.
+    const notify = new URL("/notify", api).href;
+    assert.equal((await publish(notify, { n: 1 })).status, 202);
+    await subscriber.waitFor(1);
+
+    await allClosed(slow);
+    assert.match(slow["api slow body"].text(), /^HTTP\/1\.1 408 /);
+    assert.match(
+      slow["api slow body"].text(),
+      /body did not arrive within request_timeout \(1000 ms\)/,
+    );
+
+    // The stream outlived them all, idle for longer than request_timeout.
+    assert.equal((await publish(notify, { n: 2 })).status, 202);
+    await subscriber.waitFor(2);
+    assert.deepEqual(subscriber.events.map((e) => e.data), [
+      '{"n":1}',
+      '{"n":2}',
+    ]);
+    assert.equal(subscriber.retries.length, 1, "the stream was closed");
+    subscriber.close();
+  });
+});
