@@ -120,6 +120,44 @@ describe("fuzz: encoder and query parser", () => {
 });
 
 describe(`fuzz: HTTP surfaces (${RUNTIME})`, () => {
+  test("random nesting depths: up to 64 delivered, deeper refused with 422, 100,000 deep too", async () => {
+    const hypha = await startHypha(restExample());
+    try {
+      const r = random(SEED + 3);
+      const notify = new URL("/notify", hypha.urls.api).href;
+      /** A JSON object nesting objects and arrays `depth` deep in all. */
+      const nested = (depth: number) => {
+        let open = '{"v":';
+        let close = "}";
+        for (let i = 1; i < depth; i++) {
+          const array = r.next() < 0.5;
+          open += array ? "[" : '{"k":';
+          close = (array ? "]" : "}") + close;
+        }
+        return open + "1" + close;
+      };
+      for (let i = 0; i < 200; i++) {
+        const depth = 1 + r.int(130);
+        const { status, body } = await publish(notify, nested(depth));
+        if (depth <= 64) assert.equal(status, 202, `depth ${depth}`);
+        else {
+          assert.deepEqual({ status, body }, {
+            status: 422,
+            body: { error: "body nests deeper than 64 levels" },
+          }, `depth ${depth}`);
+        }
+      }
+      const attack = '{"a":'.repeat(100_000) + "1" + "}".repeat(100_000);
+      assert.deepEqual(await publish(notify, attack), {
+        status: 422,
+        body: { error: "body nests deeper than 64 levels" },
+      });
+      assert.equal((await publish(notify, { still: "serving" })).status, 202);
+    } finally {
+      assert.equal(await hypha.stop(), 0);
+    }
+  });
+
   test("thousands of malformed publishes and subscribes are refused with a clear status; the server keeps serving", async () => {
     const hypha = await startHypha(restExample("", `max_body = "4KiB"`));
     try {

@@ -4,6 +4,7 @@ import {
   type RawConnection,
   rawRequest,
   rawSubscribe,
+  until,
 } from "./support/clients.ts";
 import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
@@ -95,5 +96,45 @@ describe(`slow requests are cut after request_timeout (${RUNTIME})`, () => {
     ]);
     assert.equal(subscriber.retries.length, 1, "the stream was closed");
     subscriber.close();
+  });
+});
+
+// Bun 1.4 has no hook before a request's headers: it cannot count these
+// sockets (it closes them itself after ~10 s, see src/runtime/bun_serve.ts).
+describe(`connections without a request are capped (${RUNTIME})`, {
+  skip: RUNTIME === "bun" ? "not countable on Bun" : false,
+}, () => {
+  let hypha: Hypha;
+  before(async () => {
+    hypha = await startHypha(
+      restExample("", `request_timeout = "60s"\nmax_pending_connections = 5`),
+    );
+  });
+  after(async () => {
+    await hypha.stop();
+  });
+
+  test("past max_pending_connections new sockets are closed at once; served again once they go", async () => {
+    const silent: RawConnection[] = [];
+    for (let i = 0; i < 8; i++) {
+      silent.push(await rawRequest(hypha.urls.api, ""));
+    }
+    let closed = 0;
+    for (const c of silent) c.closed.then(() => closed++);
+    await until(() => closed >= 3, "three sockets closed");
+    // Request timeout is 60 s: those were refused for the cap, the oldest stay.
+    assert.deepEqual(
+      silent.map((c) => c.socket.destroyed || c.socket.readyState !== "open"),
+      [false, false, false, false, false, true, true, true],
+    );
+    for (const c of silent) c.close();
+    const notify = new URL("/notify", hypha.urls.api).href;
+    // The server notices the closes a moment later; until then it refuses.
+    let status = 0;
+    const retry = setInterval(() => {
+      publish(notify, { n: 1 }).then((r) => status = r.status, () => {});
+    }, 100);
+    await until(() => status === 202, "a publish accepted", 10_000)
+      .finally(() => clearInterval(retry));
   });
 });
