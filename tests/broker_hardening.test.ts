@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { rateLimited } from "../src/core/log.ts";
 import { createBackoff } from "../src/sources/backoff.ts";
+import { subscribe } from "./support/clients.ts";
 import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
 import {
   type Broker,
@@ -11,6 +12,7 @@ import {
   sourceStats,
   throwawayTopology,
   uniqueName,
+  waitForNumbers,
 } from "./support/rabbitmq.ts";
 
 describe("reconnect backoff", () => {
@@ -101,5 +103,57 @@ describe(`RabbitMQ rejection log (${RUNTIME})`, () => {
     );
     const lines = hypha.lines.filter((l) => /rejected message/.test(l));
     assert.ok(lines.length < 20, `${lines.length} lines`);
+  });
+});
+
+describe(`RabbitMQ topology check (${RUNTIME})`, () => {
+  const exchange = uniqueName("x");
+  const queue = uniqueName("q");
+  let broker: Broker;
+  let hypha: Hypha;
+
+  before(async () => {
+    broker = await connectBroker();
+    hypha = await startHypha(rabbitConfig(
+      `topology_check = "500ms"\n` +
+        throwawayTopology(uniqueName("topology"), exchange, queue),
+    ));
+    await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
+  });
+  after(async () => {
+    await hypha?.stop();
+    await broker?.cleanup({ queues: [queue], exchanges: [exchange] });
+  });
+
+  test("an exchange deleted under a running consumer is declared again, with a WARN line", async () => {
+    const all = subscribe(hypha.urls.sse);
+    await all.opened;
+    await broker.publish(exchange, "feed.item", { n: 1 });
+    await waitForNumbers(all, [1]);
+
+    await broker.channel.exchangeDelete(exchange);
+    await hypha.waitForLine(
+      new RegExp(
+        `WARN\\s+topology deleted under a running consumer.*missing="exchange ${exchange}"`,
+      ),
+    );
+    // A passive declare that fails closes its channel: one per probe.
+    await eventually("the exchange declared again", async () => {
+      const probe = await broker.channel.connection.channel();
+      try {
+        await probe.exchangeDeclare(exchange, "topic", { passive: true });
+        return true;
+      } catch {
+        return false;
+      } finally {
+        if (!probe.closed) await probe.close().catch(() => {});
+      }
+    });
+    // The binding is back too: a publish reaches the subscriber again.
+    await eventually("an event through the new binding", async () => {
+      await broker.publish(exchange, "feed.item", { n: 2 });
+      return all.events.some((e) => JSON.parse(e.data).n === 2);
+    });
+    all.close();
   });
 });

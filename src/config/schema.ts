@@ -160,6 +160,8 @@ export const mqConnector = z.object({
   connection_name: name.optional(),
   reconnect_delay: duration.prefault("5s"),
   max_reconnects: count.default(0),
+  /** How often to check the exchanges still exist (re-declared if not); "0s" off. */
+  topology_check: duration.prefault("30s"),
   /** An empty name asks the broker for a server-named exclusive queue. */
   queue: z.object({
     name: z.string().default(""),

@@ -21,6 +21,7 @@ import {
   describeSession,
   type Session,
 } from "./rabbitmq_session.ts";
+import { watchTopology } from "./rabbitmq_watch.ts";
 import type { Source, SourceContext, SourceStats } from "./source.ts";
 
 /** Creates the RabbitMQ source of connector `name`. */
@@ -74,7 +75,15 @@ export function createRabbitSource(
           ...describeSession(settings, session),
         });
         started();
+        const unwatch = watchTopology(
+          session.client,
+          settings,
+          session.queue,
+          log,
+          where,
+        );
         reason = await session.lost;
+        unwatch();
         current = undefined;
         if (stopped) return;
         // A channel error leaves the connection open; start clean.

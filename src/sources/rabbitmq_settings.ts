@@ -55,6 +55,8 @@ export interface RabbitSettings {
   readonly prefetch: number;
   readonly autoAck: boolean;
   readonly tag: string;
+  /** How often the declared topology is checked; 0 = never. */
+  readonly topologyCheckMs: number;
 }
 
 /** Resolves connector `name`'s config. The config check has validated it. */
@@ -106,6 +108,7 @@ export function resolveRabbitSettings(
     prefetch: c.consumer.prefetch,
     autoAck: c.consumer.auto_ack,
     tag: c.consumer.tag ?? "",
+    topologyCheckMs: c.topology_check,
   };
 }
 
