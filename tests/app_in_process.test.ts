@@ -81,7 +81,8 @@ operation = "broadcast"
 `);
     try {
       await until(
-        () => app.lines.some((l) => /ERROR\s+cannot connect; giving up/.test(l)),
+        () =>
+          app.lines.some((l) => /ERROR\s+cannot connect; giving up/.test(l)),
         "the give-up line",
       );
       const giveUp = app.lines.find((l) => /giving up/.test(l))!;

@@ -7,7 +7,7 @@ import {
 } from "../src/core/json.ts";
 import { createLogger, internalErrorLog } from "../src/core/log.ts";
 import { internalError } from "../src/runtime/internal_error.ts";
-import type { Listener } from "../src/sources/source.ts";
+import type { Listener } from "../src/core/http.ts";
 import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
 import {
   type Broker,
