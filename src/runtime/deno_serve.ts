@@ -45,6 +45,9 @@ function serveOnConnection(): ServeOnConnection | undefined {
   return typeof fn === "function" ? fn : undefined;
 }
 
+/** Pause after a failed accept (e.g. EMFILE) before the next one. */
+const ACCEPT_RETRY_MS = 100;
+
 /** One accepted connection. */
 interface Connection {
   readonly abort: AbortController;
@@ -120,19 +123,30 @@ export function serveDeno(
     });
   };
 
+  let stopping = false;
   const accepting = (async () => {
-    for await (const conn of tcp) {
+    while (!stopping) {
+      let conn: Deno.Conn;
+      try {
+        conn = await tcp.accept();
+      } catch {
+        if (stopping) return;
+        // Out of descriptors (EMFILE) under a flood: keep accepting later.
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
+      }
       if (pendingCount >= listener.maxPendingConnections) {
         conn.close();
         continue;
       }
       track(conn);
     }
-  })().catch(() => {/* the listener was closed */});
+  })();
 
   return Promise.resolve({
     port: (tcp.addr as Deno.NetAddr).port,
     async stop() {
+      stopping = true;
       tcp.close();
       await accepting;
       // Like Deno.serve's shutdown: waits for responses in flight.
