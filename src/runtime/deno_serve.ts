@@ -117,10 +117,12 @@ export function serveDeno(
       () => {},
     );
     connections.add(c);
-    c.server.finished.finally(() => {
+    const gone = () => {
       connections.delete(c);
       setPending(c, false);
-    });
+    };
+    // Both ways: a rejection left unhandled would end the process.
+    c.server.finished.then(gone, gone);
   };
 
   let stopping = false;
