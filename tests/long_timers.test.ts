@@ -10,6 +10,7 @@ import { rawSubscribe, until } from "./support/clients.ts";
 import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
 import { SECRET, sign } from "./support/auth.ts";
+import { errorOf, SSE } from "./support/config_errors.ts";
 
 const YEAR_S = 365 * 24 * 3600;
 
@@ -39,6 +40,21 @@ describe("long timers", () => {
     clearLongTimeout(timer);
     await new Promise((resolve) => setLongTimeout(() => resolve(null), 30));
     assert.deepEqual(fired, []);
+  });
+});
+
+describe("durations a timer cannot or should not hold", () => {
+  test("an AMQP heartbeat above 65535s and a request_timeout below 100ms are refused at start", () => {
+    assert.equal(
+      errorOf(
+        `${SSE}[connector.mq]\ntype = "mq"\ndriver = "rabbitmq"\nheartbeat = "720h"\n`,
+      ),
+      'hypha.toml: connector.mq.heartbeat: at most "65535s" (AMQP holds the heartbeat in 16 bits), got "720h"',
+    );
+    assert.equal(
+      errorOf(`${SSE}request_timeout = "10ms"\n`),
+      'hypha.toml: connector.sse.request_timeout: at least "100ms", got "10ms"',
+    );
   });
 });
 

@@ -53,17 +53,10 @@ const boolean = z.preprocess(
 );
 const name = z.string().min(1);
 
-/**
- * Slow clients (slowloris): headers, then a body, must each arrive within
- * `request_timeout`; idle keep-alive connections close after it; at most
- * `max_pending_connections` may be open without a request in flight.
- */
+/** Bounds on slow clients (slowloris); see src/runtime/. */
 const requestLimits = () => ({
-  request_timeout: duration.pipe(
-    z.number().min(100, {
-      message: 'at least "100ms"',
-    }),
-  ).prefault("10s"),
+  request_timeout: duration.pipe(z.number().min(100, 'at least "100ms"'))
+    .prefault("10s"),
   max_pending_connections: integer(1, Number.MAX_SAFE_INTEGER).default(1024),
 });
 
@@ -140,6 +133,8 @@ export const restConnector = z.object({
   insecure: boolean.default(false),
 }).strict();
 
+const AMQP_HEARTBEAT_MAX =
+  'at most "65535s" (AMQP holds the heartbeat in 16 bits)';
 const exchangeTypes = ["direct", "fanout", "topic", "headers"] as const;
 
 export const mqConnector = z.object({
@@ -151,16 +146,12 @@ export const mqConnector = z.object({
   username: z.string().default("guest"),
   password: z.string().default("guest"),
   vhost: z.string().default("/"),
-  /** AMQP carries the heartbeat as 16-bit seconds. */
-  heartbeat: duration.pipe(
-    z.number().max(65_535_000, {
-      message: 'at most "65535s" (AMQP holds the heartbeat in 16 bits)',
-    }),
-  ).prefault("10s"),
+  heartbeat: duration.pipe(z.number().max(65_535_000, AMQP_HEARTBEAT_MAX))
+    .prefault("10s"),
   connection_name: name.optional(),
   reconnect_delay: duration.prefault("5s"),
   max_reconnects: count.default(0),
-  /** How often to check the exchanges still exist (re-declared if not); "0s" off. */
+  /** Checks the exchanges still exist (re-declared if not); "0s" off. */
   topology_check: duration.prefault("30s"),
   /** An empty name asks the broker for a server-named exclusive queue. */
   queue: z.object({
