@@ -10,18 +10,25 @@ import { z } from "zod";
 import { eventNameProblem } from "../core/field.ts";
 import { parseDuration, parseSize } from "./units.ts";
 
-/** A duration string, parsed to milliseconds. */
-export const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      message: 'expected a duration like "30s", "500ms", "2m" or "1h"',
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** A duration string (or the number 0), parsed to milliseconds. */
+export const duration = z.union([z.string(), z.number()]).transform(
+  (value, ctx) => {
+    // A bare number has no unit; only 0 means the same in every unit.
+    const ms = value === 0
+      ? 0
+      : typeof value === "string"
+      ? parseDuration(value)
+      : undefined;
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: 'expected a duration like "30s", "500ms", "2m" or "1h"',
+      });
+      return z.NEVER;
+    }
+    return ms;
+  },
+);
 
 /** A size in bytes: an integer or a string like "256KiB" or "1MiB". */
 export const size = z.union([z.number(), z.string()]).transform(
@@ -95,6 +102,7 @@ export const sseConnector = z.object({
   host: name.default("0.0.0.0"),
   path: z.string().regex(/^\/\S*$/, "expected a path starting with /")
     .default("/events"),
+  /** "0s" (or 0) turns heartbeats off. */
   heartbeat_interval: duration.prefault("30s"),
   retry: duration.prefault("3s"),
   max_buffered: size.prefault("1MiB"),

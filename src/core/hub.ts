@@ -29,6 +29,7 @@ export type { CloseReason } from "./connection.ts";
 /** Hub settings, already validated and converted to ms and bytes. */
 export interface HubOptions {
   readonly log: EventLog;
+  /** 0 turns keepalives off. */
   readonly heartbeatMs: number;
   readonly retryMs: number;
   readonly maxBufferedBytes: number;
@@ -91,6 +92,8 @@ export interface Hub {
 }
 
 const DEFAULT_STALL_MS = 10_000;
+/** How often the log expires old events when heartbeats are off. */
+const EXPIRE_SWEEP_MS = 30_000;
 
 /** Creates a hub over an event log; call `close` to stop its timers. */
 export function createHub(options: HubOptions): Hub {
@@ -139,10 +142,13 @@ export function createHub(options: HubOptions): Hub {
   });
 
   // Chained: "720h" overflows one timer, which then fires every millisecond.
+  // heartbeatMs 0 turns keepalives off; the log still expires on a timer.
   const heartbeat = setLongInterval(() => {
-    for (const c of registry.all) writer.queue(c, HEARTBEAT);
+    if (options.heartbeatMs > 0) {
+      for (const c of registry.all) writer.queue(c, HEARTBEAT);
+    }
     log.expire();
-  }, options.heartbeatMs);
+  }, options.heartbeatMs > 0 ? options.heartbeatMs : EXPIRE_SWEEP_MS);
 
   return {
     subscribe: (request) => openStream(streams, request),
