@@ -90,6 +90,8 @@ async function createSources(
           operation: f.to.operation,
           target: f.to.target,
           event: f.to.event,
+          filter: f.filter,
+          transform: f.transform,
         }),
       }));
   const sources: Source[] = [];

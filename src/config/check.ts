@@ -9,6 +9,11 @@
 import { isExpression } from "../core/expression.ts";
 import { isEventName } from "../core/field.ts";
 import { checkAuth } from "./check_auth.ts";
+import {
+  checkEnvelope,
+  checkShape,
+  targetProblem,
+} from "./check_flow_expressions.ts";
 import type { Config, Flow, MqConnector, SseConnector } from "./schema.ts";
 
 /** A problem at a key path. */
@@ -43,6 +48,10 @@ export function checkConfig(
   for (const [name, flow] of Object.entries(config.flow)) {
     checkFlowEnds(`flow.${name}`, flow, connectors, problem);
     checkFlowTarget(`flow.${name}`, flow, problem);
+    checkShape(name, flow, problem);
+    if (connectors[flow.from.connector]?.type === "mq") {
+      checkEnvelope(name, flow, problem);
+    }
   }
   checkAuth(config, { problem, warn });
   if (Object.keys(config.flow).length === 0) {
@@ -168,13 +177,9 @@ function checkFlowTarget(at: string, flow: Flow, problem: Report): void {
           operation === "send_to_room" ? "room" : "user_id"
         }"`,
       );
-    } else if (!isExpression(target)) {
-      problem(
-        `${at}.to.target`,
-        `expected an expression like "input.room" or "meta.headers.room", got ${
-          JSON.stringify(target)
-        }`,
-      );
+    } else {
+      const reason = targetProblem(operation, target);
+      if (reason !== undefined) problem(`${at}.to.target`, reason);
     }
   }
   if (event !== undefined && !isExpression(event) && !isEventName(event)) {

@@ -231,6 +231,10 @@ export const flow = z.object({
     target: z.string().optional(),
     event: z.string().optional(),
   }).strict(),
+  /** CEL: only messages for which it is true go through this flow. */
+  filter: z.string().optional(),
+  /** CEL per output field: the event's data is an object of these fields. */
+  transform: z.record(z.string(), z.string()).optional(),
 }).strict();
 
 export const service = z.object({

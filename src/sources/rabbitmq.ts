@@ -32,7 +32,12 @@ export function createRabbitSource(
 ): Source {
   const settings = resolveRabbitSettings(name, connector);
   const { log } = context;
-  const counters: SourceStats = { received: 0, delivered: 0, rejected: {} };
+  const counters: SourceStats = {
+    received: 0,
+    delivered: 0,
+    filtered: 0,
+    rejected: {},
+  };
   const onMessage = createDeliveryHandler(
     name,
     settings.autoAck,

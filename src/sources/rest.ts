@@ -15,6 +15,7 @@ import { createTokenCheck } from "./publisher_auth.ts";
 import { compileRoutes, matchPath, splitPath } from "./route.ts";
 import {
   countRejection,
+  countRouted,
   type Source,
   type SourceContext,
   type SourceStats,
@@ -32,7 +33,12 @@ export function createRestSource(
   // anything; checkConfig refuses a non-loopback source left without one.
   const tokens = connector.auth?.tokens.filter((t) => t !== "") ?? [];
   const checkToken = tokens.length > 0 ? createTokenCheck(tokens) : undefined;
-  const counters: SourceStats = { received: 0, delivered: 0, rejected: {} };
+  const counters: SourceStats = {
+    received: 0,
+    delivered: 0,
+    filtered: 0,
+    rejected: {},
+  };
 
   const refuse = (status: number, code: string, reason: string) => {
     countRejection(counters, code);
@@ -100,8 +106,13 @@ export function createRestSource(
       },
     }, hit.route.template);
     if (!outcome.ok) return refuse(422, outcome.code, outcome.reason);
-    counters.delivered++;
-    return json(202, { delivered: outcome.delivered });
+    countRouted(counters, outcome.flows);
+    return json(
+      202,
+      outcome.flows === 0
+        ? { delivered: 0, filtered: true }
+        : { delivered: outcome.delivered },
+    );
   };
 
   return {

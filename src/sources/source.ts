@@ -16,6 +16,8 @@ import type { Logger } from "../core/log.ts";
 export interface SourceStats {
   received: number;
   delivered: number;
+  /** Messages every matching flow's filter dropped (acked, not errors). */
+  filtered: number;
   rejected: Record<string, number>;
   /** For broker sources: whether the source is connected right now. */
   connected?: boolean;
@@ -43,6 +45,12 @@ export interface SourceContext {
   /** The flows that read from this source. */
   readonly flows: readonly SourceFlow[];
   readonly log: Logger;
+}
+
+/** Counts a message the flows took: sent, or dropped by every filter. */
+export function countRouted(stats: SourceStats, flows: number): void {
+  if (flows === 0) stats.filtered++;
+  else stats.delivered++;
 }
 
 /** Counts a rejection under its code. */
