@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { Config } from "./config/schema.ts";
 import { compileFlow } from "./core/flows.ts";
 import type { Authorizer } from "./core/handler.ts";
@@ -30,10 +31,16 @@ export interface Runtime {
   readonly log: Logger;
   /** Subscriber authentication by SSE connector name (see src/auth/setup.ts). */
   readonly authorizers?: Readonly<Record<string, Authorizer>>;
+  /** Broker TLS material by mq connector name (see sources/rabbitmq_tls.ts). */
+  readonly brokerTls?: Readonly<Record<string, AMQPTlsOptions>>;
 }
 
 /** A running app. */
 export interface App {
+  /** Broker sources that are not consuming right now. */
+  notConsuming(): string[];
+  /** Resolves once every broker source has consumed at least once. */
+  readonly consumed: Promise<void>;
   /** Stops sources, tells subscribers when to come back, closes everything. */
   stop(): Promise<void>;
 }
@@ -49,7 +56,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
     hubs.set(name, sse.hub);
     listeners.push(sse.listener);
   }
-  const sources = await createSources(config, hubs, log);
+  const sources = await createSources(config, hubs, runtime);
   for (const source of sources) {
     if (source.listener) listeners.push(source.listener);
   }
@@ -62,6 +69,9 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   await Promise.all(sources.map((s) => s.start()));
 
   return {
+    notConsuming: () =>
+      sources.filter((s) => s.stats().consuming === false).map((s) => s.name),
+    consumed: Promise.all(sources.map((s) => s.firstConsumed)).then(() => {}),
     async stop() {
       await Promise.all(sources.map((s) => s.stop()));
       const stopping = servers.map((s) => s.stop());
@@ -77,7 +87,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
 async function createSources(
   config: Config,
   hubs: ReadonlyMap<string, Hub>,
-  log: Logger,
+  { log, brokerTls }: Runtime,
 ): Promise<Source[]> {
   const flowsOf = (source: string): SourceFlow[] =>
     Object.entries(config.flow)
@@ -105,7 +115,7 @@ async function createSources(
       sources.push(createRestSource(name, c, context, stats));
     } else if (c.type === "mq") {
       const { createRabbitSource } = await import("./sources/rabbitmq.ts");
-      sources.push(createRabbitSource(name, c, context));
+      sources.push(createRabbitSource(name, c, context, brokerTls?.[name]));
     }
   }
   return sources;

@@ -9,6 +9,7 @@
 import { isExpression } from "../core/expression.ts";
 import { isEventName } from "../core/field.ts";
 import { checkAuth } from "./check_auth.ts";
+import { checkBroker } from "./check_broker.ts";
 import {
   checkEnvelope,
   checkShape,
@@ -103,6 +104,7 @@ function checkMq(
       "expected a URL like amqp://user:password@host:5672/vhost (amqp: or amqps:)",
     );
   }
+  checkBroker(name, c, problem, warn);
   if (c.consumer.auto_ack && c.consumer.dlq.enabled) {
     warn(
       `connector.${name}: with consumer.auto_ack = true the broker forgets a message on delivery, so nothing reaches the dead-letter queue`,

@@ -145,12 +145,30 @@ const AMQP_HEARTBEAT_MAX =
   'at most "65535s" (AMQP holds the heartbeat in 16 bits)';
 const exchangeTypes = ["direct", "fanout", "topic", "headers"] as const;
 
+/** AMQP arguments (`x-queue-type`, `x-message-ttl`...), as the broker takes them. */
+const amqpArgs = z.record(
+  z.string().min(1),
+  z.union([z.string(), z.number(), z.boolean()]),
+);
+
+/** TLS to the broker; an amqps:// URL turns it on too. */
+const brokerTls = z.object({
+  enabled: boolean.default(false),
+  /** Client certificate (PEM file), with `key`. */
+  cert: name.optional(),
+  key: name.optional(),
+  /** CA bundle (PEM file) to trust instead of the system's. */
+  ca_cert: name.optional(),
+  insecure_skip_verify: boolean.default(false),
+}).strict();
+
 export const mqConnector = z.object({
   type: z.literal("mq"),
   driver: z.literal("rabbitmq"),
   url: name.optional(),
   host: name.default("localhost"),
-  port: port.default(5672),
+  /** 5672, or 5671 with TLS. */
+  port: port.optional(),
   username: z.string().default("guest"),
   password: z.string().default("guest"),
   vhost: z.string().default("/"),
@@ -167,13 +185,22 @@ export const mqConnector = z.object({
     durable: boolean.default(true),
     auto_delete: boolean.default(false),
     exclusive: boolean.default(false),
+    args: amqpArgs.default({}),
+    /** false: only check that the queue exists (passive declare). */
+    create_if_missing: boolean.default(true),
   }).strict().prefault({}),
   exchange: z.object({
     name: name,
     type: z.enum(exchangeTypes).default("topic"),
     durable: boolean.default(true),
     routing_key: z.union([z.string(), z.array(z.string())]).default("#"),
+    args: amqpArgs.default({}),
+    /** Arguments of each binding (e.g. x-match for a headers exchange). */
+    binding_args: amqpArgs.default({}),
+    /** false: only check that the exchange exists (passive declare). */
+    create_if_missing: boolean.default(true),
   }).strict().optional(),
+  tls: brokerTls.optional(),
   consumer: z.object({
     /** Shorthand for queue.name. */
     queue: z.string().optional(),

@@ -8,10 +8,11 @@
  * @module
  */
 
-import type { AMQPClient } from "@cloudamqp/amqp-client";
+import type { AMQPClient, AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { MqConnector } from "../config/schema.ts";
 import { errorMessage } from "../core/errors.ts";
 import { createBackoff } from "./backoff.ts";
+import { TopologyError } from "./rabbitmq_topology.ts";
 import { createDeliveryHandler } from "./rabbitmq_delivery.ts";
 import { resolveRabbitSettings } from "./rabbitmq_settings.ts";
 import { createPause } from "./pause.ts";
@@ -29,8 +30,10 @@ export function createRabbitSource(
   name: string,
   connector: MqConnector,
   context: SourceContext,
+  /** Client certificate and CA, read at start (see rabbitmq_tls.ts). */
+  tlsOptions?: AMQPTlsOptions,
 ): Source {
-  const settings = resolveRabbitSettings(name, connector);
+  const settings = { ...resolveRabbitSettings(name, connector), tlsOptions };
   const { log } = context;
   const counters: SourceStats = {
     received: 0,
@@ -51,6 +54,8 @@ export function createRabbitSource(
   let connecting: AMQPClient | undefined;
   let running: Promise<void> | undefined;
   const pause = createPause();
+  let consumed!: () => void;
+  const firstConsumed = new Promise<void>((resolve) => consumed = resolve);
 
   const connect = async (): Promise<Session> => {
     const session = await connectSession(settings, onMessage, (client) => {
@@ -87,6 +92,7 @@ export function createRabbitSource(
           log,
           where,
         );
+        consumed();
         reason = await session.lost;
         unwatch();
         current = undefined;
@@ -99,6 +105,14 @@ export function createRabbitSource(
         if (stopped) return;
         failures++;
         reason = errorMessage(error);
+        if (error instanceof TopologyError) {
+          // Not a network blip: someone has to act; say who and what.
+          log.error(error.summary, {
+            ...where,
+            [error.what]: error.entity,
+            reason: error.reason,
+          });
+        }
         if (settings.maxReconnects > 0 && failures > settings.maxReconnects) {
           log.error("cannot connect; giving up (max_reconnects reached)", {
             ...where,
@@ -133,9 +147,12 @@ export function createRabbitSource(
       if (current !== undefined) await closeSession(current);
       await running;
     },
+    firstConsumed,
     stats: () => ({
       ...structuredClone(counters),
       connected: current !== undefined,
+      // A session exists only once basicConsume succeeded.
+      consuming: current !== undefined,
     }),
   };
 }

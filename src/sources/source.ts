@@ -21,12 +21,16 @@ export interface SourceStats {
   rejected: Record<string, number>;
   /** For broker sources: whether the source is connected right now. */
   connected?: boolean;
+  /** For broker sources: whether a consumer is running on the queue now. */
+  consuming?: boolean;
 }
 
 /** A running source. */
 export interface Source {
   readonly name: string;
   readonly listener?: Listener;
+  /** Broker sources: resolves the first time the source consumes. */
+  readonly firstConsumed?: Promise<void>;
   /** Starts consuming; must not throw when a broker is down (it retries). */
   start(): Promise<void>;
   /** Stops consuming; acked work stays acked, unacked work is released. */

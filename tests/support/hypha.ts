@@ -147,7 +147,8 @@ export async function startHypha(
     });
   };
 
-  await waitForLine(/INFO\s+ready/, 20_000);
+  // "not consuming yet": listening, with a broker source still retrying.
+  await waitForLine(/INFO\s+ready|WARN\s+not consuming yet/, 20_000);
   return {
     urls,
     lines,
