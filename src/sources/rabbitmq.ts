@@ -10,9 +10,8 @@
 
 import type { AMQPClient, AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { MqConnector } from "../config/schema.ts";
-import { errorMessage } from "../core/errors.ts";
 import { createBackoff } from "./backoff.ts";
-import { TopologyError } from "./rabbitmq_topology.ts";
+import { reportFailure } from "./rabbitmq_failure.ts";
 import { createDeliveryHandler } from "./rabbitmq_delivery.ts";
 import { resolveRabbitSettings } from "./rabbitmq_settings.ts";
 import { createPause } from "./pause.ts";
@@ -104,15 +103,7 @@ export function createRabbitSource(
         started();
         if (stopped) return;
         failures++;
-        reason = errorMessage(error);
-        if (error instanceof TopologyError) {
-          // Not a network blip: someone has to act; say who and what.
-          log.error(error.summary, {
-            ...where,
-            [error.what]: error.entity,
-            reason: error.reason,
-          });
-        }
+        reason = reportFailure(log, where, settings.tls, error);
         if (settings.maxReconnects > 0 && failures > settings.maxReconnects) {
           log.error("cannot connect; giving up (max_reconnects reached)", {
             ...where,

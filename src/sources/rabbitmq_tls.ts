@@ -49,3 +49,28 @@ export async function loadBrokerTls(
   }
   return options;
 }
+
+/**
+ * What to do about a failed TLS handshake, from the error's text (which
+ * differs between runtimes: Deno "received fatal alert:
+ * CertificateRequired", Bun "TLSV1_ALERT_CERTIFICATE_REQUIRED"), or
+ * undefined when the failure is not about certificates.
+ */
+export function tlsAdvice(reason: string): string | undefined {
+  if (/certificate.?required/i.test(reason)) {
+    return "the broker requires a client certificate: set tls.cert and tls.key";
+  }
+  if (
+    /self[- ]signed|unable to (get|verify)|unknown ca|certificate verify|UNABLE_TO/i
+      .test(reason)
+  ) {
+    return "the broker's certificate is not signed by a trusted CA: set tls.ca_cert to the CA that signed it";
+  }
+  if (/altname|hostname|does not match/i.test(reason)) {
+    return "the broker's certificate is not for this host name: connect to a name the certificate lists";
+  }
+  if (/bad certificate|certificate (unknown|revoked|expired)/i.test(reason)) {
+    return "the broker refused the client certificate: check tls.cert, tls.key and the CA the broker trusts";
+  }
+  return undefined;
+}
