@@ -137,6 +137,15 @@ function findUnknownName(
       return walk(kind.value.operand);
     case "callExpr": {
       const call = kind.value;
+      // `strings.quote(x)` parses as quote() on an identifier `strings`.
+      const target = call.target?.exprKind;
+      const namespaced = target?.case === "identExpr" &&
+          !VARIABLES.has(target.value.name) && !scope.has(target.value.name)
+        ? `${target.value.name}.${call.function}`
+        : undefined;
+      if (namespaced !== undefined && env().funcs.find(namespaced)) {
+        return first(call.args, walk);
+      }
       if (!OPERATOR.test(call.function) && !env().funcs.find(call.function)) {
         return { id: expr.id, reason: `unknown function "${call.function}"` };
       }

@@ -37,7 +37,6 @@ export const LEFT_OUT: Record<string, string> = {
     "backtick-quoted field names (CEL v0.24) are not parsed by @bufbuild/cel 0.6.1; use m['a-b']",
   "parse/receiver_function_names":
     "calls undeclared functions on an undeclared variable; hypha refuses both at start",
-  "string_ext/quote": "strings.quote() is not in @bufbuild/cel 0.6.1",
 };
 
 // Cases that name protobuf message types or wrappers: flows have none.
