@@ -28,6 +28,7 @@ import { strings } from "@bufbuild/cel/ext";
 import { toJson as toJsonOfMessage } from "@bufbuild/protobuf";
 import { isReflectMessage } from "@bufbuild/protobuf/reflect";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { errorMessage } from "./errors.ts";
 import type { Message } from "./expression.ts";
 
 /** A compiled CEL expression. */
@@ -82,7 +83,7 @@ export function compileCel(text: string): CelProgram {
   try {
     parsed = parse(text);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const match = PARSE_ERROR.exec(message);
     if (match === null) throw new CelSyntaxError(message, 1, 1);
     throw new CelSyntaxError(match[3], Number(match[1]), Number(match[2]));
