@@ -93,6 +93,56 @@ describe(`TLS to the broker through stunnel (${RUNTIME})`, () => {
     }
   });
 
+  test("an amqps:// url turns TLS on without tls.enabled", async () => {
+    const hypha = await startHypha(rabbitConfig(
+      `
+url = "amqps://guest:guest@localhost:${stunnel.port}"
+connection_name = "${uniqueName("amqps")}"
+[connector.rabbit.tls]
+cert = "${certs.clientCert}"
+key = "${certs.clientKey}"
+ca_cert = "${certs.ca}"
+[connector.rabbit.exchange]
+name = "${exchange}"
+durable = false
+[connector.rabbit.queue]
+name = ""
+`,
+      FEED,
+    ));
+    try {
+      await hypha.waitForLine(/INFO\s+ready/);
+      const all = subscribe(hypha.urls.sse);
+      await all.opened;
+      await broker.publish(exchange, "feed.item", { n: 2 });
+      assert.deepEqual(await waitForNumbers(all, [2]), [2]);
+      all.close();
+    } finally {
+      await hypha.stop();
+    }
+  });
+
+  test("insecure_skip_verify connects although no trusted CA signed the broker's certificate", async () => {
+    const hypha = await startHypha(rabbitConfig(
+      tlsConnector(
+        stunnel.port,
+        exchange,
+        `cert = "${certs.clientCert}"\nkey = "${certs.clientKey}"\ninsecure_skip_verify = true\n`,
+      ),
+      FEED,
+    ));
+    try {
+      await hypha.waitForLine(/INFO\s+ready/);
+      const all = subscribe(hypha.urls.sse);
+      await all.opened;
+      await broker.publish(exchange, "feed.item", { n: 3 });
+      assert.deepEqual(await waitForNumbers(all, [3]), [3]);
+      all.close();
+    } finally {
+      await hypha.stop();
+    }
+  });
+
   test("without a client certificate: refused, with an ERROR that says to set tls.cert and tls.key", async () => {
     const hypha = await startHypha(rabbitConfig(
       tlsConnector(stunnel.port, exchange, `ca_cert = "${certs.ca}"\n`),
