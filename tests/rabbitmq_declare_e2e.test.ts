@@ -135,11 +135,11 @@ name = "${queue}"
     ));
     try {
       const error = await hypha.waitForLine(
-        /ERROR\s+queue exists with other arguments/,
+        /ERROR\s+queue exists with other arguments or settings \(the reason says which\)/,
       );
       assert.match(
         error,
-        /set queue\.args to match it, or queue\.create_if_missing = false/,
+        /make queue\.args \(or durable\) match it, or set queue\.create_if_missing = false to use it as it is/,
       );
       assert.match(error, new RegExp(`queue=${queue}`));
       assert.match(

@@ -103,7 +103,9 @@ async function explain<T>(
     }
     if (/PRECONDITION_FAILED/.test(message)) {
       throw new TopologyError(
-        `${what} exists with other arguments; set ${what}.args to match it, or ${what}.create_if_missing = false to use it as it is`,
+        `${what} exists with other arguments or settings (the reason says which); make ${what}.args (or durable${
+          what === "exchange" ? ", type" : ""
+        }) match it, or set ${what}.create_if_missing = false to use it as it is`,
         what,
         name,
         reason,
