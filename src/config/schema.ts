@@ -8,57 +8,18 @@
 
 import { z } from "zod";
 import { eventNameProblem } from "../core/field.ts";
-import { parseDuration, parseSize } from "./units.ts";
+import { brokerExchange, brokerQueue, brokerTls } from "./schema_broker.ts";
+import {
+  boolean,
+  count,
+  duration,
+  integer,
+  name,
+  port,
+  size,
+} from "./schema_values.ts";
 
-/** A duration string (or the number 0), parsed to milliseconds. */
-export const duration = z.union([z.string(), z.number()]).transform(
-  (value, ctx) => {
-    // A bare number has no unit; only 0 means the same in every unit.
-    const ms = value === 0
-      ? 0
-      : typeof value === "string"
-      ? parseDuration(value)
-      : undefined;
-    if (ms === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: 'expected a duration like "30s", "500ms", "2m" or "1h"',
-      });
-      return z.NEVER;
-    }
-    return ms;
-  },
-);
-
-/** A size in bytes: an integer or a string like "256KiB" or "1MiB". */
-export const size = z.union([z.number(), z.string()]).transform(
-  (value, ctx) => {
-    const bytes = parseSize(value);
-    if (bytes === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: 'expected a size in bytes or like "256KiB", "1MiB"',
-      });
-      return z.NEVER;
-    }
-    return bytes;
-  },
-);
-
-/** An integer; a digit string is accepted, since `${PORT}` yields one. */
-const integer = (min: number, max: number) =>
-  z.preprocess(
-    (v) => typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v,
-    z.number().int().min(min).max(max),
-  );
-
-const port = integer(0, 65535);
-const count = integer(0, Number.MAX_SAFE_INTEGER);
-const boolean = z.preprocess(
-  (v) => v === "true" ? true : v === "false" ? false : v,
-  z.boolean(),
-);
-const name = z.string().min(1);
+export { duration, size };
 
 /** Bounds on slow clients (slowloris); see src/runtime/. */
 const requestLimits = () => ({
@@ -143,25 +104,6 @@ export const restConnector = z.object({
 
 const AMQP_HEARTBEAT_MAX =
   'at most "65535s" (AMQP holds the heartbeat in 16 bits)';
-const exchangeTypes = ["direct", "fanout", "topic", "headers"] as const;
-
-/** AMQP arguments (`x-queue-type`, `x-message-ttl`...), as the broker takes them. */
-const amqpArgs = z.record(
-  z.string().min(1),
-  z.union([z.string(), z.number(), z.boolean()]),
-);
-
-/** TLS to the broker; an amqps:// URL turns it on too. */
-const brokerTls = z.object({
-  enabled: boolean.default(false),
-  /** Client certificate (PEM file), with `key`. */
-  cert: name.optional(),
-  key: name.optional(),
-  /** CA bundle (PEM file) to trust instead of the system's. */
-  ca_cert: name.optional(),
-  insecure_skip_verify: boolean.default(false),
-}).strict();
-
 export const mqConnector = z.object({
   type: z.literal("mq"),
   driver: z.literal("rabbitmq"),
@@ -180,26 +122,8 @@ export const mqConnector = z.object({
   /** Checks the exchanges still exist (re-declared if not); "0s" off. */
   topology_check: duration.prefault("30s"),
   /** An empty name asks the broker for a server-named exclusive queue. */
-  queue: z.object({
-    name: z.string().default(""),
-    durable: boolean.default(true),
-    auto_delete: boolean.default(false),
-    exclusive: boolean.default(false),
-    args: amqpArgs.default({}),
-    /** false: only check that the queue exists (passive declare). */
-    create_if_missing: boolean.default(true),
-  }).strict().prefault({}),
-  exchange: z.object({
-    name: name,
-    type: z.enum(exchangeTypes).default("topic"),
-    durable: boolean.default(true),
-    routing_key: z.union([z.string(), z.array(z.string())]).default("#"),
-    args: amqpArgs.default({}),
-    /** Arguments of each binding (e.g. x-match for a headers exchange). */
-    binding_args: amqpArgs.default({}),
-    /** false: only check that the exchange exists (passive declare). */
-    create_if_missing: boolean.default(true),
-  }).strict().optional(),
+  queue: brokerQueue.prefault({}),
+  exchange: brokerExchange.optional(),
   tls: brokerTls.optional(),
   consumer: z.object({
     /** Shorthand for queue.name. */
