@@ -8,11 +8,14 @@
 
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { Config } from "./config/schema.ts";
-import { compileFlow } from "./core/flows.ts";
+import { compileFlow, type FlowObserver } from "./core/flows.ts";
 import type { Authorizer } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import { internalErrorLog, type Logger } from "./core/log.ts";
+import { withConsoleIfOn } from "./ops/console.ts";
+import { createOps } from "./ops/setup.ts";
+import type { TlsPem } from "./ops/tls.ts";
 import { createSseConnector } from "./sse_connector.ts";
 import { createRestSource } from "./sources/rest.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
@@ -33,6 +36,8 @@ export interface Runtime {
   readonly authorizers?: Readonly<Record<string, Authorizer>>;
   /** Broker TLS material by mq connector name (see sources/rabbitmq_tls.ts). */
   readonly brokerTls?: Readonly<Record<string, AMQPTlsOptions>>;
+  /** Listener certificates by listener name (see src/ops/tls.ts). */
+  readonly tls?: Readonly<Record<string, TlsPem>>;
 }
 
 /** A running app. */
@@ -50,21 +55,30 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const { log } = runtime;
   const hubs = new Map<string, Hub>();
   const listeners: Listener[] = [];
+  const sources: Source[] = [];
+  const tls = runtime.tls ?? {};
+  const ops = createOps(config, hubs, sources, listeners, tls);
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
     const sse = createSseConnector(name, c, log, runtime.authorizers?.[name]);
     hubs.set(name, sse.hub);
-    listeners.push(sse.listener);
+    const listener = withConsoleIfOn(sse.listener, name, c, config);
+    listeners.push({ ...listener, tls: tls[name] });
   }
-  const sources = await createSources(config, hubs, runtime);
+  sources.push(...await createSources(config, hubs, runtime, ops.observer));
   for (const source of sources) {
-    if (source.listener) listeners.push(source.listener);
+    if (source.listener) {
+      listeners.push({ ...source.listener, tls: tls[source.name] });
+    }
   }
+  if (ops.listener) listeners.push(ops.listener);
 
-  const servers = await serveAll(listeners, runtime).catch((error) => {
-    for (const hub of hubs.values()) hub.close(0);
-    throw error;
-  });
+  const servers = await serveAll(listeners, runtime, ops.bound).catch(
+    (error) => {
+      for (const hub of hubs.values()) hub.close(0);
+      throw error;
+    },
+  );
   logFlows(config, log);
   await Promise.all(sources.map((s) => s.start()));
 
@@ -73,6 +87,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
       sources.filter((s) => s.stats().consuming === false).map((s) => s.name),
     consumed: Promise.all(sources.map((s) => s.firstConsumed)).then(() => {}),
     async stop() {
+      ops.stopping();
       await Promise.all(sources.map((s) => s.stop()));
       const stopping = servers.map((s) => s.stop());
       for (const hub of hubs.values()) {
@@ -88,6 +103,7 @@ async function createSources(
   config: Config,
   hubs: ReadonlyMap<string, Hub>,
   { log, brokerTls }: Runtime,
+  observer: FlowObserver,
 ): Promise<Source[]> {
   const flowsOf = (source: string): SourceFlow[] =>
     Object.entries(config.flow)
@@ -102,17 +118,14 @@ async function createSources(
           event: f.to.event,
           filter: f.filter,
           transform: f.transform,
+          observer,
         }),
       }));
   const sources: Source[] = [];
-  const stats = () => ({
-    hubs: Object.fromEntries([...hubs].map(([n, h]) => [n, h.stats()])),
-    sources: Object.fromEntries(sources.map((s) => [s.name, s.stats()])),
-  });
   for (const [name, c] of Object.entries(config.connector)) {
     const context = { flows: flowsOf(name), log };
     if (c.type === "rest") {
-      sources.push(createRestSource(name, c, context, stats));
+      sources.push(createRestSource(name, c, context));
     } else if (c.type === "mq") {
       const { createRabbitSource } = await import("./sources/rabbitmq.ts");
       sources.push(createRabbitSource(name, c, context, brokerTls?.[name]));
@@ -125,6 +138,7 @@ async function createSources(
 async function serveAll(
   listeners: readonly Listener[],
   runtime: Runtime,
+  bound: (listener: string) => void,
 ): Promise<RunningServer[]> {
   const servers: RunningServer[] = [];
   const logInternal = internalErrorLog(runtime.log);
@@ -135,9 +149,10 @@ async function serveAll(
         onError: (error) => logInternal(listener.connector, error),
       });
       servers.push(server);
+      bound(listener.connector);
       runtime.log.info("listening", {
         connector: listener.connector,
-        url: `http://${
+        url: `${listener.tls ? "https" : "http"}://${
           formatHost(listener.host)
         }:${server.port}${listener.path}`,
       });

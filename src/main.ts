@@ -11,6 +11,7 @@ import { ConfigError, loadConfig } from "./config/load.ts";
 import { errorMessage } from "./core/errors.ts";
 import { createLogger, type Level, type Logger } from "./core/log.ts";
 import type { Listener } from "./core/http.ts";
+import { loadTls } from "./ops/tls.ts";
 import { loadBrokerTls } from "./sources/rabbitmq_tls.ts";
 
 /** Exit codes: 0 ok, 1 failure at run time, 2 bad usage or config. */
@@ -89,6 +90,7 @@ export async function main(platform: Platform): Promise<never> {
   let loaded;
   let authorizers;
   let brokerTls;
+  let tls;
   try {
     loaded = await loadConfig(
       parsed.config,
@@ -105,6 +107,7 @@ export async function main(platform: Platform): Promise<never> {
       parsed.config,
       platform.readTextFile,
     );
+    tls = await loadTls(loaded.config, parsed.config, platform.readTextFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     platform.printError(`hypha: invalid config: ${error.message}`);
@@ -114,6 +117,7 @@ export async function main(platform: Platform): Promise<never> {
   const log = createLogger(
     platform.printError,
     config.service.log_level as Level,
+    config.service.log_format,
   );
   // Signals are wired before anything starts, so none is lost during startup.
   let app: App | undefined;
@@ -143,6 +147,7 @@ export async function main(platform: Platform): Promise<never> {
       log,
       authorizers,
       brokerTls,
+      tls,
     });
   } catch (error) {
     log.error("cannot start", {

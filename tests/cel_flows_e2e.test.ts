@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { subscribe } from "./support/clients.ts";
-import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import {
+  adminStats,
+  type Hypha,
+  publish,
+  RUNTIME,
+  startHypha,
+} from "./support/hypha.ts";
 import {
   type Broker,
   connectBroker,
@@ -67,6 +73,8 @@ describe(`CEL filter and transform through REST (${RUNTIME})`, () => {
   let events: string;
   before(async () => {
     hypha = await startHypha(`
+[service.admin]
+port = 0
 [connector.sse]
 type = "sse"
 host = "127.0.0.1"
@@ -143,8 +151,7 @@ ${REST_FLOWS}`);
   async function stats(): Promise<
     { filtered: number; rejected: Record<string, number> }
   > {
-    const response = await fetch(`${api}/stats`);
-    return (await response.json()).sources.api;
+    return (await adminStats(hypha)).sources.api;
   }
 });
 
@@ -202,10 +209,10 @@ label = "'#' + string(input.order_id) + ' for ' + input.customer.name"
     const [event] = await room.waitFor(1);
     assert.equal(event.data, '{"order":3,"what":"paid","label":"#3 for Ada"}');
     await eventually("three messages counted", async () => {
-      const s = await sourceStats(hypha.urls.api);
+      const s = await sourceStats(hypha);
       return s.received === 3;
     });
-    const stats = await sourceStats(hypha.urls.api) as unknown as {
+    const stats = await sourceStats(hypha) as unknown as {
       delivered: number;
       filtered: number;
       rejected: Record<string, number>;

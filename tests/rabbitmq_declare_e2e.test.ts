@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { subscribe } from "./support/clients.ts";
-import { RUNTIME, startHypha } from "./support/hypha.ts";
+import {
+  adminStats,
+  type Hypha,
+  RUNTIME,
+  startHypha,
+} from "./support/hypha.ts";
 import {
   type Broker,
   connectBroker,
@@ -26,9 +31,8 @@ const QUORUM = {
   "x-max-length": 1000,
 };
 
-async function consuming(api: string): Promise<boolean> {
-  const response = await fetch(new URL("/stats", api));
-  return (await response.json()).sources.rabbit.consuming;
+async function consuming(hypha: Hypha): Promise<boolean> {
+  return (await adminStats(hypha)).sources.rabbit.consuming;
 }
 
 describe(`queues and exchanges that hypha does not own (${RUNTIME})`, () => {
@@ -66,7 +70,7 @@ routing_key = "feed.#"
     ));
     try {
       await hypha.waitForLine(/INFO\s+ready/);
-      assert.equal(await consuming(hypha.urls.api), true);
+      assert.equal(await consuming(hypha), true);
       const all = subscribe(hypha.urls.sse);
       await all.opened;
       await broker.publish(exchange, "feed.item", { n: 1 });
@@ -102,14 +106,14 @@ create_if_missing = false
       assert.match(error, /NOT_FOUND - no queue/);
       await hypha.waitForLine(/WARN\s+not consuming yet.*connectors=rabbit/);
       assert.ok(!hypha.lines.some((l) => /INFO\s+(ready|connected)/.test(l)));
-      assert.equal(await consuming(hypha.urls.api), false);
+      assert.equal(await consuming(hypha), false);
 
       const ch = await channel();
       await ch.queueDeclare(queue, { durable: true }, QUORUM);
       await ch.queueBind(queue, exchange, "feed.#");
       await hypha.waitForLine(/INFO\s+connected/, 90_000);
       await hypha.waitForLine(/INFO\s+ready/);
-      assert.equal(await consuming(hypha.urls.api), true);
+      assert.equal(await consuming(hypha), true);
       const all = subscribe(hypha.urls.sse);
       await all.opened;
       await broker.publish(exchange, "feed.item", { n: 2 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { subscribe } from "./support/clients.ts";
-import { runHypha, RUNTIME, startHypha } from "./support/hypha.ts";
+import { adminStats, runHypha, RUNTIME, startHypha } from "./support/hypha.ts";
 import {
   type Broker,
   connectBroker,
@@ -156,8 +156,7 @@ name = ""
       );
       assert.ok(hypha.lines.some((l) => /WARN\s+not consuming yet/.test(l)));
       assert.ok(!hypha.lines.some((l) => /INFO\s+(ready|connected)/.test(l)));
-      const stats = await fetch(new URL("/stats", hypha.urls.api));
-      const rabbit = (await stats.json()).sources.rabbit;
+      const rabbit = (await adminStats(hypha)).sources.rabbit;
       assert.equal(rabbit.consuming, false);
     } finally {
       await hypha.stop();

@@ -41,7 +41,7 @@ export function checkConfig(
   if (!Object.values(connectors).some((c) => c.type === "sse")) {
     problem("connector", 'expected at least one connector with type = "sse"');
   }
-  checkListeners(connectors, problem);
+  checkListeners(connectors, config.service.admin, problem);
   for (const [name, c] of Object.entries(connectors)) {
     if (c.type === "sse") checkCors(name, c, problem);
     if (c.type === "mq") checkMq(name, c, problem, warn);
@@ -66,7 +66,11 @@ export function checkConfig(
 type Connectors = Config["connector"];
 
 /** Two listeners on one host and port cannot both bind. */
-function checkListeners(connectors: Connectors, problem: Report): void {
+function checkListeners(
+  connectors: Connectors,
+  admin: Config["service"]["admin"],
+  problem: Report,
+): void {
   const listeners = new Map<string, string>();
   for (const [name, c] of Object.entries(connectors)) {
     if (c.type === "mq" || c.port === 0) continue;
@@ -79,6 +83,13 @@ function checkListeners(connectors: Connectors, problem: Report): void {
       );
     }
     listeners.set(key, name);
+  }
+  const taken = admin && listeners.get(`${admin.host}:${admin.port}`);
+  if (admin && admin.port !== 0 && taken !== undefined) {
+    problem(
+      "service.admin.port",
+      `port ${admin.port} on ${admin.host} is already used by connector.${taken}`,
+    );
   }
 }
 

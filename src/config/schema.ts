@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { eventNameProblem } from "../core/field.ts";
 import { brokerExchange, brokerQueue, brokerTls } from "./schema_broker.ts";
+import { admin, listenerTls, requestLimits, restAuth } from "./schema_parts.ts";
 import {
   boolean,
   count,
@@ -20,13 +21,6 @@ import {
 } from "./schema_values.ts";
 
 export { duration, size };
-
-/** Bounds on slow clients (slowloris); see src/runtime/. */
-const requestLimits = () => ({
-  request_timeout: duration.pipe(z.number().min(100, 'at least "100ms"'))
-    .prefault("10s"),
-  max_pending_connections: integer(1, Number.MAX_SAFE_INTEGER).default(1024),
-});
 
 /** `origins` is an alias the upstream example uses; both lists are merged. */
 const cors = z.object({
@@ -84,10 +78,9 @@ export const sseConnector = z.object({
   ...requestLimits(),
   cors: cors.optional(),
   auth: sseAuth.optional(),
-}).strict();
-
-const restAuth = z.object({
-  tokens: z.array(z.string()).default([]),
+  tls: listenerTls.optional(),
+  /** Serves the live console at GET /console (src/ops/console.ts). */
+  console: boolean.default(false),
 }).strict();
 
 export const restConnector = z.object({
@@ -100,6 +93,7 @@ export const restConnector = z.object({
   auth: restAuth.optional(),
   /** Explicitly allow a non-loopback REST source without auth. */
   insecure: boolean.default(false),
+  tls: listenerTls.optional(),
 }).strict();
 
 const AMQP_HEARTBEAT_MAX =
@@ -191,6 +185,8 @@ export const flow = z.object({
 export const service = z.object({
   name: name.default("hypha"),
   log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  log_format: z.enum(["text", "json"]).default("text"),
+  admin: admin.optional(),
   /** Clients reconnect at a random time within this spread after shutdown. */
   shutdown_spread: duration.prefault("5s"),
 }).strict();

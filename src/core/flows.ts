@@ -43,6 +43,16 @@ export interface FlowSpec {
   readonly filter?: string;
   /** CEL per output field: the event's data becomes these fields. */
   readonly transform?: Readonly<Record<string, string>>;
+  /** Told what went out, e.g. for metrics (src/ops/metrics.ts). */
+  readonly observer?: FlowObserver;
+}
+
+/** Counts per event and per message, never per connection. */
+export interface FlowObserver {
+  /** One event went out through `flow`. */
+  event(flow: FlowSpec): void;
+  /** A message was sent; `seconds` from sendThrough to all appended. */
+  sent(seconds: number): void;
 }
 
 /** A flow ready to send: its expressions compiled once at start. */
@@ -109,6 +119,8 @@ export function sendThrough(
   key: string,
 ): Outcome | Promise<Outcome> {
   if (flows.length === 0) return noFlow(key);
+  const observer = flows[0].observer;
+  const start = observer === undefined ? 0 : performance.now();
   const plans: {
     flow: Flow;
     audience: Audience;
@@ -147,12 +159,16 @@ export function sendThrough(
       data ?? (body ??= JSON.stringify(message.input)),
     )
   );
-  const outcome = (done: readonly { id: string; delivered: number }[]) => ({
-    ok: true as const,
-    flows: done.length,
-    delivered: done.reduce((n, a) => n + a.delivered, 0),
-    ids: done.map((a) => a.id),
-  });
+  const outcome = (done: readonly { id: string; delivered: number }[]) => {
+    for (const { flow } of plans) flow.observer?.event(flow);
+    observer?.sent((performance.now() - start) / 1000);
+    return {
+      ok: true as const,
+      flows: done.length,
+      delivered: done.reduce((n, a) => n + a.delivered, 0),
+      ids: done.map((a) => a.id),
+    };
+  };
   return appended.some((a) => a instanceof Promise)
     ? Promise.all(appended).then(outcome)
     : outcome(appended as { id: string; delivered: number }[]);

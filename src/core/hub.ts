@@ -70,6 +70,8 @@ export interface HubStats {
   deliveries: number;
   closed: Record<CloseReason, number>;
   gaps: number;
+  /** Gap events by reason (restart, unknown, malformed, expired). */
+  gapReasons: Record<string, number>;
   historyEvents: number;
   historyBytes: number;
 }
@@ -102,11 +104,13 @@ export function createHub(options: HubOptions): Hub {
   const closing = createClosing(registry, options.onClosed);
   const writer = createWriter(closing.cut);
   const counts = { events: 0, deliveries: 0, gaps: 0 };
+  const gapReasons: Record<string, number> = {};
   const replay: ReplayContext = {
     log,
     writer,
     gap: (reason, lastEventId) => {
       counts.gaps++;
+      gapReasons[reason] = (gapReasons[reason] ?? 0) + 1;
       return encodeGap(options.gapEvent, reason, lastEventId, log.lastId);
     },
     stallMs: options.stallMs ?? DEFAULT_STALL_MS,
@@ -167,6 +171,7 @@ export function createHub(options: HubOptions): Hub {
         users: registry.users,
         ...counts,
         closed: { ...closing.closed },
+        gapReasons: { ...gapReasons },
         historyEvents: held.events,
         historyBytes: held.bytes,
       };

@@ -50,6 +50,7 @@ export function createRabbitSource(
 
   let stopped = false;
   let current: Session | undefined;
+  let connections = 0;
   let connecting: AMQPClient | undefined;
   let running: Promise<void> | undefined;
   const pause = createPause();
@@ -77,6 +78,7 @@ export function createRabbitSource(
       try {
         const session = await connect();
         current = session;
+        connections++;
         failures = 0;
         backoff.reset();
         log.info("connected", {
@@ -144,6 +146,7 @@ export function createRabbitSource(
       connected: current !== undefined,
       // A session exists only once basicConsume succeeded.
       consuming: current !== undefined,
+      reconnects: Math.max(0, connections - 1),
     }),
   };
 }

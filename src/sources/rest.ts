@@ -26,7 +26,6 @@ export function createRestSource(
   name: string,
   connector: RestConnector,
   context: SourceContext,
-  stats: () => unknown,
 ): Source {
   const compiled = compileRoutes(context.flows);
   // An empty token (an unset "${HYPHA_PUBLISH_TOKEN:-}") must never match
@@ -61,9 +60,6 @@ export function createRestSource(
       }
     }
     const url = new URL(request.url);
-    if (url.pathname === "/stats" && request.method === "GET") {
-      return json(200, stats());
-    }
     const path = splitPath(url.pathname);
     if (path === undefined) {
       return refuse(

@@ -21,6 +21,8 @@ export interface SourceStats {
   rejected: Record<string, number>;
   /** For broker sources: whether the source is connected right now. */
   connected?: boolean;
+  /** For broker sources: connections made after the first one. */
+  reconnects?: number;
   /** For broker sources: whether a consumer is running on the queue now. */
   consuming?: boolean;
 }

@@ -176,3 +176,28 @@ export async function publish(
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : {} };
 }
+
+/** Config lines for the admin listener on a free loopback port. */
+export const ADMIN = `
+[service.admin]
+port = 0
+`;
+
+/** URL of `path` on the admin listener (needs {@link ADMIN} in the config). */
+export function adminUrl(hypha: Hypha, path: string): string {
+  const base = hypha.urls["service.admin"];
+  if (base === undefined) throw new Error("no admin listener in the config");
+  return new URL(path, base).toString();
+}
+
+/** The JSON counters of GET /stats on the admin listener. */
+export async function adminStats(
+  hypha: Hypha,
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const response = await fetch(adminUrl(hypha, "/stats"));
+  if (response.status !== 200) {
+    throw new Error(`GET /stats: ${response.status} ${await response.text()}`);
+  }
+  return await response.json();
+}
