@@ -79,7 +79,16 @@ export async function writeConfig(
 
 const LISTENING = /INFO\s+listening connector=(\S+) url=(\S+)/;
 
-/** Starts hypha with `config` and waits until it logs `ready`. */
+/** `listening` in a JSON log line, as [, connector, url]. */
+function jsonListening(line: string): string[] | undefined {
+  if (!line.startsWith("{")) return undefined;
+  const entry = JSON.parse(line);
+  return entry.msg === "listening"
+    ? ["", entry.connector, entry.url]
+    : undefined;
+}
+
+/** Starts hypha with `config` and waits until it logs `ready` (text or JSON). */
 export async function startHypha(
   config: string,
   env: Record<string, string> = {},
@@ -103,7 +112,7 @@ export async function startHypha(
       buffer = buffer.slice(nl + 1);
       lines.push(line);
       if (process.env.HYPHA_TEST_LOG) console.error(`[hypha] ${line}`);
-      const m = LISTENING.exec(line);
+      const m = LISTENING.exec(line) ?? jsonListening(line);
       if (m) urls[m[1]] = m[2].replace("0.0.0.0", "127.0.0.1");
       for (const waiter of waiters) waiter(line);
     }
@@ -148,7 +157,10 @@ export async function startHypha(
   };
 
   // "not consuming yet": listening, with a broker source still retrying.
-  await waitForLine(/INFO\s+ready|WARN\s+not consuming yet/, 20_000);
+  await waitForLine(
+    /INFO\s+ready|WARN\s+not consuming yet|^\{.*"msg":"(ready|not consuming yet)"/,
+    20_000,
+  );
   return {
     urls,
     lines,
