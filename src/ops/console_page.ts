@@ -24,9 +24,11 @@ if (cfg.auth === "cookie") {
     "origin (set by your app), or the connector must allow query tokens.";
 }
 $("types").value = cfg.events.join(", ");
-function state(text) {
+function state(text, detail) {
+  if ($("state").textContent === text) return;
   $("state").textContent = text;
   $("state").className = text;
+  row("state", "", text, detail || "");
 }
 function show() {
   $("counts").textContent = counts.events + " events, " + counts.gaps +
@@ -64,22 +66,18 @@ function connect() {
   const url = cfg.path + (q.size ? "?" + q : "");
   source = new EventSource(url);
   opened = false;
-  state("connecting");
-  row("state", "", "connecting", url.replace(/token=[^&]*/, "token=***"));
+  state("connecting", url.replace(/token=[^&]*/, "token=***"));
   source.onopen = () => {
     if (opened) counts.reconnects++;
     opened = true;
     state("open");
-    row("state", "", "open", "");
     show();
   };
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED) {
-      state("closed");
-      row("state", "", "closed", "the server refused the stream (see the network tab)");
+      state("closed", "the server refused the stream (see the network tab)");
     } else {
       state("reconnecting");
-      row("state", "", "reconnecting", "");
     }
   };
   const types = new Set(["message", cfg.gap, ...list($("types").value)]);
@@ -89,8 +87,7 @@ function disconnect() {
   if (!source) return;
   source.close();
   source = undefined;
-  state("closed");
-  row("state", "", "closed", "by you");
+  state("closed", "by you");
 }
 $("form").addEventListener("submit", (e) => { e.preventDefault(); connect(); });
 $("stop").addEventListener("click", disconnect);
@@ -106,6 +103,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>hypha console</title>
 <style>
+[hidden] { display: none !important; }
 body { font: 14px system-ui, sans-serif; margin: 1rem; color: #222; }
 form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; }
 label { display: flex; flex-direction: column; font-size: 12px; color: #555; }
