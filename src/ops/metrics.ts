@@ -57,13 +57,21 @@ const ENQUEUE_BUCKETS = [
 /** Creates the registry for `config`; values come from `observed`. */
 export function createMetrics(config: Config, observed: Observed): Metrics {
   const registry = new Registry();
+  registerHubMetrics(registry, observed.hubs);
+  registerSourceMetrics(registry, config, observed.sources);
+  registerProcessMetrics(registry);
+  return { registry, observer: createFlowCounters(config, registry) };
+}
+
+/** Per SSE connector: connections, disconnects, deliveries, gaps, history. */
+function registerHubMetrics(
+  registry: Registry,
+  observed: ReadonlyMap<string, Hub>,
+): void {
   const hubs = (read: (name: string, s: HubStats) => Sample[]) => () =>
-    [...observed.hubs].flatMap(([name, hub]) => read(name, hub.stats()));
-  const sources = (read: (name: string, s: SourceStats) => Sample[]) => () =>
-    observed.sources.flatMap((s) => read(s.name, s.stats()));
+    [...observed].flatMap(([name, hub]) => read(name, hub.stats()));
   const gauge = define(registry, "gauge");
   const counter = define(registry, "counter");
-
   gauge(
     "hypha_connections",
     "Open subscriber connections.",
@@ -115,6 +123,18 @@ export function createMetrics(config: Config, observed: Observed): Metrics {
     C,
     hubs((c, s) => [[{ connector: c }, s.historyBytes]]),
   );
+}
+
+/** Per source: rejections; per AMQP connector: acks, nacks, connection. */
+function registerSourceMetrics(
+  registry: Registry,
+  config: Config,
+  observed: readonly Source[],
+): void {
+  const sources = (read: (name: string, s: SourceStats) => Sample[]) => () =>
+    observed.flatMap((s) => read(s.name, s.stats()));
+  const gauge = define(registry, "gauge");
+  const counter = define(registry, "counter");
   counter(
     "hypha_rejected_total",
     "Messages a source refused, by code.",
@@ -160,9 +180,6 @@ export function createMetrics(config: Config, observed: Observed): Metrics {
       mq(name) ? [[{ connector: name }, s.reconnects ?? 0]] : []
     ),
   );
-
-  registerProcessMetrics(registry);
-  return { registry, observer: createFlowCounters(config, registry) };
 }
 
 /** Per-flow event counts and the enqueue histogram: the flows' hook. */
