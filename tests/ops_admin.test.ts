@@ -101,7 +101,9 @@ port = 0
         const none = await get(path);
         assert.equal(none.status, 401);
         assert.equal(none.auth, 'Bearer realm="admin"');
-        assert.equal((await get(path, "wrong-token")).status, 401);
+        const wrong = await get(path, "wrong-token");
+        assert.equal(wrong.status, 401);
+        assert.equal(wrong.auth, 'Bearer realm="admin", error="invalid_token"');
         assert.equal((await get(path, ADMIN_TOKEN)).status, 200);
       }
       const metrics = await get("/metrics", ADMIN_TOKEN);

@@ -38,11 +38,19 @@ export function createAdminListener(
   const tokens = config.auth?.tokens.filter((t) => t !== "") ?? [];
   const checkToken = tokens.length > 0 ? createTokenCheck(tokens) : undefined;
 
-  const authorized = async (request: Request) => {
-    if (checkToken === undefined) return true;
+  /** Undefined when allowed, else the 401 (RFC 6750 error only for a bad token). */
+  const refusal = async (request: Request) => {
+    if (checkToken === undefined) return undefined;
     const token = bearerToken(request);
-    return token !== undefined && token !== "malformed" &&
-      await checkToken(token);
+    if (
+      token !== undefined && token !== "malformed" && await checkToken(token)
+    ) {
+      return undefined;
+    }
+    const error = token === undefined ? "" : ', error="invalid_token"';
+    return text(401, "a valid admin token is required", {
+      "www-authenticate": `Bearer realm="admin"${error}`,
+    });
   };
 
   const fetch = async (request: Request) => {
@@ -60,20 +68,17 @@ export function createAdminListener(
           : text(503, ["not ready", ...state.failing].join("\n"));
       }
       case "/metrics":
-      case "/stats":
-        if (!(await authorized(request))) {
-          return text(401, "a valid admin token is required", {
-            "www-authenticate": `Bearer realm="admin"`,
-          });
-        }
-        return pathname === "/stats"
-          ? json(200, parts.stats())
-          : new Response(await parts.registry.metrics(), {
-            headers: {
-              ...BASE_HEADERS,
-              "content-type": parts.registry.contentType,
-            },
-          });
+      case "/stats": {
+        const refused = await refusal(request);
+        if (refused !== undefined) return refused;
+        if (pathname === "/stats") return json(200, parts.stats());
+        return new Response(await parts.registry.metrics(), {
+          headers: {
+            ...BASE_HEADERS,
+            "content-type": parts.registry.contentType,
+          },
+        });
+      }
       default:
         return text(404, "not found");
     }

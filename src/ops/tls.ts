@@ -10,6 +10,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { ConfigError } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import type { Tls } from "../config/schema_parts.ts";
+import { errorMessage } from "../core/errors.ts";
 
 /** PEM text of a certificate (chain) and its private key. */
 export interface TlsPem {
@@ -51,7 +52,9 @@ async function loadPair(
       return await readTextFile(path);
     } catch (error) {
       throw new ConfigError(
-        `${at}.${field}: cannot read ${JSON.stringify(path)}: ${reason(error)}`,
+        `${at}.${field}: cannot read ${JSON.stringify(path)}: ${
+          errorMessage(error)
+        }`,
       );
     }
   };
@@ -64,7 +67,7 @@ async function loadPair(
     throw new ConfigError(
       `${at}.cert_file: ${
         JSON.stringify(tls.cert_file)
-      } is not a PEM certificate: ${reason(error)}`,
+      } is not a PEM certificate: ${errorMessage(error)}`,
     );
   }
   let privateKey;
@@ -74,7 +77,7 @@ async function loadPair(
     throw new ConfigError(
       `${at}.key_file: ${
         JSON.stringify(tls.key_file)
-      } is not a PEM private key: ${reason(error)}`,
+      } is not a PEM private key: ${errorMessage(error)}`,
     );
   }
   if (!certificate.checkPrivateKey(privateKey)) {
@@ -86,6 +89,3 @@ async function loadPair(
   }
   return { cert, key };
 }
-
-const reason = (error: unknown) =>
-  error instanceof Error ? error.message : String(error);
