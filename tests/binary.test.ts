@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import { restExample } from "./support/configs.ts";
 import { ADMIN, publish, RUNTIME, writeConfig } from "./support/hypha.ts";
 import { promtoolCheck, scrape } from "./support/metrics.ts";
-import { curlStream, makeCertificate, tlsTable } from "./support/tls.ts";
+import { curlStream, makeCertificate, tlsTable } from "./support/https.ts";
 import { spawnChild } from "./support/spawn.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;

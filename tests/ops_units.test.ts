@@ -4,11 +4,20 @@ import { createLogger } from "../src/core/log.ts";
 import { checkReadiness } from "../src/ops/readiness.ts";
 import type { Source, SourceStats } from "../src/sources/source.ts";
 
-const source = (name: string, stats: Partial<SourceStats>): Source => ({
+const source = (
+  name: string,
+  stats: Pick<SourceStats, "connected" | "consuming">,
+): Source => ({
   name,
   start: () => Promise.resolve(),
   stop: () => Promise.resolve(),
-  stats: () => ({ received: 0, delivered: 0, rejected: {}, ...stats }),
+  stats: () => ({
+    received: 0,
+    delivered: 0,
+    filtered: 0,
+    rejected: {},
+    ...stats,
+  }),
 });
 
 describe("createLogger json", () => {
@@ -58,7 +67,10 @@ describe("checkReadiness", () => {
       checkReadiness({
         ...parts,
         bound: new Set(["service.admin"]),
-        sources: [source("rabbit", { connected: false })],
+        sources: [
+          source("rabbit", { connected: false }),
+          source("queue", { connected: true, consuming: false }),
+        ],
         stopping: () => true,
       }),
       {
@@ -67,6 +79,7 @@ describe("checkReadiness", () => {
           "hypha is shutting down",
           "sse: not listening",
           "rabbit: not connected to the broker",
+          "queue: connected but not consuming",
         ],
       },
     );
