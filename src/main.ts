@@ -7,6 +7,7 @@
 
 import { type App, type RunningServer, startApp } from "./app.ts";
 import { createSubscriberAuth } from "./auth/setup.ts";
+import { translateConfig } from "./config/hcl/translate.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { errorMessage } from "./core/errors.ts";
 import { createLogger, type Level, type Logger } from "./core/log.ts";
@@ -29,9 +30,13 @@ Usage:
   deno task start [--config PATH]
   bun run src/bun.ts [--config PATH]
   hypha [--config PATH]
+  hypha translate PATH   print a Mycel HCL config as hypha's TOML, with a
+                         comment wherever meaning or a default differs
 
 Options:
-  -c, --config PATH   config file (TOML); default: $HYPHA_CONFIG or ${DEFAULT_CONFIG}
+  -c, --config PATH   config file: TOML, or Mycel's HCL (a .hcl or .mycel
+                      file, or a directory of them, merged);
+                      default: $HYPHA_CONFIG or ${DEFAULT_CONFIG}
   -h, --help          show this help and exit
 
 Environment:
@@ -58,7 +63,12 @@ export interface Platform {
 export function parseArgs(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): { config: string } | "help" | { error: string } {
+): { config: string } | { translate: string } | "help" | { error: string } {
+  if (args[0] === "translate") {
+    if (args[1] === "-h" || args[1] === "--help") return "help";
+    if (args.length !== 2) return { error: "translate needs one PATH" };
+    return { translate: args[1] };
+  }
   let config = env.HYPHA_CONFIG || DEFAULT_CONFIG;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -87,6 +97,7 @@ export async function main(platform: Platform): Promise<never> {
     platform.printError(`hypha: ${parsed.error}`);
     return platform.exit(EXIT.usage);
   }
+  if ("translate" in parsed) return await translate(parsed.translate, platform);
   let loaded;
   let authorizers;
   let brokerTls;
@@ -174,4 +185,21 @@ function logReady(app: App, log: Logger, stopping: () => boolean): void {
   app.consumed.then(() => {
     if (!stopping()) log.info("ready");
   });
+}
+
+/** `hypha translate PATH`: prints the TOML, or the config error (exit 2). */
+async function translate(path: string, platform: Platform): Promise<never> {
+  try {
+    const toml = await translateConfig(
+      path,
+      platform.readTextFile,
+      platform.env,
+    );
+    platform.print(toml.trimEnd());
+    return platform.exit(EXIT.ok);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    platform.printError(`hypha: invalid config: ${error.message}`);
+    return platform.exit(EXIT.usage);
+  }
 }

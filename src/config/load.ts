@@ -1,7 +1,9 @@
 /**
  * Reads a config file: TOML, then `${VAR}` interpolation, then the schema,
  * then cross-checks. Every failure is one ConfigError whose message names the
- * file, the key path, what was found and what was expected.
+ * file, the key path, what was found and what was expected. Mycel's HCL (a
+ * `.hcl`/`.mycel` file or a directory) is mapped onto the same raw object
+ * first (see hcl/).
  *
  * @module
  */
@@ -10,13 +12,12 @@ import { errorMessage } from "../core/errors.ts";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { checkConfig, suggest } from "./check.ts";
+import { ConfigError } from "./error.ts";
+import { isHclPath, locate, readHcl } from "./hcl/load_hcl.ts";
 import { interpolate } from "./interpolate.ts";
 import { type Config, config as configSchema } from "./schema.ts";
 
-/** A config that cannot be used; the message is meant for the user as is. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError };
 
 /** A valid config and the warnings to log at start. */
 export interface LoadedConfig {
@@ -53,17 +54,33 @@ export function parseConfig(
       ).join("\n"),
     );
   }
+  return validateConfig(value, () => file);
+}
+
+/**
+ * Validates a raw config object; `where` names the file (and line) a key
+ * path comes from, for messages.
+ */
+export function validateConfig(
+  value: unknown,
+  where: (path: readonly string[]) => string,
+): LoadedConfig {
   const result = configSchema.safeParse(value);
   if (!result.success) {
     const lines = result.error.issues.flatMap((issue) =>
-      describeIssue(issue, value)
+      describeIssue(issue, value).map((line) =>
+        `${where(issue.path.map(String))}: ${line}`
+      )
     );
-    throw new ConfigError(lines.map((line) => `${file}: ${line}`).join("\n"));
+    throw new ConfigError(lines.join("\n"));
   }
   const { problems, warnings } = checkConfig(result.data);
   if (problems.length > 0) {
     throw new ConfigError(
-      problems.map((p) => `${file}: ${p.path}: ${p.message}`).join("\n"),
+      problems.map((p) =>
+        `${where(p.path.split("."))}: ${p.path}: ${p.message}`
+      )
+        .join("\n"),
     );
   }
   return { config: result.data, warnings };
@@ -75,6 +92,10 @@ export async function loadConfig(
   readTextFile: (path: string) => Promise<string>,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<LoadedConfig> {
+  if (await isHclPath(file)) {
+    const mapping = await readHcl(file, readTextFile, env, "run");
+    return validateConfig(mapping.raw, (path) => locate(mapping, path) ?? file);
+  }
   let text: string;
   try {
     text = await readTextFile(file);

@@ -1,0 +1,237 @@
+/**
+ * Mycel's `flow "name" { from {...} to {...} transform {...} }`. On a flow
+ * fed by RabbitMQ, Mycel's `input` is an envelope; its expressions (targets,
+ * events, transform and filter) are rewritten to hypha's `input` (the body)
+ * and `meta` (the rest). A target that starts with `input.` or `meta.` is an
+ * expression in hypha, any other is a room or user name.
+ *
+ * @module
+ */
+
+import {
+  type Block,
+  lookup,
+  type Mapping,
+  nested,
+  readBlock,
+  where,
+} from "./context.ts";
+import { rewriteEnvelope } from "./envelope.ts";
+import { evaluate } from "./values.ts";
+
+/** Reads flow `block` (its TOML path is ["flow", name]). */
+export function readFlow(m: Mapping, block: Block): void {
+  const fromConnector = connectorOf(m, block, "from");
+  const envelope =
+    lookup(m.raw, ["connector", fromConnector ?? "", "type"]) === "mq";
+  const expression = (b: Block, key: string, raw: unknown) =>
+    readExpression(m, b, key, raw, envelope);
+  if (Array.isArray(block.json.to) && block.json.to.length > 1) {
+    m.fail(
+      block,
+      "to",
+      "a hypha flow has one destination; write one flow per to block",
+    );
+    return;
+  }
+  readBlock(m, block, {
+    from: {
+      block: (m, b) =>
+        readBlock(m, b, {
+          connector: "copy",
+          operation: {
+            read: (m, b, v) => {
+              const star = envelope && v === "*";
+              m.set(
+                [...b.path, "operation"],
+                star ? "#" : v,
+                where(b, "operation"),
+              );
+              if (star) {
+                m.note(
+                  [...b.path, "operation"],
+                  "differs",
+                  'Mycel\'s "*" alone takes every routing key; hypha writes that "#" ("*" is one word)',
+                );
+              }
+            },
+          },
+          filter: {
+            take: () => readFilter(m, b, block.path, expression),
+          },
+        }),
+    },
+    to: { block: (m, b) => readTo(m, b, expression) },
+    transform: {
+      block: (m, b) =>
+        readTransform(m, b, [...block.path, "transform"], expression),
+    },
+  });
+}
+
+type ReadExpression = (
+  b: Block,
+  key: string,
+  raw: unknown,
+) => string | undefined;
+
+function connectorOf(
+  m: Mapping,
+  block: Block,
+  part: string,
+): string | undefined {
+  const body = block.json[part];
+  const first = Array.isArray(body) ? body[0] : body;
+  const name = evaluate(lookup(first, ["connector"]), m.env, "run");
+  return name.kind === "value" ? String(name.value) : undefined;
+}
+
+/** An expression attribute: quoted CEL text, a bare HCL expression, or a literal. */
+function readExpression(
+  m: Mapping,
+  b: Block,
+  key: string,
+  raw: unknown,
+  envelope: boolean,
+): string | undefined {
+  const v = evaluate(raw, m.env, m.mode);
+  if (v.kind === "error") {
+    m.fail(b, key, v.message);
+    return undefined;
+  }
+  const text = v.kind === "expression" ? v.text : String(v.value);
+  if (!envelope) return text;
+  const rewritten = rewriteEnvelope(text);
+  if (rewritten.ok) return rewritten.text;
+  m.fail(b, key, `\`${text}\`: ${rewritten.reason}`);
+  return undefined;
+}
+
+function readTo(m: Mapping, b: Block, expression: ReadExpression): void {
+  readBlock(m, b, {
+    connector: "copy",
+    operation: "copy",
+    target: { take: () => readTarget(m, b, expression) },
+    event: {
+      take: () => {
+        const text = expression(b, "event", b.json.event);
+        if (text !== undefined) {
+          m.set([...b.path, "event"], text, where(b, "event"));
+        }
+      },
+    },
+    transform: {
+      block: (m, t) =>
+        readTransform(m, t, [...b.path.slice(0, -1), "transform"], expression),
+    },
+    parallel: {
+      only: true,
+      advice: "a hypha flow has one destination; remove parallel",
+    },
+    when: {
+      refuse:
+        'hypha has no conditional write; use a filter on the flow instead (from { filter = "..." })',
+    },
+    envelope: {
+      refuse:
+        "hypha sends the event's data as it is; shape it with a transform block instead",
+    },
+  });
+  if (b.json.operation === undefined) {
+    m.set([...b.path, "operation"], "broadcast", where(b));
+    m.note(
+      [...b.path, "operation"],
+      "default",
+      '"broadcast" (what Mycel\'s SSE connector does without an operation)',
+    );
+  }
+}
+
+function readTarget(m: Mapping, b: Block, expression: ReadExpression): void {
+  const original = evaluate(b.json.target, m.env, m.mode);
+  const text = expression(b, "target", b.json.target);
+  if (text === undefined) return;
+  const written = original.kind === "value" ? String(original.value) : "";
+  if (written.startsWith("meta.")) {
+    m.fail(
+      b,
+      "target",
+      `in hypha a target starting with "meta." is an expression, in Mycel the room "${written}"; rename the room`,
+    );
+    return;
+  }
+  m.set([...b.path, "target"], text, where(b, "target"));
+  if (/^(input|meta)\./.test(text)) {
+    m.note(
+      [...b.path, "target"],
+      "differs",
+      "when the field is missing or empty Mycel sends to a room named after the expression; hypha refuses the message (counted, dead-lettered)",
+    );
+  }
+}
+
+function readFilter(
+  m: Mapping,
+  from: Block,
+  flowPath: readonly string[],
+  expression: ReadExpression,
+): void {
+  const raw = from.json.filter;
+  let condition: unknown = raw;
+  if (Array.isArray(raw) || (raw !== null && typeof raw === "object")) {
+    const body = nested(m, from, "filter");
+    if (body === undefined) return;
+    readBlock(m, body, {
+      condition: { take: () => {} },
+      on_reject: {
+        only: "ack",
+        advice:
+          'hypha acks (and counts) a filtered-out message; remove on_reject or write "ack"',
+      },
+      id_field: {
+        refuse: "hypha does not requeue filtered messages; remove it",
+      },
+      max_requeue: {
+        refuse: "hypha does not requeue filtered messages; remove it",
+      },
+    });
+    condition = body.json.condition;
+    if (condition === undefined) {
+      m.fail(body, undefined, 'has no condition; write condition = "<CEL>"');
+      return;
+    }
+  }
+  const text = expression(from, "filter", condition);
+  if (text !== undefined) {
+    m.set([...flowPath, "filter"], text, where(from, "filter"));
+  }
+}
+
+function readTransform(
+  m: Mapping,
+  t: Block,
+  path: readonly string[],
+  expression: ReadExpression,
+): void {
+  if (lookup(m.raw, [...path]) !== undefined) {
+    m.fail(
+      t,
+      undefined,
+      "a flow has one transform in hypha; merge the flow's and the to block's transform",
+    );
+    return;
+  }
+  if (t.json.use !== undefined) {
+    m.fail(
+      t,
+      "use",
+      "hypha has no reusable transforms; write the fields in the flow",
+    );
+    return;
+  }
+  m.set([...path], {}, where(t));
+  for (const field of Object.keys(t.json)) {
+    const text = expression(t, field, t.json[field]);
+    if (text !== undefined) m.set([...path, field], text, where(t, field));
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * Mycel's RabbitMQ connector (`type = "mq"`, driver "rabbitmq"). Its
+ * defaults differ from hypha's in several places; each is written into the
+ * mapped config with a note: exchange type direct, the binding's routing key
+ * = the queue name, prefetch 10, max_reconnects 10, the dead-letter
+ * exchange `<exchange>.dlx`, dlq on when its block exists, and queues and
+ * exchanges only checked unless `create_if_missing = true`.
+ *
+ * @module
+ */
+
+import {
+  type Block,
+  lookup,
+  type Mapping,
+  readBlock,
+  type Rule,
+  where,
+} from "./context.ts";
+
+const ONLY_FALSE = (what: string): Rule => ({
+  only: false,
+  advice: `hypha does not ${what}; remove it or set it to false`,
+});
+
+const RETRY_NOTE =
+  "hypha dead-letters a refused message at once: what refuses it (not JSON, no flow, no target) is in the message, and a retry would refuse it again";
+
+/** Reads the connector; `type` is "mq" or "rabbitmq" (accepted as Mycel's alias). */
+export function readRabbit(m: Mapping, block: Block, type: string): void {
+  const path = block.path;
+  const at = where(block);
+  if (type === "rabbitmq") {
+    m.note(
+      [...path, "type"],
+      "differs",
+      'type "rabbitmq" is written type = "mq", driver = "rabbitmq"',
+    );
+  }
+  m.set([...path, "type"], "mq", where(block, "type"));
+  const driver = block.json.driver === undefined
+    ? "rabbitmq"
+    : m.value(block, "driver");
+  if (driver !== "rabbitmq") {
+    if (driver !== undefined) {
+      m.fail(
+        block,
+        "driver",
+        `hypha has no "${driver}" driver; only "rabbitmq"`,
+      );
+    }
+    return;
+  }
+  m.set([...path, "driver"], "rabbitmq", at);
+  readBlock(m, block, {
+    type: { take: () => {} },
+    driver: { take: () => {} },
+    url: "copy",
+    host: "copy",
+    port: "copy",
+    username: "copy",
+    password: "copy",
+    vhost: "copy",
+    heartbeat: "copy",
+    connection_name: "copy",
+    reconnect_delay: "copy",
+    max_reconnects: "copy",
+    tls: { block: (m, b) => readBlock(m, b, TLS_RULES) },
+    queue: { block: readQueue },
+    exchange: { block: readExchange },
+    consumer: { block: readConsumer },
+    publisher: {
+      refuse: "hypha only consumes from RabbitMQ; remove the publisher block",
+    },
+  });
+  if (block.json.max_reconnects === undefined) {
+    m.set([...path, "max_reconnects"], 10, at);
+    m.note(
+      [...path, "max_reconnects"],
+      "default",
+      "10 (hypha's own default, 0, retries forever)",
+    );
+  }
+  finishTopology(m, block);
+}
+
+const TLS_RULES: Record<string, Rule> = {
+  enabled: "copy",
+  cert: "copy",
+  key: "copy",
+  ca_cert: "copy",
+  insecure_skip_verify: "copy",
+};
+
+function readQueue(m: Mapping, b: Block): void {
+  readBlock(m, b, {
+    name: "copy",
+    durable: "copy",
+    auto_delete: "copy",
+    exclusive: "copy",
+    args: "copy",
+    create_if_missing: "copy",
+    no_wait: ONLY_FALSE("skip the broker's answer to a declare"),
+  });
+}
+
+function readExchange(m: Mapping, b: Block): void {
+  readBlock(m, b, {
+    name: "copy",
+    type: "copy",
+    durable: "copy",
+    routing_key: "copy",
+    args: "copy",
+    create_if_missing: "copy",
+    bind_args: {
+      rename: "binding_args",
+      why: "Mycel's bind_args is hypha's binding_args",
+    },
+    binding_args: "copy",
+    auto_delete: ONLY_FALSE("declare auto-delete exchanges"),
+    internal: ONLY_FALSE("declare internal exchanges"),
+    no_wait: ONLY_FALSE("skip the broker's answer to a declare"),
+  });
+}
+
+function readConsumer(m: Mapping, b: Block): void {
+  readBlock(m, b, {
+    queue: "copy",
+    prefetch: "copy",
+    auto_ack: "copy",
+    tag: "copy",
+    create_if_missing: {
+      read: (m, b, v) =>
+        m.set(
+          [...b.path.slice(0, -1), "queue", "create_if_missing"],
+          v,
+          where(b, "create_if_missing"),
+        ),
+    },
+    dlq: { block: readDlq },
+    concurrency: {
+      ignore:
+        "hypha reads deliveries on one consumer; prefetch bounds how many are in flight",
+    },
+    workers: {
+      ignore:
+        "hypha reads deliveries on one consumer; prefetch bounds how many are in flight",
+    },
+    retry_count: { ignore: RETRY_NOTE },
+    exclusive: ONLY_FALSE("consume exclusively"),
+    no_local: ONLY_FALSE("support no_local (RabbitMQ ignores it too)"),
+    no_wait: ONLY_FALSE("skip the broker's answer to a consume"),
+    args: { refuse: "hypha passes no consumer arguments; remove it" },
+  });
+  if (b.json.prefetch === undefined) {
+    m.set([...b.path, "prefetch"], 10, where(b));
+    m.note(
+      [...b.path, "prefetch"],
+      "default",
+      "10 (hypha's own default is 100)",
+    );
+  }
+}
+
+function readDlq(m: Mapping, b: Block): void {
+  readBlock(m, b, {
+    enabled: "copy",
+    exchange: "copy",
+    queue: "copy",
+    max_retries: { ignore: RETRY_NOTE },
+    retry_delay: { ignore: RETRY_NOTE },
+    retry_header: { ignore: RETRY_NOTE },
+    routing_key: {
+      refuse:
+        "hypha's dead-letter exchange is fanout: every refused message reaches the DLQ; remove routing_key",
+    },
+    external: ONLY_FALSE("leave the dead-letter topology to others"),
+  });
+  if (b.json.enabled === undefined) {
+    m.set([...b.path, "enabled"], true, where(b));
+    m.note(
+      [...b.path, "enabled"],
+      "default",
+      "true: in Mycel a dlq block turns dead-lettering on (in hypha, enabled defaults to false)",
+    );
+  }
+}
+
+/**
+ * The defaults that depend on several blocks: the exchange's type and
+ * routing key, the dead-letter exchange's name, create_if_missing.
+ */
+function finishTopology(m: Mapping, block: Block): void {
+  const path = block.path;
+  const table = (key: string) => lookup(m.raw, [...path, key]);
+  const consumer = table("consumer");
+  const queue = table("queue");
+  const queueName = String(
+    lookup(consumer, ["queue"]) ?? lookup(queue, ["name"]) ?? "",
+  );
+  if (queue !== undefined || queueName !== "") {
+    defaultTo(
+      m,
+      block,
+      [...path, "queue", "create_if_missing"],
+      false,
+      "false: Mycel only checks that the queue exists, and creates it with create_if_missing = true",
+    );
+  }
+  const exchange = table("exchange");
+  if (exchange !== undefined) {
+    const at = where(block, "exchange");
+    if (
+      lookup(exchange, ["name"]) === "" ||
+      lookup(exchange, ["name"]) === undefined
+    ) {
+      m.fail(
+        block,
+        "exchange",
+        "has no name: without one Mycel binds nothing; write name or remove the block",
+      );
+    }
+    defaultTo(
+      m,
+      block,
+      [...path, "exchange", "type"],
+      "direct",
+      '"direct" (Mycel\'s default; hypha\'s is "topic")',
+      at,
+    );
+    defaultTo(
+      m,
+      block,
+      [...path, "exchange", "routing_key"],
+      queueName,
+      `the queue name (Mycel binds with it when routing_key is not set; hypha's default is "#")`,
+      at,
+    );
+    defaultTo(
+      m,
+      block,
+      [...path, "exchange", "create_if_missing"],
+      false,
+      "false: Mycel only checks that the exchange exists, and declares it with create_if_missing = true",
+      at,
+    );
+  }
+  const dlq = lookup(consumer, ["dlq"]);
+  if (dlq !== undefined && lookup(dlq, ["exchange"]) === undefined) {
+    const name = lookup(exchange, ["name"]);
+    defaultTo(
+      m,
+      block,
+      [...path, "consumer", "dlq", "exchange"],
+      name === undefined ? "dlx" : `${name}.dlx`,
+      "Mycel names the dead-letter exchange after the exchange (<exchange>.dlx); hypha after the queue (<queue>.dlx)",
+    );
+  }
+  if (
+    dlq !== undefined && lookup(dlq, ["queue"]) === undefined &&
+    queueName === ""
+  ) {
+    defaultTo(
+      m,
+      block,
+      [...path, "consumer", "dlq", "queue"],
+      "dlq",
+      'Mycel names the dead-letter queue "dlq" when the queue has no name',
+    );
+  }
+}
+
+function defaultTo(
+  m: Mapping,
+  block: Block,
+  path: string[],
+  value: unknown,
+  why: string,
+  at = where(block),
+): void {
+  if (lookup(m.raw, path) !== undefined) return;
+  m.set(path, value, at);
+  m.note(path, "default", why);
+}
