@@ -94,9 +94,18 @@ export async function startHypha(
   env: Record<string, string> = {},
 ): Promise<Hypha> {
   const file = await writeConfig(config);
+  return await startHyphaAt(file.path, env, file.remove);
+}
+
+/** Starts hypha with the config at `path` (a file or a directory). */
+export async function startHyphaAt(
+  path: string,
+  env: Record<string, string> = {},
+  cleanup: () => Promise<void> = async () => {},
+): Promise<Hypha> {
   const child = spawnChild(
     process.execPath,
-    [...entrypointArgs(), "--config", file.path],
+    [...entrypointArgs(), "--config", path],
     ROOT,
     env,
   );
@@ -118,7 +127,7 @@ export async function startHypha(
     }
   });
   const exited = child.exited.then(async (code) => {
-    await file.remove();
+    await cleanup();
     return code;
   });
 
