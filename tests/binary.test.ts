@@ -83,6 +83,13 @@ describe(`single binary (tests run on ${RUNTIME})`, () => {
         child.kill("SIGTERM");
         assert.equal(await child.exited, 0);
       }
+      // The HCL parser is WASM; it must travel inside the binary.
+      const translated = await run(binary, [
+        "translate",
+        join(ROOT, "tests/fixtures/mycel/split"),
+      ]);
+      assert.equal(translated.code, 0, translated.output);
+      assert.match(translated.output, /\[flow\.everyone\.to\]/);
     } finally {
       await config.remove();
       await cert.remove();
