@@ -142,6 +142,16 @@ describe("Mycel HCL: RabbitMQ", () => {
       (flow.dashboard.to as Record<string, unknown>).target,
       "dashboard",
     );
+    // Mycel gives a message to one flow, hypha to every match: said on both.
+    assert.deepEqual(
+      m.notes.filter((n) => n.path.endsWith("from.operation")).map((n) =>
+        n.path
+      ),
+      [
+        "flow.order_to_customer.from.operation",
+        "flow.dashboard.from.operation",
+      ],
+    );
   });
 
   test("Mycel's RabbitMQ defaults are written where hypha's differ", async () => {

@@ -12,11 +12,11 @@ import {
   type Block,
   lookup,
   type Mapping,
-  nested,
   readBlock,
   where,
 } from "./context.ts";
 import { rewriteEnvelope } from "./envelope.ts";
+import { readFilter, readTransform } from "./flow_parts.ts";
 import { evaluate } from "./values.ts";
 
 /** Reads flow `block` (its TOML path is ["flow", name]). */
@@ -69,7 +69,7 @@ export function readFlow(m: Mapping, block: Block): void {
   });
 }
 
-type ReadExpression = (
+export type ReadExpression = (
   b: Block,
   key: string,
   raw: unknown,
@@ -170,68 +170,29 @@ function readTarget(m: Mapping, b: Block, expression: ReadExpression): void {
   }
 }
 
-function readFilter(
-  m: Mapping,
-  from: Block,
-  flowPath: readonly string[],
-  expression: ReadExpression,
-): void {
-  const raw = from.json.filter;
-  let condition: unknown = raw;
-  if (Array.isArray(raw) || (raw !== null && typeof raw === "object")) {
-    const body = nested(m, from, "filter");
-    if (body === undefined) return;
-    readBlock(m, body, {
-      condition: { take: () => {} },
-      on_reject: {
-        only: "ack",
-        advice:
-          'hypha acks (and counts) a filtered-out message; remove on_reject or write "ack"',
-      },
-      id_field: {
-        refuse: "hypha does not requeue filtered messages; remove it",
-      },
-      max_requeue: {
-        refuse: "hypha does not requeue filtered messages; remove it",
-      },
-    });
-    condition = body.json.condition;
-    if (condition === undefined) {
-      m.fail(body, undefined, 'has no condition; write condition = "<CEL>"');
-      return;
+/**
+ * Mycel hands a RabbitMQ message to one flow (the exact routing key first,
+ * then a pattern); hypha to every flow whose pattern matches. Noted on each
+ * flow that shares its connector with another.
+ */
+export function noteSharedConnectors(m: Mapping): void {
+  const flows = Object.entries(
+    (m.raw.flow ?? {}) as Record<string, Record<string, unknown>>,
+  );
+  const byConnector = new Map<string, string[]>();
+  for (const [name, flow] of flows) {
+    const connector = String(lookup(flow, ["from", "connector"]));
+    if (lookup(m.raw, ["connector", connector, "type"]) !== "mq") continue;
+    byConnector.set(connector, [...(byConnector.get(connector) ?? []), name]);
+  }
+  for (const names of byConnector.values()) {
+    if (names.length < 2) continue;
+    for (const name of names) {
+      m.note(
+        ["flow", name, "from", "operation"],
+        "differs",
+        "Mycel gives a message to one flow (exact routing key first, then a pattern); hypha to every flow whose operation matches",
+      );
     }
-  }
-  const text = expression(from, "filter", condition);
-  if (text !== undefined) {
-    m.set([...flowPath, "filter"], text, where(from, "filter"));
-  }
-}
-
-function readTransform(
-  m: Mapping,
-  t: Block,
-  path: readonly string[],
-  expression: ReadExpression,
-): void {
-  if (lookup(m.raw, [...path]) !== undefined) {
-    m.fail(
-      t,
-      undefined,
-      "a flow has one transform in hypha; merge the flow's and the to block's transform",
-    );
-    return;
-  }
-  if (t.json.use !== undefined) {
-    m.fail(
-      t,
-      "use",
-      "hypha has no reusable transforms; write the fields in the flow",
-    );
-    return;
-  }
-  m.set([...path], {}, where(t));
-  for (const field of Object.keys(t.json)) {
-    const text = expression(t, field, t.json[field]);
-    if (text !== undefined) m.set([...path, field], text, where(t, field));
   }
 }

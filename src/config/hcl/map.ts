@@ -9,7 +9,7 @@
 
 import { readConnector } from "./connectors.ts";
 import { type Block, isTable, Mapping, readBlock } from "./context.ts";
-import { readFlow } from "./flows.ts";
+import { noteSharedConnectors, readFlow } from "./flows.ts";
 import { childBlock, lineOf, type Outline, outline } from "./outline.ts";
 import type { HclJson } from "./parse.ts";
 import type { Mode } from "./values.ts";
@@ -67,6 +67,7 @@ export function mapHcl(
   }
   for (const block of named.connector.values()) readConnector(m, block);
   for (const block of named.flow.values()) readFlow(m, block);
+  noteSharedConnectors(m);
   return m;
 }
 

@@ -11,12 +11,12 @@
 
 import {
   type Block,
-  lookup,
   type Mapping,
   readBlock,
   type Rule,
   where,
 } from "./context.ts";
+import { finishTopology } from "./rabbitmq_defaults.ts";
 
 const ONLY_FALSE = (what: string): Rule => ({
   only: false,
@@ -184,101 +184,4 @@ function readDlq(m: Mapping, b: Block): void {
       "true: in Mycel a dlq block turns dead-lettering on (in hypha, enabled defaults to false)",
     );
   }
-}
-
-/**
- * The defaults that depend on several blocks: the exchange's type and
- * routing key, the dead-letter exchange's name, create_if_missing.
- */
-function finishTopology(m: Mapping, block: Block): void {
-  const path = block.path;
-  const table = (key: string) => lookup(m.raw, [...path, key]);
-  const consumer = table("consumer");
-  const queue = table("queue");
-  const queueName = String(
-    lookup(consumer, ["queue"]) ?? lookup(queue, ["name"]) ?? "",
-  );
-  if (queue !== undefined || queueName !== "") {
-    defaultTo(
-      m,
-      block,
-      [...path, "queue", "create_if_missing"],
-      false,
-      "false: Mycel only checks that the queue exists, and creates it with create_if_missing = true",
-    );
-  }
-  const exchange = table("exchange");
-  if (exchange !== undefined) {
-    const at = where(block, "exchange");
-    if (
-      lookup(exchange, ["name"]) === "" ||
-      lookup(exchange, ["name"]) === undefined
-    ) {
-      m.fail(
-        block,
-        "exchange",
-        "has no name: without one Mycel binds nothing; write name or remove the block",
-      );
-    }
-    defaultTo(
-      m,
-      block,
-      [...path, "exchange", "type"],
-      "direct",
-      '"direct" (Mycel\'s default; hypha\'s is "topic")',
-      at,
-    );
-    defaultTo(
-      m,
-      block,
-      [...path, "exchange", "routing_key"],
-      queueName,
-      `the queue name (Mycel binds with it when routing_key is not set; hypha's default is "#")`,
-      at,
-    );
-    defaultTo(
-      m,
-      block,
-      [...path, "exchange", "create_if_missing"],
-      false,
-      "false: Mycel only checks that the exchange exists, and declares it with create_if_missing = true",
-      at,
-    );
-  }
-  const dlq = lookup(consumer, ["dlq"]);
-  if (dlq !== undefined && lookup(dlq, ["exchange"]) === undefined) {
-    const name = lookup(exchange, ["name"]);
-    defaultTo(
-      m,
-      block,
-      [...path, "consumer", "dlq", "exchange"],
-      name === undefined ? "dlx" : `${name}.dlx`,
-      "Mycel names the dead-letter exchange after the exchange (<exchange>.dlx); hypha after the queue (<queue>.dlx)",
-    );
-  }
-  if (
-    dlq !== undefined && lookup(dlq, ["queue"]) === undefined &&
-    queueName === ""
-  ) {
-    defaultTo(
-      m,
-      block,
-      [...path, "consumer", "dlq", "queue"],
-      "dlq",
-      'Mycel names the dead-letter queue "dlq" when the queue has no name',
-    );
-  }
-}
-
-function defaultTo(
-  m: Mapping,
-  block: Block,
-  path: string[],
-  value: unknown,
-  why: string,
-  at = where(block),
-): void {
-  if (lookup(m.raw, path) !== undefined) return;
-  m.set(path, value, at);
-  m.note(path, "default", why);
 }
