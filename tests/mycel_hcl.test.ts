@@ -144,12 +144,11 @@ describe("Mycel HCL: RabbitMQ", () => {
     );
     // Mycel gives a message to one flow, hypha to every match: said on both.
     assert.deepEqual(
-      m.notes.filter((n) => n.path.endsWith("from.operation")).map((n) =>
-        n.path
-      ),
+      m.notes.filter((n) => n.path.endsWith("from.operation"))
+        .map((n) => n.path).sort(),
       [
-        "flow.order_to_customer.from.operation",
         "flow.dashboard.from.operation",
+        "flow.order_to_customer.from.operation",
       ],
     );
   });
