@@ -7,7 +7,10 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, test } from "node:test";
+import { parse as parseToml } from "smol-toml";
 import { rewriteEnvelope } from "../src/config/hcl/envelope.ts";
+import { readHcl } from "../src/config/hcl/load_hcl.ts";
+import { interpolate } from "../src/config/interpolate.ts";
 import { mapHcl } from "../src/config/hcl/map.ts";
 import { outline } from "../src/config/hcl/outline.ts";
 import { parseHcl } from "../src/config/hcl/parse.ts";
@@ -290,6 +293,36 @@ describe("Mycel HCL: what cannot be carried over names file and line", () => {
         /sse_rest\.hcl:16: connector\.events\.port: /.test(error.message),
     );
   });
+});
+
+describe("Mycel HCL: translate", () => {
+  const env = {
+    SSE_PORT: "4100",
+    API_PORT: "4200",
+    QUEUE: "q",
+    EXCHANGE: "x",
+    DLQ: "dead",
+    CONNECTION_NAME: "c",
+  };
+  for (const fixture of ["sse_rest.hcl", "rabbitmq.hcl", "split"]) {
+    test(`${fixture}: the printed TOML reads back as the same config`, async () => {
+      const read = (p: string) => readFile(p, "utf8");
+      const run = await readHcl(FIXTURES + fixture, read, env, "run");
+      const translated = await readHcl(
+        FIXTURES + fixture,
+        read,
+        env,
+        "translate",
+      );
+      const toml = toToml(translated, fixture);
+      const back = interpolate(parseToml(toml), env);
+      assert.deepEqual(back.missing, []);
+      assert.deepEqual(back.value, run.raw);
+      for (const note of run.notes) {
+        assert.ok(toml.includes(note.text), `note missing: ${note.text}`);
+      }
+    });
+  }
 });
 
 describe("Mycel HCL: expressions", () => {
