@@ -192,6 +192,27 @@ describe("Mycel HCL: RabbitMQ", () => {
     assert.deepEqual(c.queue, { create_if_missing: true });
   });
 
+  test("tls, queue args and exchange args are carried as they are", async () => {
+    const m = await map(
+      `connector "rabbit" {\n  type = "mq"\n  tls {\n    enabled = true\n    cert = "/c.pem"\n    key = "/k.pem"\n    ca_cert = "/ca.pem"\n    insecure_skip_verify = false\n  }\n  queue {\n    name = "q"\n    args = {\n      "x-queue-type" = "quorum"\n      "x-max-length" = 1000\n    }\n  }\n}\n`,
+    );
+    assert.deepEqual(m.errors, []);
+    const c = (m.raw.connector as Record<string, Record<string, unknown>>)
+      .rabbit;
+    assert.deepEqual(c.tls, {
+      enabled: true,
+      cert: "/c.pem",
+      key: "/k.pem",
+      ca_cert: "/ca.pem",
+      insecure_skip_verify: false,
+    });
+    assert.deepEqual(c.queue, {
+      name: "q",
+      args: { "x-queue-type": "quorum", "x-max-length": 1000 },
+      create_if_missing: false,
+    });
+  });
+
   test('Mycel\'s catch-all operation "*" is "#"', async () => {
     const m = await map(
       `${SSE}${RABBIT()}flow "all" {\n  from {\n    connector = "rabbit"\n    operation = "*"\n  }\n  to {\n    connector = "events"\n  }\n}\n`,
@@ -256,6 +277,29 @@ describe("Mycel HCL: what cannot be carried over names file and line", () => {
     assert.match(
       error,
       /^app\.hcl:17: flow "f" > to: target: `input\.room`: .*write input\.body\.room/,
+    );
+  });
+
+  test("a flow with two destinations, or a meta. room, is refused at its line", async () => {
+    const flow = (to: string) =>
+      `${SSE}flow "f" {\n  from {\n    connector = "events"\n  }\n${to}}\n`;
+    const [two] = await errorsOf(
+      flow(
+        `  to {\n    connector = "events"\n  }\n  to {\n    connector = "events"\n  }\n`,
+      ),
+    );
+    assert.match(
+      two,
+      /^app\.hcl:8: flow "f": to: a hypha flow has one destination/,
+    );
+    const [meta] = await errorsOf(
+      flow(
+        `  to {\n    connector = "events"\n    operation = "send_to_room"\n    target = "meta.ops"\n  }\n`,
+      ),
+    );
+    assert.match(
+      meta,
+      /^app\.hcl:11: flow "f" > to: target: .*rename the room/,
     );
   });
 
