@@ -6,8 +6,6 @@
  * @module
  */
 
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
 import { ConfigError } from "../error.ts";
 import type { Mapping } from "./context.ts";
 import { type HclFile, mapHcl } from "./map.ts";
@@ -19,7 +17,10 @@ const HCL_FILE = /\.(hcl|mycel)$/;
 /** True when `path` is read as HCL: a .hcl or .mycel file, or a directory. */
 export async function isHclPath(path: string): Promise<boolean> {
   if (HCL_FILE.test(path)) return true;
+  if (path.endsWith(".toml")) return false;
   try {
+    // Imported when needed: a TOML config does not load Node's fs layer.
+    const { stat } = await import("node:fs/promises");
     return (await stat(path)).isDirectory();
   } catch {
     return false;
@@ -54,6 +55,7 @@ export async function readHcl(
 
 /** The files to read: `path` itself, or the HCL files below a directory. */
 async function hclFiles(path: string): Promise<string[]> {
+  const { readdir, stat } = await import("node:fs/promises");
   let isDirectory = false;
   try {
     isDirectory = (await stat(path)).isDirectory();
@@ -66,7 +68,7 @@ async function hclFiles(path: string): Promise<string[]> {
     .map(String)
     .filter((name) => HCL_FILE.test(name))
     .sort()
-    .map((name) => join(path, name));
+    .map((name) => `${path.replace(/\/+$/, "")}/${name}`);
   if (found.length === 0) {
     throw new ConfigError(`${path}: no .hcl or .mycel files in this directory`);
   }

@@ -8,8 +8,6 @@
  * @module
  */
 
-import "@cdktf/hcl2json/wasm/wasm_exec.js";
-import { readFile } from "node:fs/promises";
 import { ConfigError } from "../error.ts";
 
 /** The JSON form of one HCL file. */
@@ -29,9 +27,13 @@ let bridge: Promise<Bridge> | undefined;
 /** Starts the WASM parser once, on first use: TOML configs never pay for it. */
 function startBridge(): Promise<Bridge> {
   bridge ??= (async () => {
+    // Go's runtime for WASM: defines globalThis.Go.
+    await import("@cdktf/hcl2json/wasm/wasm_exec.js");
     const { WASM_GZ } = await import("./wasm_bytes.ts");
     const gz = typeof WASM_GZ === "string"
-      ? new Uint8Array(await readFile(WASM_GZ))
+      ? new Uint8Array(
+        await (await import("node:fs/promises")).readFile(WASM_GZ),
+      )
       : WASM_GZ;
     const wasm = await new Response(
       new Blob([gz as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
