@@ -390,6 +390,14 @@ describe("Mycel HCL: expressions", () => {
       true,
     );
     assert.equal(rewriteEnvelope("input").ok, false);
+    // On a REST flow Mycel's input is the request; only its headers move.
+    assert.deepEqual(
+      rewriteEnvelope(
+        "input.body.x + input.headers['x-a'] + input.room",
+        "rest",
+      ),
+      { ok: true, text: "input.body.x + meta.headers['x-a'] + input.room" },
+    );
   });
 
   test("outline finds blocks and attributes past strings, templates and comments", () => {

@@ -28,8 +28,15 @@ const PROPERTIES: Readonly<Record<string, string | null>> = {
   delivery_tag: null,
 };
 
-/** Rewrites every `input.<envelope field>` in `text`. */
-export function rewriteEnvelope(text: string): Rewritten {
+/**
+ * Rewrites every `input.<envelope field>` in `text`. On a REST flow
+ * (`source` "rest") Mycel's `input` is the request (body, path and query
+ * params) plus `input.headers`, which hypha keeps in `meta.headers`.
+ */
+export function rewriteEnvelope(
+  text: string,
+  source: "mq" | "rest" = "mq",
+): Rewritten {
   let out = "";
   let i = 0;
   while (i < text.length) {
@@ -39,7 +46,9 @@ export function rewriteEnvelope(text: string): Rewritten {
       out += text.slice(i, literal);
       i = literal;
     } else if (startsIdentifier(text, i, "input")) {
-      const rewritten = rewriteReference(text, i + "input".length);
+      const rewritten = source === "mq"
+        ? rewriteReference(text, i + "input".length)
+        : rewriteRestReference(text, i + "input".length);
       if (!rewritten.ok) return rewritten;
       out += rewritten.text;
       i = rewritten.end;
@@ -62,6 +71,16 @@ function startsIdentifier(text: string, i: number, name: string): boolean {
   if (after !== undefined && /[A-Za-z0-9_]/.test(after)) return false;
   const before = text.slice(0, i).trimEnd().at(-1);
   return before !== ".";
+}
+
+function rewriteRestReference(
+  text: string,
+  at: number,
+): { ok: true; text: string; end: number } {
+  const field = /^\s*\.\s*headers\b/.exec(text.slice(at));
+  return field === null
+    ? { ok: true, text: "input", end: at }
+    : { ok: true, text: "meta.headers", end: at + field[0].length };
 }
 
 function rewriteReference(

@@ -2,7 +2,8 @@
  * Mycel's `flow "name" { from {...} to {...} transform {...} }`. On a flow
  * fed by RabbitMQ, Mycel's `input` is an envelope; its expressions (targets,
  * events, transform and filter) are rewritten to hypha's `input` (the body)
- * and `meta` (the rest). A target that starts with `input.` or `meta.` is an
+ * and `meta` (the rest); on a REST flow only `input.headers` moves (to
+ * `meta.headers`). A target that starts with `input.` or `meta.` is an
  * expression in hypha, any other is a room or user name.
  *
  * @module
@@ -22,8 +23,8 @@ import { evaluate } from "./values.ts";
 /** Reads flow `block` (its TOML path is ["flow", name]). */
 export function readFlow(m: Mapping, block: Block): void {
   const fromConnector = connectorOf(m, block, "from");
-  const envelope =
-    lookup(m.raw, ["connector", fromConnector ?? "", "type"]) === "mq";
+  const type = lookup(m.raw, ["connector", fromConnector ?? "", "type"]);
+  const envelope = type === "mq" ? "mq" : type === "rest" ? "rest" : undefined;
   const expression = (b: Block, key: string, raw: unknown) =>
     readExpression(m, b, key, raw, envelope);
   if (Array.isArray(block.json.to) && block.json.to.length > 1) {
@@ -41,7 +42,7 @@ export function readFlow(m: Mapping, block: Block): void {
           connector: "copy",
           operation: {
             read: (m, b, v) => {
-              const star = envelope && v === "*";
+              const star = envelope === "mq" && v === "*";
               m.set(
                 [...b.path, "operation"],
                 star ? "#" : v,
@@ -92,7 +93,7 @@ function readExpression(
   b: Block,
   key: string,
   raw: unknown,
-  envelope: boolean,
+  envelope: "mq" | "rest" | undefined,
 ): string | undefined {
   const v = evaluate(raw, m.env, m.mode);
   if (v.kind === "error") {
@@ -100,8 +101,8 @@ function readExpression(
     return undefined;
   }
   const text = v.kind === "expression" ? v.text : String(v.value);
-  if (!envelope) return text;
-  const rewritten = rewriteEnvelope(text);
+  if (envelope === undefined) return text;
+  const rewritten = rewriteEnvelope(text, envelope);
   if (rewritten.ok) return rewritten.text;
   m.fail(b, key, `\`${text}\`: ${rewritten.reason}`);
   return undefined;
