@@ -9,7 +9,7 @@
 import { ConfigError } from "../error.ts";
 import type { Mapping } from "./context.ts";
 import { type HclFile, mapHcl } from "./map.ts";
-import { parseHcl } from "./parse.ts";
+import { parseHcl, releaseHclParser } from "./parse.ts";
 import type { Mode } from "./values.ts";
 
 const HCL_FILE = /\.(hcl|mycel)$/;
@@ -34,18 +34,40 @@ export async function readHcl(
   env: Readonly<Record<string, string | undefined>>,
   mode: Mode,
 ): Promise<Mapping> {
-  const names = await hclFiles(path);
+  return mapOrThrow(await readHclFiles(path, readTextFile), env, mode);
+}
+
+/** Reads and parses the files of `path`, then lets the parser go. */
+export async function readHclFiles(
+  path: string,
+  readTextFile: (path: string) => Promise<string>,
+): Promise<HclFile[]> {
   const files: HclFile[] = [];
-  for (const file of names) {
-    let text: string;
-    try {
-      text = await readTextFile(file);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new ConfigError(`${file}: cannot read the config file: ${reason}`);
+  try {
+    for (const file of await hclFiles(path)) {
+      let text: string;
+      try {
+        text = await readTextFile(file);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new ConfigError(
+          `${file}: cannot read the config file: ${reason}`,
+        );
+      }
+      files.push({ file, text, json: await parseHcl(file, text) });
     }
-    files.push({ file, text, json: await parseHcl(file, text) });
+  } finally {
+    releaseHclParser();
   }
+  return files;
+}
+
+/** Maps parsed files; the mapping's errors are one ConfigError. */
+export function mapOrThrow(
+  files: readonly HclFile[],
+  env: Readonly<Record<string, string | undefined>>,
+  mode: Mode,
+): Mapping {
   const mapping = mapHcl(files, env, mode);
   if (mapping.errors.length > 0) {
     throw new ConfigError(mapping.errors.join("\n"));

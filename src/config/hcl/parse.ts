@@ -54,6 +54,16 @@ function startBridge(): Promise<Bridge> {
 }
 
 /**
+ * Drops the parser (its Go runtime holds tens of MB): a server reads its
+ * config once, and the next parse starts a new one.
+ */
+export function releaseHclParser(): void {
+  bridge = undefined;
+  delete (globalThis as Record<string, unknown>)
+    .__parse_terraform_config_wasm__;
+}
+
+/**
  * Parses `text`; a syntax error is a ConfigError naming `file`, the line and
  * the column, as HCL reports them.
  */

@@ -8,9 +8,9 @@
  */
 
 import { ConfigError } from "../error.ts";
-import { loadConfig } from "../load.ts";
+import { validateConfig } from "../load.ts";
 import { isTable, type Mapping, type Note } from "./context.ts";
-import { isHclPath, readHcl } from "./load_hcl.ts";
+import { isHclPath, locate, mapOrThrow, readHclFiles } from "./load_hcl.ts";
 
 /** Keys printed first in a table, in this order; the rest by name. */
 const FIRST = ["service", "type", "driver", "connector", "operation"];
@@ -121,6 +121,8 @@ export async function translateConfig(
       `${path}: translate reads Mycel's HCL: a .hcl or .mycel file, or a directory of them`,
     );
   }
-  await loadConfig(path, readTextFile, env);
-  return toToml(await readHcl(path, readTextFile, env, "translate"), path);
+  const files = await readHclFiles(path, readTextFile);
+  const run = mapOrThrow(files, env, "run");
+  validateConfig(run.raw, (at) => locate(run, at) ?? path);
+  return toToml(mapOrThrow(files, env, "translate"), path);
 }
