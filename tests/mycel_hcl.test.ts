@@ -95,7 +95,7 @@ describe("Mycel HCL: SSE and REST", () => {
 
   test("translated, env() is written as ${X:-default} and no value is read", async () => {
     const m = await map(
-      `connector "rabbit" {\n  type = "mq"\n  url = env("URL")\n  password = env("PW", "guest")\n}\n`,
+      `connector "rabbit" {\n  type = "mq"\n  url = env("URL")\n  password = env("PW", "guest")\n  consumer {\n    queue = "q"\n  }\n}\n`,
       { URL: "amqp://secret@host", PW: "secret" },
       "translate",
     );
@@ -177,6 +177,16 @@ describe("Mycel HCL: RabbitMQ", () => {
       create_if_missing: false,
     });
     assert.deepEqual(c.queue, { name: "q", create_if_missing: false });
+    // Without a consumer block too: Mycel's consumer defaults still apply.
+    assert.deepEqual(c.consumer, { prefetch: 10 });
+  });
+
+  test("a RabbitMQ connector without a queue name is refused, as Mycel refuses it", async () => {
+    const [error] = await errorsOf(`connector "rabbit" {\n  type = "mq"\n}\n`);
+    assert.match(
+      error,
+      /^app\.hcl:1: connector "rabbit": has no queue name: .*write queue \{ name = "\.\.\." \}/,
+    );
   });
 
   test("bind_args is binding_args; consumer.queue's create_if_missing goes to the queue", async () => {

@@ -152,14 +152,6 @@ function readConsumer(m: Mapping, b: Block): void {
     no_wait: ONLY_FALSE("skip the broker's answer to a consume"),
     args: { refuse: "hypha passes no consumer arguments; remove it" },
   });
-  if (b.json.prefetch === undefined) {
-    m.set([...b.path, "prefetch"], 10, where(b));
-    m.note(
-      [...b.path, "prefetch"],
-      "default",
-      "10 (hypha's own default is 100)",
-    );
-  }
 }
 
 function readDlq(m: Mapping, b: Block): void {

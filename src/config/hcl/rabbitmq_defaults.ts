@@ -21,15 +21,29 @@ export function finishTopology(m: Mapping, block: Block): void {
   const queueName = String(
     lookup(consumer, ["queue"]) ?? lookup(queue, ["name"]) ?? "",
   );
-  if (queue !== undefined || queueName !== "") {
-    defaultTo(
-      m,
+  if (queueName === "") {
+    m.fail(
       block,
-      [...path, "queue", "create_if_missing"],
-      false,
-      "false: Mycel only checks that the queue exists, and creates it with create_if_missing = true",
+      undefined,
+      'has no queue name: Mycel consumes a named queue only; write queue { name = "..." } (hypha\'s server-named queues, one per instance, are TOML only: see Scale-out)',
     );
   }
+  defaultTo(
+    m,
+    block,
+    [...path, "queue", "create_if_missing"],
+    false,
+    "false: Mycel only checks that the queue exists, and creates it with create_if_missing = true",
+  );
+  // Mycel's consumer defaults apply with or without a consumer block.
+  defaultTo(
+    m,
+    block,
+    [...path, "consumer", "prefetch"],
+    10,
+    "10 (hypha's own default is 100)",
+    where(block, "consumer"),
+  );
   const exchange = table("exchange");
   if (exchange !== undefined) {
     const at = where(block, "exchange");
