@@ -172,6 +172,13 @@ describe("Mycel HCL errors", () => {
     );
   });
 
+  test("--help tells about HCL configs and translate", async () => {
+    const { code, output } = await runHypha(["--help"]);
+    assert.equal(code, 0);
+    assert.match(output, /hypha translate PATH/);
+    assert.match(output, /\.hcl or \.mycel/);
+  });
+
   test("translate refuses a file that is not HCL", async () => {
     await withFile("hypha.toml", `[service]\n`, async (path) => {
       const { code, output } = await runHypha(["translate", path]);
