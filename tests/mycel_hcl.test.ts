@@ -253,6 +253,16 @@ describe("Mycel HCL: what cannot be carried over names file and line", () => {
     assert.match(error, /remove it/);
   });
 
+  test("Mycel's constants are refused with what to write instead", async () => {
+    const [error] = await errorsOf(
+      `constants {\n  queue = "orders"\n}\n${SSE}`,
+    );
+    assert.match(
+      error,
+      /^app\.hcl:1: constants: .*write each constant's value where it is used/,
+    );
+  });
+
   test("an unknown attribute names its line, with a suggestion", async () => {
     const [error] = await errorsOf(
       `connector "events" {\n  type = "sse"\n  heartbeat_intreval = "10s"\n}\n`,

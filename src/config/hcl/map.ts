@@ -23,6 +23,14 @@ export interface HclFile {
 
 const NAMED = ["connector", "flow"] as const;
 
+/** What to do instead, where "remove it" would break the rest. */
+const ADVICE: Readonly<Record<string, string>> = {
+  constants:
+    'write each constant\'s value where it is used (env("X", "d") still works there)',
+  transform:
+    "write the fields in a transform block inside each flow that uses it",
+};
+
 /** Maps `files`; problems are in the returned mapping's `errors`. */
 export function mapHcl(
   files: readonly HclFile[],
@@ -50,7 +58,9 @@ export function mapHcl(
         m.errors.push(
           `${file}:${line}: ${kind}: hypha does not read Mycel's "${kind}" ${
             isTable(value) || Array.isArray(value) ? "blocks" : "attributes"
-          } (it reads service, connector and flow: events from RabbitMQ or HTTP to browsers); remove it`,
+          } (it reads service, connector and flow: events from RabbitMQ or HTTP to browsers); ${
+            ADVICE[kind] ?? "remove it"
+          }`,
         );
       }
     }
