@@ -54,8 +54,9 @@ function startBridge(): Promise<Bridge> {
 }
 
 /**
- * Drops the parser (its Go runtime holds tens of MB): a server reads its
- * config once, and the next parse starts a new one.
+ * Drops our references to the parser once a config is read, so its Go heap
+ * can be collected (V8 keeps the compiled WASM code itself: see README). The
+ * next parse starts a new one.
  */
 export function releaseHclParser(): void {
   bridge = undefined;
