@@ -253,14 +253,23 @@ describe("Mycel HCL: what cannot be carried over names file and line", () => {
     assert.match(error, /remove it/);
   });
 
-  test("Mycel's constants are refused with what to write instead", async () => {
+  test("Mycel's constants are read in values, templates and CEL (not in string literals)", async () => {
+    const m = await map(
+      `constants {\n  queue = env("Q", "orders")\n  skus = ["A", "B"]\n  min = 100\n}\n${SSE}connector "rabbit" {\n  type = "mq"\n  queue {\n    name = constants.queue\n  }\n  connection_name = "\${constants.queue}-push"\n}\nflow "f" {\n  from {\n    connector = "rabbit"\n    filter = "input.body.sku in constants.skus && input.body.total >= constants.min && input.body.note != 'constants.min'"\n  }\n  to {\n    connector = "events"\n  }\n}\n`,
+    );
+    assert.deepEqual(m.errors, []);
+    const c = (m.raw.connector as Record<string, Record<string, unknown>>)
+      .rabbit;
+    assert.equal((c.queue as Record<string, unknown>).name, "orders");
+    assert.equal(c.connection_name, "orders-push");
+    assert.equal(
+      (m.raw.flow as Record<string, Record<string, unknown>>).f.filter,
+      `input.sku in ["A","B"] && input.total >= 100 && input.note != 'constants.min'`,
+    );
     const [error] = await errorsOf(
-      `constants {\n  queue = "orders"\n}\n${SSE}`,
+      `constants {\n  a = 1\n}\nservice {\n  name = constants.b\n}\n`,
     );
-    assert.match(
-      error,
-      /^app\.hcl:1: constants: .*write each constant's value where it is used/,
-    );
+    assert.match(error, /^app\.hcl:5: service: name: no constant "b"/);
   });
 
   test("an unknown attribute names its line, with a suggestion", async () => {

@@ -37,6 +37,8 @@ export class Mapping {
   readonly origins = new Map<string, string>();
   readonly notes: Note[] = [];
   readonly errors: string[] = [];
+  /** Mycel's `constants { ... }`, evaluated. */
+  readonly constants: Record<string, unknown> = {};
   constructor(
     readonly env: Readonly<Record<string, string | undefined>>,
     readonly mode: Mode,
@@ -67,7 +69,7 @@ export class Mapping {
 
   /** The evaluated value of attribute `attr`; undefined (and an error) if it has none. */
   value(block: Block, attr: string, raw = block.json[attr]): unknown {
-    const v = evaluate(raw, this.env, this.mode);
+    const v = evaluate(raw, this.env, this.mode, this.constants);
     if (v.kind === "value") return v.value;
     this.fail(
       block,

@@ -65,7 +65,11 @@ export function rewriteEnvelope(
 }
 
 /** True when the identifier `name` starts at `i` (not a field `x.input`). */
-function startsIdentifier(text: string, i: number, name: string): boolean {
+export function startsIdentifier(
+  text: string,
+  i: number,
+  name: string,
+): boolean {
   if (!text.startsWith(name, i)) return false;
   const after = text[i + name.length];
   if (after !== undefined && /[A-Za-z0-9_]/.test(after)) return false;
@@ -127,7 +131,7 @@ function rewriteReference(
 }
 
 /** Index after a CEL string or bytes literal starting at `i`, if one does. */
-function stringLiteralEnd(text: string, i: number): number | undefined {
+export function stringLiteralEnd(text: string, i: number): number | undefined {
   const m = /^(?:[rRbB]{1,2})?("""|'''|"|')/.exec(text.slice(i, i + 5));
   if (m === null) return undefined;
   if (i > 0 && /[A-Za-z0-9_]/.test(text[i - 1]) && m[0].length > m[1].length) {

@@ -16,6 +16,7 @@ import {
   readBlock,
   where,
 } from "./context.ts";
+import { inlineConstants } from "./constants.ts";
 import { rewriteEnvelope } from "./envelope.ts";
 import { readFilter, readTransform } from "./flow_parts.ts";
 import { evaluate } from "./values.ts";
@@ -83,7 +84,12 @@ function connectorOf(
 ): string | undefined {
   const body = block.json[part];
   const first = Array.isArray(body) ? body[0] : body;
-  const name = evaluate(lookup(first, ["connector"]), m.env, "run");
+  const name = evaluate(
+    lookup(first, ["connector"]),
+    m.env,
+    "run",
+    m.constants,
+  );
   return name.kind === "value" ? String(name.value) : undefined;
 }
 
@@ -95,12 +101,22 @@ function readExpression(
   raw: unknown,
   envelope: "mq" | "rest" | undefined,
 ): string | undefined {
-  const v = evaluate(raw, m.env, m.mode);
+  const v = evaluate(raw, m.env, m.mode, m.constants);
   if (v.kind === "error") {
     m.fail(b, key, v.message);
     return undefined;
   }
-  const text = v.kind === "expression" ? v.text : String(v.value);
+  let text = v.kind === "expression" ? v.text : String(v.value);
+  // Targets and events are paths or names, not CEL: Mycel reads a quoted
+  // "constants.x" there as the name itself.
+  if (key !== "target" && key !== "event") {
+    const inlined = inlineConstants(text, m.constants);
+    if (!inlined.ok) {
+      m.fail(b, key, `\`${text}\`: ${inlined.reason}`);
+      return undefined;
+    }
+    text = inlined.text;
+  }
   if (envelope === undefined) return text;
   const rewritten = rewriteEnvelope(text, envelope);
   if (rewritten.ok) return rewritten.text;
@@ -149,7 +165,7 @@ function readTo(m: Mapping, b: Block, expression: ReadExpression): void {
 }
 
 function readTarget(m: Mapping, b: Block, expression: ReadExpression): void {
-  const original = evaluate(b.json.target, m.env, m.mode);
+  const original = evaluate(b.json.target, m.env, m.mode, m.constants);
   const text = expression(b, "target", b.json.target);
   if (text === undefined) return;
   const written = original.kind === "value" ? String(original.value) : "";

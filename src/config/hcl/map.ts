@@ -8,6 +8,7 @@
  */
 
 import { readConnector } from "./connectors.ts";
+import { readConstants } from "./constants.ts";
 import { type Block, isTable, Mapping, readBlock } from "./context.ts";
 import { noteSharedConnectors, readFlow } from "./flows.ts";
 import { childBlock, lineOf, type Outline, outline } from "./outline.ts";
@@ -25,8 +26,6 @@ const NAMED = ["connector", "flow"] as const;
 
 /** What to do instead, where "remove it" would break the rest. */
 const ADVICE: Readonly<Record<string, string>> = {
-  constants:
-    'write each constant\'s value where it is used (env("X", "d") still works there)',
   transform:
     "write the fields in a transform block inside each flow that uses it",
 };
@@ -43,10 +42,21 @@ export function mapHcl(
     flow: new Map(),
   };
   let service: Block | undefined;
+  const constants: Block[] = [];
   for (const { file, text, json } of files) {
     const shape = outline(text);
     for (const [kind, value] of Object.entries(json)) {
-      if (kind === "service") {
+      if (kind === "constants") {
+        for (const body of Array.isArray(value) ? value : [value]) {
+          constants.push({
+            file,
+            json: isTable(body) ? body : {},
+            outline: childBlock(shape, "constants"),
+            path: ["constants"],
+            label: "constants",
+          });
+        }
+      } else if (kind === "service") {
         const block = serviceBlock(m, file, shape, value, service);
         service ??= block;
       } else if (
@@ -65,6 +75,7 @@ export function mapHcl(
       }
     }
   }
+  for (const block of constants) readConstants(m, block);
   if (service !== undefined) {
     readBlock(m, service, {
       name: "copy",

@@ -26,13 +26,25 @@ export type Mode = "run" | "translate";
 const ENV_CALL =
   /^\s*env\(\s*"((?:[^"\\]|\\.)*)"\s*(?:,\s*("(?:[^"\\]|\\.)*"|-?[0-9.]+|true|false)\s*)?\)\s*$/;
 
+/** Mycel's `constants { ... }` values, by name, as `constants.<name>`. */
+export type Constants = Readonly<Record<string, unknown>>;
+
+const CONSTANT = /^\s*constants\.([A-Za-z_][A-Za-z0-9_-]*)\s*$/;
+
 /** Evaluates a parsed attribute value with the environment `env`. */
-export function evaluate(value: unknown, env: Env, mode: Mode): HclValue {
-  if (typeof value === "string") return evaluateString(value, env, mode);
+export function evaluate(
+  value: unknown,
+  env: Env,
+  mode: Mode,
+  constants: Constants = {},
+): HclValue {
+  if (typeof value === "string") {
+    return evaluateString(value, env, mode, constants);
+  }
   if (Array.isArray(value)) {
     const items: unknown[] = [];
     for (const item of value) {
-      const v = evaluate(item, env, mode);
+      const v = evaluate(item, env, mode, constants);
       if (v.kind !== "value") return asError(v);
       items.push(v.value);
     }
@@ -41,7 +53,7 @@ export function evaluate(value: unknown, env: Env, mode: Mode): HclValue {
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      const v = evaluate(item, env, mode);
+      const v = evaluate(item, env, mode, constants);
       if (v.kind !== "value") return asError(v);
       out[key] = v.value;
     }
@@ -60,7 +72,12 @@ function asError(v: HclValue): HclValue {
 }
 
 /** A string, possibly a template mixing text and `${...}` parts. */
-function evaluateString(text: string, env: Env, mode: Mode): HclValue {
+function evaluateString(
+  text: string,
+  env: Env,
+  mode: Mode,
+  constants: Constants,
+): HclValue {
   const parts = splitTemplate(text);
   if (
     mode === "translate" &&
@@ -74,10 +91,8 @@ function evaluateString(text: string, env: Env, mode: Mode): HclValue {
   }
   if (parts.length === 1 && typeof parts[0] !== "string") {
     const only = parts[0].expression;
-    const call = ENV_CALL.exec(only);
-    return call
-      ? { kind: "value", value: envValue(call, env, mode) }
-      : { kind: "expression", text: only.trim() };
+    return valueOf(only, env, mode, constants) ??
+      { kind: "expression", text: only.trim() };
   }
   let out = "";
   for (const part of parts) {
@@ -85,17 +100,34 @@ function evaluateString(text: string, env: Env, mode: Mode): HclValue {
       out += part;
       continue;
     }
-    const call = ENV_CALL.exec(part.expression);
-    if (call === null) {
+    const v = valueOf(part.expression, env, mode, constants);
+    if (v === undefined) {
       return {
         kind: "error",
         message:
-          `cannot evaluate \`${part.expression.trim()}\` inside a string: only env("X") is evaluated`,
+          `cannot evaluate \`${part.expression.trim()}\` inside a string: only env("X") and constants are evaluated`,
       };
     }
-    out += String(envValue(call, env, mode));
+    if (v.kind !== "value") return v;
+    out += String(v.value);
   }
   return { kind: "value", value: out };
+}
+
+/** `env(...)` or `constants.x`; undefined for any other expression. */
+function valueOf(
+  expression: string,
+  env: Env,
+  mode: Mode,
+  constants: Constants,
+): HclValue | undefined {
+  const call = ENV_CALL.exec(expression);
+  if (call) return { kind: "value", value: envValue(call, env, mode) };
+  const constant = CONSTANT.exec(expression);
+  if (constant === null) return undefined;
+  return Object.hasOwn(constants, constant[1])
+    ? { kind: "value", value: constants[constant[1]] }
+    : { kind: "error", message: `no constant "${constant[1]}" is declared` };
 }
 
 function envValue(call: RegExpExecArray, env: Env, mode: Mode): unknown {
