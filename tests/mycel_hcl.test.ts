@@ -85,6 +85,17 @@ describe("Mycel HCL: SSE and REST", () => {
     assert.ok(m.notes.some((n) => n.path === "connector.events.port"));
   });
 
+  test("hypha's own connector keys are read in HCL as in TOML", async () => {
+    const m = await map(
+      `connector "events" {\n  type = "sse"\n  stall_timeout = "5s"\n  history {\n    size = 10\n  }\n}\n`,
+    );
+    assert.deepEqual(m.errors, []);
+    const c = (m.raw.connector as Record<string, Record<string, unknown>>)
+      .events;
+    assert.equal(c.stall_timeout, "5s");
+    assert.deepEqual(c.history, { size: 10 });
+  });
+
   test('env("X") is empty when X is unset; env("X", "d") is d', async () => {
     const m = await map(
       `service {\n  name = "\${env("A")}-\${env("B", "b")}-\${env("C", "c")}"\n}\n`,

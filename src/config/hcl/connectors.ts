@@ -14,31 +14,24 @@ import {
   type Rule,
   where,
 } from "./context.ts";
+import { restConnector, sseConnector } from "../schema.ts";
 import { readRabbit } from "./rabbitmq.ts";
 
-/** hypha-only settings, accepted in HCL as they are in TOML. */
-const SSE_EXTRAS = [
-  "retry",
-  "max_buffered",
-  "max_connections",
-  "max_connections_per_ip",
-  "max_lifetime",
-  "gap_event",
-  "history",
-  "auth",
-] as const;
-
+/**
+ * Every key of hypha's own connector is accepted in HCL as it is in TOML
+ * (retry, history, auth, limits...); Mycel's keys are ruled below.
+ */
 const copyAll = (keys: readonly string[]): Record<string, Rule> =>
   Object.fromEntries(keys.map((k) => [k, "copy" as const]));
 
 const SSE_RULES: Record<string, Rule> = {
+  ...copyAll(Object.keys(sseConnector.shape)),
   type: "copy",
   port: "copy",
   host: "copy",
   path: "copy",
   heartbeat_interval: "copy",
   cors: { block: (m, b) => readBlock(m, b, CORS_RULES) },
-  ...copyAll(SSE_EXTRAS),
 };
 
 const CORS_RULES: Record<string, Rule> = {
@@ -55,6 +48,7 @@ const CORS_RULES: Record<string, Rule> = {
 };
 
 const REST_RULES: Record<string, Rule> = {
+  ...copyAll(Object.keys(restConnector.shape)),
   type: "copy",
   port: "copy",
   host: "copy",

@@ -69,7 +69,7 @@ export class Mapping {
 
   /** The evaluated value of attribute `attr`; undefined (and an error) if it has none. */
   value(block: Block, attr: string, raw = block.json[attr]): unknown {
-    const v = evaluate(raw, this.env, this.mode, this.constants);
+    const v = evaluate(unblock(raw), this.env, this.mode, this.constants);
     if (v.kind === "value") return v.value;
     this.fail(
       block,
@@ -193,4 +193,20 @@ export function lookup(table: unknown, path: readonly string[]): unknown {
     here = (here as Record<string, unknown>)[key];
   }
   return here;
+}
+
+/**
+ * The parser writes a block as a list of one body; hypha-only tables copied
+ * as they are (`history { ... }`, `auth { ... }`) become plain tables again.
+ */
+function unblock(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.length === 1 && isTable(value[0])
+      ? unblock(value[0])
+      : value.map(unblock);
+  }
+  if (!isTable(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, unblock(v)]),
+  );
 }

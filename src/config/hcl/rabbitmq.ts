@@ -65,6 +65,7 @@ export function readRabbit(m: Mapping, block: Block, type: string): void {
     connection_name: "copy",
     reconnect_delay: "copy",
     max_reconnects: "copy",
+    topology_check: "copy",
     tls: { block: (m, b) => readBlock(m, b, TLS_RULES) },
     queue: { block: readQueue },
     exchange: { block: readExchange },
