@@ -1,13 +1,6 @@
 /**
  * The RabbitMQ fixture of a Mycel user (envelope expressions, dlq, a room
  * named in the config, transform, filter) runs as it is and as translated.
- *
- * DEPENDS ON the runtime half of issue 11 (CEL transform/filter, literal
- * targets, and the broker options `create_if_missing`, `args`, `tls`): every
- * Mycel RabbitMQ config maps to an explicit `create_if_missing` (Mycel only
- * checks that queues and exchanges exist unless it is true), so until those
- * keys are in the schema this file fails validation and is skipped; set
- * HYPHA_MYCEL_RABBITMQ=1 to run it anyway.
  */
 
 import assert from "node:assert/strict";
@@ -21,23 +14,11 @@ import {
 } from "./support/hypha.ts";
 import { freePort } from "./support/ports.ts";
 import { connectBroker, eventually, uniqueName } from "./support/rabbitmq.ts";
-import { mqConnector } from "../src/config/schema.ts";
 
 const FIXTURE = new URL("./fixtures/mycel/rabbitmq.hcl", import.meta.url)
   .pathname;
 
-/** True once the schema has the broker options the mapping writes. */
-const brokerOptionsLanded = mqConnector.safeParse({
-  type: "mq",
-  driver: "rabbitmq",
-  queue: { name: "q", create_if_missing: true },
-}).success;
-
-const enabled = brokerOptionsLanded ||
-  (globalThis as { process?: { env: Record<string, string | undefined> } })
-      .process?.env.HYPHA_MYCEL_RABBITMQ === "1";
-
-describe("Mycel RabbitMQ HCL end to end", { skip: !enabled }, () => {
+describe("Mycel RabbitMQ HCL end to end", () => {
   test("envelope expressions, transform, filter, a named room and the dlq work as written and as translated", async () => {
     const names = {
       QUEUE: uniqueName("mycel-q"),
