@@ -9,6 +9,7 @@
 import { isExpression } from "../core/expression.ts";
 import { isEventName } from "../core/field.ts";
 import { checkAuth } from "./check_auth.ts";
+import { checkCluster } from "./check_cluster.ts";
 import type { Config, Flow, MqConnector, SseConnector } from "./schema.ts";
 
 /** A problem at a key path. */
@@ -45,6 +46,7 @@ export function checkConfig(
     checkFlowTarget(`flow.${name}`, flow, problem);
   }
   checkAuth(config, { problem, warn });
+  checkCluster(config, { problem, warn });
   if (Object.keys(config.flow).length === 0) {
     warn(
       "no flows are configured: subscribers can connect but nothing will be sent",

@@ -74,6 +74,10 @@ const history = z.object({
   size: count.default(10000),
   max_bytes: size.prefault("64MiB"),
   ttl: duration.prefault("5m"),
+  /** An mq connector: the history becomes a RabbitMQ stream (a cluster). */
+  store: name.optional(),
+  /** The stream's name; `hypha.<sse connector name>` when absent. */
+  stream: name.optional(),
 }).strict();
 
 const sseAuth = z.object({
