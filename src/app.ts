@@ -43,19 +43,31 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const { log } = runtime;
   const hubs = new Map<string, Hub>();
   const listeners: Listener[] = [];
+  const logs: { start(): Promise<void>; stop(): Promise<void> }[] = [];
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
-    const sse = createSseConnector(name, c, log, runtime.authorizers?.[name]);
+    const store = config.connector[c.history.store ?? ""];
+    const sse = createSseConnector(
+      name,
+      c,
+      log,
+      runtime.authorizers?.[name],
+      store?.type === "mq" ? store : undefined,
+    );
     hubs.set(name, sse.hub);
     listeners.push(sse.listener);
+    logs.push(sse);
   }
+  // A cluster's log attaches to its stream before anyone is served.
+  await Promise.all(logs.map((l) => l.start()));
   const sources = await createSources(config, hubs, log);
   for (const source of sources) {
     if (source.listener) listeners.push(source.listener);
   }
 
-  const servers = await serveAll(listeners, runtime).catch((error) => {
+  const servers = await serveAll(listeners, runtime).catch(async (error) => {
     for (const hub of hubs.values()) hub.close(0);
+    await Promise.all(logs.map((l) => l.stop()));
     throw error;
   });
   logFlows(config, log);
@@ -69,6 +81,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
         hub.close(config.service.shutdown_spread);
       }
       await Promise.all(stopping);
+      await Promise.all(logs.map((l) => l.stop()));
     },
   };
 }
@@ -92,6 +105,11 @@ async function createSources(
           event: f.to.event,
         }),
       }));
+  // An mq connector that only holds a cluster's stream consumes nothing.
+  const isStore = (name: string) =>
+    Object.values(config.connector).some((c) =>
+      c.type === "sse" && c.history.store === name
+    );
   const sources: Source[] = [];
   const stats = () => ({
     hubs: Object.fromEntries([...hubs].map(([n, h]) => [n, h.stats()])),
@@ -101,7 +119,9 @@ async function createSources(
     const context = { flows: flowsOf(name), log };
     if (c.type === "rest") {
       sources.push(createRestSource(name, c, context, stats));
-    } else if (c.type === "mq") {
+    } else if (
+      c.type === "mq" && (context.flows.length > 0 || !isStore(name))
+    ) {
       const { createRabbitSource } = await import("./sources/rabbitmq.ts");
       sources.push(createRabbitSource(name, c, context));
     }

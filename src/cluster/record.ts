@@ -43,7 +43,6 @@ const decoder = new TextDecoder();
 export function encodeEventRecord(
   epoch: string,
   record: EventRecord,
-  key?: string,
 ): Uint8Array {
   const { audience } = record;
   return encoder.encode(JSON.stringify({
@@ -54,7 +53,7 @@ export function encodeEventRecord(
     names: audience.kind === "all" ? undefined : audience.names,
     event: record.event,
     data: record.data,
-    key,
+    key: record.key,
   }));
 }
 

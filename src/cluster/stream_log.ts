@@ -44,11 +44,6 @@ export interface StreamLogOptions {
   readonly where: Fields;
 }
 
-/** An event plus its input message's identity, so a redelivery is appended once. */
-export interface KeyedRecord extends EventRecord {
-  readonly dedupeKey?: string;
-}
-
 /** Counters of the stream log, beside the hub's. */
 export interface StreamLogStats {
   readonly attached: boolean;
@@ -60,7 +55,7 @@ export interface StreamLogStats {
 
 /** The stream log: an EventLog plus its broker life. */
 export interface StreamLog extends EventLog {
-  append(record: KeyedRecord): Promise<Appended>;
+  append(record: EventRecord): Promise<Appended>;
   /** Connects and attaches; rejects only when the stream cannot be used. */
   start(): Promise<void>;
   clusterStats(): StreamLogStats;
@@ -149,12 +144,13 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
   });
 
   return {
+    shared: true,
     connect(deliver) {
       tail.deliver = deliver;
     },
     start: () => link.start(),
     async append(record) {
-      const key = record.dedupeKey;
+      const key = record.key;
       const known = key === undefined
         ? undefined
         : dedupe.lookup(key, Date.now());
@@ -165,7 +161,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
       }
       const messageId = `${nonce}.${sequence++}`;
       const done = pending.add(messageId);
-      const body = encodeEventRecord(tail.epoch, record, key);
+      const body = encodeEventRecord(tail.epoch, record);
       channel.basicPublish("", stream, body, { messageId }).then(
         () => pending.confirmed(messageId),
         (error: Error) => pending.failed(messageId, error.message),

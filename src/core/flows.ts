@@ -88,6 +88,8 @@ export function sendThrough(
   flows: readonly Flow[],
   message: Message,
   key: string,
+  /** The input message's identity, for a shared log's dedupe window. */
+  inputId?: string,
 ): Outcome | Promise<Outcome> {
   if (flows.length === 0) return noFlow(key);
   const plans: { flow: Flow; audience: Audience; event: string }[] = [];
@@ -108,7 +110,12 @@ export function sendThrough(
   }
   const data = JSON.stringify(message.input);
   const appended = plans.map(({ flow, audience, event }) =>
-    flow.hub.publish(audience, event, data)
+    flow.hub.publish(
+      audience,
+      event,
+      data,
+      inputId === undefined ? undefined : `${inputId}/${flow.name}`,
+    )
   );
   const outcome = (done: readonly { id: string; delivered: number }[]) => ({
     ok: true as const,

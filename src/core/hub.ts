@@ -82,7 +82,10 @@ export interface Hub {
     audience: Audience,
     event: string,
     data: string,
+    key?: string,
   ): Appended | Promise<Appended>;
+  /** True when the log is a cluster's: ids are the same on every instance. */
+  readonly shared: boolean;
   /** Connections currently open. */
   readonly size: number;
   stats(): HubStats;
@@ -147,7 +150,10 @@ export function createHub(options: HubOptions): Hub {
   return {
     subscribe: (request) => openStream(streams, request),
 
-    publish: (audience, event, data) => log.append({ audience, event, data }),
+    publish: (audience, event, data, key) =>
+      log.append({ audience, event, data, key }),
+
+    shared: log.shared === true,
 
     get size() {
       return registry.all.size;

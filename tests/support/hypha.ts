@@ -15,9 +15,9 @@ export const RUNTIME: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-/** Command line that runs the entrypoint of the current runtime. */
-export function entrypointArgs(): string[] {
-  return RUNTIME === "deno"
+/** Command line that runs the entrypoint of `runtime` (default: this one). */
+export function entrypointArgs(runtime = RUNTIME): string[] {
+  return runtime === "deno"
     ? [
       "run",
       "--allow-net",
@@ -83,11 +83,16 @@ const LISTENING = /INFO\s+listening connector=(\S+) url=(\S+)/;
 export async function startHypha(
   config: string,
   env: Record<string, string> = {},
+  /** Another runtime than the tests' one, for mixed clusters. */
+  runtime = RUNTIME,
 ): Promise<Hypha> {
   const file = await writeConfig(config);
+  const binary = runtime === RUNTIME
+    ? process.execPath
+    : join(ROOT, "node_modules/.bin", runtime);
   const child = spawnChild(
-    process.execPath,
-    [...entrypointArgs(), "--config", file.path],
+    binary,
+    [...entrypointArgs(runtime), "--config", file.path],
     ROOT,
     env,
   );
