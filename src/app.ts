@@ -12,7 +12,7 @@ import type { Authorizer } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import { internalErrorLog, type Logger } from "./core/log.ts";
-import { createSseConnector } from "./sse_connector.ts";
+import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
 import { createRestSource } from "./sources/rest.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
 
@@ -43,7 +43,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const { log } = runtime;
   const hubs = new Map<string, Hub>();
   const listeners: Listener[] = [];
-  const logs: { start(): Promise<void>; stop(): Promise<void> }[] = [];
+  const logs = new Map<string, SseConnectorParts>();
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
     const store = config.connector[c.history.store ?? ""];
@@ -56,18 +56,18 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
     );
     hubs.set(name, sse.hub);
     listeners.push(sse.listener);
-    logs.push(sse);
+    logs.set(name, sse);
   }
   // A cluster's log attaches to its stream before anyone is served.
-  await Promise.all(logs.map((l) => l.start()));
-  const sources = await createSources(config, hubs, log);
+  await Promise.all([...logs.values()].map((l) => l.start()));
+  const sources = await createSources(config, hubs, logs, log);
   for (const source of sources) {
     if (source.listener) listeners.push(source.listener);
   }
 
   const servers = await serveAll(listeners, runtime).catch(async (error) => {
     for (const hub of hubs.values()) hub.close(0);
-    await Promise.all(logs.map((l) => l.stop()));
+    await Promise.all([...logs.values()].map((l) => l.stop()));
     throw error;
   });
   logFlows(config, log);
@@ -81,7 +81,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
         hub.close(config.service.shutdown_spread);
       }
       await Promise.all(stopping);
-      await Promise.all(logs.map((l) => l.stop()));
+      await Promise.all([...logs.values()].map((l) => l.stop()));
     },
   };
 }
@@ -90,6 +90,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
 async function createSources(
   config: Config,
   hubs: ReadonlyMap<string, Hub>,
+  sse: ReadonlyMap<string, SseConnectorParts>,
   log: Logger,
 ): Promise<Source[]> {
   const flowsOf = (source: string): SourceFlow[] =>
@@ -114,6 +115,7 @@ async function createSources(
   const stats = () => ({
     hubs: Object.fromEntries([...hubs].map(([n, h]) => [n, h.stats()])),
     sources: Object.fromEntries(sources.map((s) => [s.name, s.stats()])),
+    clusters: clusterStats(sse),
   });
   for (const [name, c] of Object.entries(config.connector)) {
     const context = { flows: flowsOf(name), log };
@@ -173,4 +175,13 @@ function logFlows(config: Config, log: Logger): void {
 
 function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
+}
+
+/** The counters of clustered SSE connectors; undefined when there are none. */
+function clusterStats(
+  sse: ReadonlyMap<string, SseConnectorParts>,
+): Record<string, unknown> | undefined {
+  const stats = [...sse].map(([n, s]) => [n, s.clusterStats()] as const)
+    .filter(([, c]) => c !== undefined);
+  return stats.length > 0 ? Object.fromEntries(stats) : undefined;
 }

@@ -4,6 +4,7 @@ import { type Received, subscribe } from "./support/clients.ts";
 import {
   cleanupCluster,
   clusterNames,
+  clusterStats,
   publishN,
   startInstance,
 } from "./support/cluster.ts";
@@ -115,6 +116,7 @@ describe(`cluster on a RabbitMQ stream (${RUNTIME} tests)`, () => {
         pairs(fromStream.events).slice(0, 9),
         pairs([...first.events.slice(2), ...resumed.events.slice(0, 6)]),
       );
+      assert.ok((await clusterStats(late)).stream_reads >= 1);
       resumed.close();
       fromStream.close();
     } finally {

@@ -15,7 +15,13 @@ import type {
 /** Where a consumer starts: an offset, "first", "last", "next" or a time. */
 export type StreamStart = number | "first" | "last" | "next" | Date;
 
-/** Consumes `stream` on `channel` from `from`, acking every message. */
+/**
+ * Acks go out for every this many messages at once (multiple = true): a
+ * stream's acks are only credit, and fewer frames let more events through.
+ */
+const ACK_EVERY = 50;
+
+/** Consumes `stream` on `channel` from `from`, acking as it goes. */
 export async function consumeStream(
   channel: AMQPChannel,
   stream: string,
@@ -28,7 +34,9 @@ export async function consumeStream(
     noAck: false,
     args: { "x-stream-offset": from },
   }, (message) => {
-    message.ack().catch(() => {});
+    if (message.deliveryTag % ACK_EVERY === 0) {
+      message.ack(true).catch(() => {});
+    }
     onMessage(Number(message.properties.headers?.["x-stream-offset"]), message);
   });
 }

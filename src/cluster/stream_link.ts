@@ -30,8 +30,8 @@ export interface LinkOptions {
   readonly log: Logger;
   /** Fields of every log line (connector, stream, redacted url). */
   readonly where: Fields;
-  /** Sets up a fresh connection; resolves once the log is attached. */
-  attach(client: AMQPClient): Promise<void>;
+  /** Sets up fresh connections; resolves once the log is attached. */
+  attach(consumer: AMQPClient, publisher: AMQPClient): Promise<void>;
   /** The connection is gone (called once per attached connection). */
   detached(reason: string): void;
 }
@@ -50,7 +50,7 @@ export interface Link {
 export function createLink(options: LinkOptions): Link {
   const { log, where } = options;
   let stopped = false;
-  let client: AMQPClient | undefined;
+  const clients: AMQPClient[] = [];
   let wake: (() => void) | undefined;
   /** Ends the current session's wait (a clean close may not report it). */
   let endSession: ((reason: string) => void) | undefined;
@@ -67,14 +67,13 @@ export function createLink(options: LinkOptions): Link {
       wake = done;
     });
 
-  const session = async (): Promise<{ lost: Promise<string> }> => {
-    const c = client = new AMQPClient(options.url, undefined, null);
-    c.name = options.connectionName;
+  /** Connects one client; `lost` hears of its end. */
+  const dial = async (name: string, lost: (reason: string) => void) => {
+    const c = new AMQPClient(options.url, undefined, null);
+    clients.push(c);
+    c.name = name;
     c.heartbeat = options.heartbeatSeconds;
-    let signal!: (reason: string) => void;
-    const lost = new Promise<string>((resolve) => signal = resolve);
-    endSession = signal;
-    c.ondisconnect = (error) => signal(error?.message ?? "connection lost");
+    c.ondisconnect = (error) => lost(error?.message ?? "connection lost");
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await Promise.race([
@@ -89,15 +88,35 @@ export function createLink(options: LinkOptions): Link {
           }, CONNECT_TIMEOUT_MS);
         }),
       ]);
+    } finally {
       clearTimeout(timer);
-      await options.attach(c);
+    }
+    return c;
+  };
+
+  const closeAll = async () => {
+    const open = clients.splice(0);
+    await Promise.all(open.map(async (c) => {
+      if (!c.closed) await c.close().catch(() => {});
+      c.socket?.destroy();
+    }));
+  };
+
+  const session = async (): Promise<{ lost: Promise<string> }> => {
+    let signal!: (reason: string) => void;
+    const lost = new Promise<string>((resolve) => signal = resolve);
+    endSession = signal;
+    try {
+      // Two connections: publishes and stream deliveries sharing one socket
+      // add ~40 ms to every append (measured on RabbitMQ 3.10).
+      const consumer = await dial(options.connectionName, signal);
+      const publisher = await dial(`${options.connectionName}.publish`, signal);
+      await options.attach(consumer, publisher);
       if (stopped) throw new Error("stopping");
       // Wrapped: an async function returning a promise would wait for it.
       return { lost };
     } catch (error) {
-      clearTimeout(timer);
-      if (!c.closed) await c.close().catch(() => {});
-      c.socket?.destroy();
+      await closeAll();
       throw error;
     }
   };
@@ -114,9 +133,7 @@ export function createLink(options: LinkOptions): Link {
         reason = await lost;
         options.detached(reason);
         if (stopped) return;
-        if (client !== undefined && !client.closed) {
-          client.close().catch(() => {});
-        }
+        closeAll();
         log.warn("cluster log detached", { ...where, reason });
       } catch (error) {
         if (stopped) return started();
@@ -152,10 +169,7 @@ export function createLink(options: LinkOptions): Link {
     async stop() {
       stopped = true;
       wake?.();
-      const c = client;
-      if (c !== undefined && !c.closed) {
-        await c.close("hypha stopping").catch(() => {});
-      }
+      await closeAll();
       endSession?.("stopping");
       await running;
     },

@@ -111,7 +111,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     await waitFor(seen, HELLO_TIMEOUT_MS, "own hello record on the tail");
   };
 
-  const attach = async (client: AMQPClient) => {
+  const attach = async (client: AMQPClient, publishing: AMQPClient) => {
     await declareStream(client, options.stream);
     const epoch = await discoverEpoch(client, stream);
     if (tail.epoch !== "" && epoch !== tail.epoch) {
@@ -122,7 +122,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
       tail.reset();
     }
     tail.epoch = epoch;
-    const channel = await client.channel();
+    const channel = await publishing.channel();
     await channel.confirmSelect();
     reader = await client.channel();
     await follow(client, channel);

@@ -29,8 +29,15 @@ export function clusterNames(): ClusterNames {
 }
 
 /** The config of one instance; `history` adds lines to its history table. */
-export function clusterConfig(names: ClusterNames, history = ""): string {
+export function clusterConfig(
+  names: ClusterNames,
+  history = "",
+  url = RABBITMQ_URL,
+): string {
   return `
+[service]
+shutdown_spread = "500ms"
+
 [connector.sse]
 type = "sse"
 host = "127.0.0.1"
@@ -51,7 +58,7 @@ port = 0
 [connector.rabbit]
 type = "mq"
 driver = "rabbitmq"
-url = "${RABBITMQ_URL}"
+url = "${url}"
 connection_name = "${names.connection}"
 reconnect_delay = "200ms"
 [connector.rabbit.exchange]
@@ -85,8 +92,9 @@ export function startInstance(
   names: ClusterNames,
   runtime: "deno" | "bun",
   history = "",
+  url = RABBITMQ_URL,
 ): Promise<Hypha> {
-  return startHypha(clusterConfig(names, history), {}, runtime);
+  return startHypha(clusterConfig(names, history, url), {}, runtime);
 }
 
 /** Publishes `{ n }` by REST on `instance`; returns the event's id. */
@@ -113,4 +121,13 @@ export async function cleanupCluster(names: ClusterNames): Promise<void> {
   await channel.queueDelete(names.queue).catch(() => {});
   await channel.exchangeDelete(names.exchange).catch(() => {});
   await client.close().catch(() => {});
+}
+
+/** The stream log counters of `instance`'s SSE connector, from GET /stats. */
+export async function clusterStats(
+  instance: Hypha,
+): Promise<{ attached: boolean; stream_reads: number; tail_offset: number }> {
+  const response = await fetch(new URL("/stats", instance.urls.api));
+  const body = await response.json();
+  return body.clusters.sse;
 }
