@@ -124,4 +124,39 @@ describe(`cluster on a RabbitMQ stream (${RUNTIME} tests)`, () => {
       await cleanupCluster(names);
     }
   });
+
+  test("an input message redelivered with the same AMQP message-id becomes one event", async () => {
+    const names = clusterNames();
+    const instances: Hypha[] = [];
+    const broker = await connectBroker();
+    try {
+      instances.push(await startInstance(names, "deno"));
+      instances.push(await startInstance(names, "bun"));
+      const clients = instances.map((h) => subscribe(h.urls.sse));
+      await Promise.all(clients.map((c) => c.opened));
+      const send = (n: number, messageId?: string) =>
+        broker.channel.basicPublish(
+          names.exchange,
+          "feed.item",
+          JSON.stringify({ n }),
+          { contentType: "application/json", messageId },
+        );
+      await send(1, "order-1");
+      await send(1, "order-1");
+      await send(2, "order-2");
+      await send(3);
+      await send(3);
+      await send(4, "order-1");
+      await send(5, "order-5");
+      for (const c of clients) {
+        await waitForNumbers(c, [5]);
+        assert.deepEqual(numbers(c.events), [1, 2, 3, 3, 5]);
+      }
+      for (const c of clients) c.close();
+    } finally {
+      await Promise.all(instances.map((h) => h.stop()));
+      await broker.cleanup({});
+      await cleanupCluster(names);
+    }
+  });
 });

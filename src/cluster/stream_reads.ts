@@ -61,10 +61,15 @@ export function createStreamReads(
       );
       return () => void consumer.cancel().catch(() => {});
     },
-    toEvent(offset, body) {
+    toEvent(offset, body, keys) {
       const record = decodeRecord(body);
       if (record?.kind !== "event" || record.epoch !== tail.epoch) {
         return undefined;
+      }
+      // The tail's dedupe rule, within what one read sees.
+      if (record.key !== undefined) {
+        if (keys.has(record.key)) return undefined;
+        keys.add(record.key);
       }
       return tail.toEvent(offset, record.record);
     },

@@ -35,8 +35,15 @@ export interface WindowReaderOptions {
   readonly timeoutMs: number;
   /** Opens a stream consumer at `from`; resolves with its cancel. */
   open(from: number, onMessage: OnStreamMessage): Promise<() => void>;
-  /** The event in a message, or undefined for other records. */
-  toEvent(offset: number, body: Uint8Array | null): LoggedEvent | undefined;
+  /**
+   * The event in a message, or undefined for other records and for a keyed
+   * event whose key is in `keys` (the keys this read has met so far).
+   */
+  toEvent(
+    offset: number,
+    body: Uint8Array | null,
+    keys: Set<string>,
+  ): LoggedEvent | undefined;
 }
 
 /** Reads windows, sharing each read among everyone who waits for it. */
@@ -59,6 +66,7 @@ export function createWindowReader(options: WindowReaderOptions): WindowReader {
     opened++;
     return new Promise((resolve, reject) => {
       const events: LoggedEvent[] = [];
+      const keys = new Set<string>();
       let first = -1;
       let cancel: (() => void) | undefined;
       let done = false;
@@ -78,7 +86,7 @@ export function createWindowReader(options: WindowReaderOptions): WindowReader {
         if (done) return true;
         if (first < 0) first = offset;
         if (offset <= end) {
-          const event = options.toEvent(offset, body);
+          const event = options.toEvent(offset, body, keys);
           if (event !== undefined) events.push(event);
         }
         if (offset >= end) finish();
