@@ -74,12 +74,8 @@ const history = z.object({
   size: count.default(10000),
   max_bytes: size.prefault("64MiB"),
   ttl: duration.prefault("5m"),
-  /** An mq connector: the history becomes a RabbitMQ stream (a cluster). */
-  store: name.optional(),
-  /** The stream's name; `hypha.<sse connector name>` when absent. */
-  stream: name.optional(),
+  ...{ store: name.optional(), stream: name.optional() }, // README: Cluster
 }).strict();
-
 const sseAuth = z.object({
   jwt_secret: name.optional(),
   public_key_file: name.optional(),
