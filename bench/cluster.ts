@@ -38,6 +38,15 @@ const post = (h: Hypha, body: unknown) =>
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
+/** Waits until the server has registered every client (its retry: came). */
+async function opened(clients: readonly RawSubscriber[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (clients.some((c) => c.retries.length === 0)) {
+    if (Date.now() > deadline) throw new Error("clients did not open");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Latency and throughput with `perInstance` idle clients on each instance. */
 async function measure(label: string, instances: Hypha[]): Promise<void> {
   const crowd: RawSubscriber[] = [];
@@ -49,11 +58,13 @@ async function measure(label: string, instances: Hypha[]): Promise<void> {
   const probes = await Promise.all(
     instances.map((h) => rawSubscribe(h.urls.sse, "/events")),
   );
+  await opened([...crowd, ...probes]);
   let seen = 0;
   const samples: number[] = [];
   for (let n = 0; n < events; n++) {
     const started = performance.now();
-    await post(instances[n % instances.length], { n });
+    const answer = await post(instances[n % instances.length], { n });
+    if (answer.status !== 202) throw new Error(`publish: ${answer.status}`);
     seen++;
     await Promise.all(probes.map((p) => p.waitFor(seen, 30_000)));
     samples.push(performance.now() - started);
