@@ -11,6 +11,7 @@
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import type { Fields, Logger } from "../core/log.ts";
 import { reconnectDelay } from "../sources/backoff.ts";
+import { createPause } from "../sources/pause.ts";
 
 /** A TCP connect to a black-holed address would hang far longer than this. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -51,48 +52,10 @@ export function createLink(options: LinkOptions): Link {
   const { log, where } = options;
   let stopped = false;
   const clients: AMQPClient[] = [];
-  let wake: (() => void) | undefined;
+  const pause = createPause();
   /** Ends the current session's wait (a clean close may not report it). */
   let endSession: ((reason: string) => void) | undefined;
   let running: Promise<void> | undefined;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-
-  /** Connects one client; `lost` hears of its end. */
-  const dial = async (name: string, lost: (reason: string) => void) => {
-    const c = new AMQPClient(options.url, undefined, null);
-    clients.push(c);
-    c.name = name;
-    c.heartbeat = options.heartbeatSeconds;
-    c.ondisconnect = (error) => lost(error?.message ?? "connection lost");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      await Promise.race([
-        c.connect(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            const error = new Error(
-              `no answer within ${CONNECT_TIMEOUT_MS} ms`,
-            );
-            c.socket?.destroy(error);
-            reject(error);
-          }, CONNECT_TIMEOUT_MS);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-    return c;
-  };
 
   const closeAll = async () => {
     const open = clients.splice(0);
@@ -109,8 +72,9 @@ export function createLink(options: LinkOptions): Link {
     try {
       // Two connections: publishes and stream deliveries sharing one socket
       // add ~40 ms to every append (measured on RabbitMQ 3.10).
-      const consumer = await dial(options.connectionName, signal);
-      const publisher = await dial(`${options.connectionName}.publish`, signal);
+      const name = options.connectionName;
+      const consumer = await dial(options, name, signal, clients);
+      const publisher = await dial(options, `${name}.publish`, signal, clients);
       await options.attach(consumer, publisher);
       if (stopped) throw new Error("stopping");
       // Wrapped: an async function returning a promise would wait for it.
@@ -150,7 +114,7 @@ export function createLink(options: LinkOptions): Link {
         options.reconnectDelayMs,
       );
       log.warn("cluster log retrying", { ...where, in: `${delay}ms`, reason });
-      await sleep(delay);
+      await pause.sleep(delay);
     }
   };
 
@@ -168,10 +132,40 @@ export function createLink(options: LinkOptions): Link {
     },
     async stop() {
       stopped = true;
-      wake?.();
+      pause.wake();
       await closeAll();
       endSession?.("stopping");
       await running;
     },
   };
+}
+
+/** Connects one client (added to `clients`); `lost` hears of its end. */
+async function dial(
+  options: LinkOptions,
+  name: string,
+  lost: (reason: string) => void,
+  clients: AMQPClient[],
+): Promise<AMQPClient> {
+  const c = new AMQPClient(options.url, undefined, null);
+  clients.push(c);
+  c.name = name;
+  c.heartbeat = options.heartbeatSeconds;
+  c.ondisconnect = (error) => lost(error?.message ?? "connection lost");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      c.connect(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`);
+          c.socket?.destroy(error);
+          reject(error);
+        }, CONNECT_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return c;
 }

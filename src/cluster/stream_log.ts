@@ -11,7 +11,12 @@
  */
 
 import type { AMQPChannel, AMQPClient } from "@cloudamqp/amqp-client";
-import type { Appended, EventLog, EventRecord } from "../core/event_log.ts";
+import type {
+  Appended,
+  EventLog,
+  EventRecord,
+  ResumeStart,
+} from "../core/event_log.ts";
 import type { Fields, Logger } from "../core/log.ts";
 import { createEventCache } from "./cache.ts";
 import { createDedupeWindow } from "./dedupe_window.ts";
@@ -26,7 +31,7 @@ import {
   discoverEpoch,
   type StreamSpec,
 } from "./stream_setup.ts";
-import { createTail } from "./stream_tail.ts";
+import { createTail, type Tail } from "./stream_tail.ts";
 import { LogUnavailableError } from "./unavailable.ts";
 import { waitFor } from "./wait.ts";
 
@@ -84,33 +89,6 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
   let sequence = 0;
   const reads = createStreamReads(stream, cache, tail, () => reader);
 
-  /** Follows the tail from where it stopped, or from a hello marker. */
-  const follow = async (client: AMQPClient, channel: AMQPChannel) => {
-    const consumer = await client.channel();
-    if (tail.offset >= 0) {
-      // Right after the last record seen: nothing twice, nothing skipped.
-      const from = tail.offset + 1;
-      await consumeStream(
-        consumer,
-        stream,
-        from,
-        TAIL_PREFETCH,
-        tail.onMessage,
-      );
-      return;
-    }
-    const marker = `${nonce}.${sequence++}`;
-    const seen = tail.expectHello(marker);
-    const since = new Date(Date.now() - DEDUPE_WINDOW_MS);
-    await consumeStream(consumer, stream, since, TAIL_PREFETCH, tail.onMessage);
-    await channel.basicPublish(
-      "",
-      stream,
-      encodeHelloRecord(tail.epoch, marker),
-    );
-    await waitFor(seen, HELLO_TIMEOUT_MS, "own hello record on the tail");
-  };
-
   const attach = async (client: AMQPClient, publishing: AMQPClient) => {
     await declareStream(client, options.stream);
     const epoch = await discoverEpoch(client, stream);
@@ -125,7 +103,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     const channel = await publishing.channel();
     await channel.confirmSelect();
     reader = await client.channel();
-    await follow(client, channel);
+    await follow(tail, client, channel, stream, `${nonce}.${sequence++}`);
     publisher = channel;
   };
 
@@ -168,19 +146,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
       );
       return await done;
     },
-    async resume(lastEventId) {
-      const parsed = parseId(lastEventId);
-      if (parsed === undefined) return { kind: "gap", reason: "malformed" };
-      if (tail.epoch === "" || parsed.epoch !== tail.epoch) {
-        return { kind: "gap", reason: "unknown" };
-      }
-      // The id may come from an instance whose tail is a little ahead.
-      if (!(await tail.reaches(parsed.offset, CATCH_UP_MS))) {
-        return { kind: "gap", reason: "unknown" };
-      }
-      if (parsed.offset >= tail.lastPosition) return { kind: "live" };
-      return { kind: "replay", after: parsed.offset };
-    },
+    resume: (lastEventId) => resumeStart(tail, lastEventId),
     read: (after, subscription, budget) =>
       reads.read(after, subscription, budget),
     get lastPosition() {
@@ -204,4 +170,45 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
       pending_appends: pending.size,
     }),
   };
+}
+
+/** Follows the tail from where it stopped, or, new, from a hello marker. */
+async function follow(
+  tail: Tail,
+  client: AMQPClient,
+  publisher: AMQPChannel,
+  stream: string,
+  marker: string,
+): Promise<void> {
+  const consumer = await client.channel();
+  if (tail.offset >= 0) {
+    // Right after the last record seen: nothing twice, nothing skipped.
+    const from = tail.offset + 1;
+    await consumeStream(consumer, stream, from, TAIL_PREFETCH, tail.onMessage);
+    return;
+  }
+  const seen = tail.expectHello(marker);
+  const since = new Date(Date.now() - DEDUPE_WINDOW_MS);
+  await consumeStream(consumer, stream, since, TAIL_PREFETCH, tail.onMessage);
+  const hello = encodeHelloRecord(tail.epoch, marker);
+  await publisher.basicPublish("", stream, hello);
+  await waitFor(seen, HELLO_TIMEOUT_MS, "own hello record on the tail");
+}
+
+/** Where a client that last saw `lastEventId` resumes. */
+async function resumeStart(
+  tail: Tail,
+  lastEventId: string,
+): Promise<ResumeStart> {
+  const parsed = parseId(lastEventId);
+  if (parsed === undefined) return { kind: "gap", reason: "malformed" };
+  if (tail.epoch === "" || parsed.epoch !== tail.epoch) {
+    return { kind: "gap", reason: "unknown" };
+  }
+  // The id may come from an instance whose tail is a little ahead.
+  if (!(await tail.reaches(parsed.offset, CATCH_UP_MS))) {
+    return { kind: "gap", reason: "unknown" };
+  }
+  if (parsed.offset >= tail.lastPosition) return { kind: "live" };
+  return { kind: "replay", after: parsed.offset };
 }
