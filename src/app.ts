@@ -6,12 +6,16 @@
  * @module
  */
 
+import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { Config } from "./config/schema.ts";
-import { compileFlow } from "./core/flows.ts";
+import { compileFlow, type FlowObserver } from "./core/flows.ts";
 import type { Authorizer } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import { internalErrorLog, type Logger } from "./core/log.ts";
+import { withConsoleIfOn } from "./ops/console.ts";
+import { createOps } from "./ops/setup.ts";
+import type { TlsPem } from "./ops/tls.ts";
 import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
 import { createRestSource } from "./sources/rest.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
@@ -30,10 +34,18 @@ export interface Runtime {
   readonly log: Logger;
   /** Subscriber authentication by SSE connector name (see src/auth/setup.ts). */
   readonly authorizers?: Readonly<Record<string, Authorizer>>;
+  /** Broker TLS material by mq connector name (see sources/rabbitmq_tls.ts). */
+  readonly brokerTls?: Readonly<Record<string, AMQPTlsOptions>>;
+  /** Listener certificates by listener name (see src/ops/tls.ts). */
+  readonly tls?: Readonly<Record<string, TlsPem>>;
 }
 
 /** A running app. */
 export interface App {
+  /** Broker sources that are not consuming right now. */
+  notConsuming(): string[];
+  /** Resolves once every broker source has consumed at least once. */
+  readonly consumed: Promise<void>;
   /** Stops sources, tells subscribers when to come back, closes everything. */
   stop(): Promise<void>;
 }
@@ -43,45 +55,59 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const { log } = runtime;
   const hubs = new Map<string, Hub>();
   const listeners: Listener[] = [];
-  const logs = new Map<string, SseConnectorParts>();
+  const sources: Source[] = [];
+  const tls = runtime.tls ?? {};
+  const ops = createOps(config, hubs, sources, listeners, tls);
+  const logs: SseConnectorParts[] = [];
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
     const store = config.connector[c.history.store ?? ""];
+    const mq = store?.type === "mq" ? store : undefined;
     const sse = createSseConnector(
       name,
       c,
       log,
       runtime.authorizers?.[name],
-      store?.type === "mq" ? store : undefined,
+      mq,
     );
     hubs.set(name, sse.hub);
-    listeners.push(sse.listener);
-    logs.set(name, sse);
+    logs.push(sse);
+    const listener = withConsoleIfOn(sse.listener, name, c, config);
+    listeners.push({ ...listener, tls: tls[name] });
   }
   // A cluster's log attaches to its stream before anyone is served.
-  await Promise.all([...logs.values()].map((l) => l.start()));
-  const sources = await createSources(config, hubs, logs, log);
+  await Promise.all(logs.map((l) => l.start()));
+  sources.push(...await createSources(config, hubs, runtime, ops.observer));
   for (const source of sources) {
-    if (source.listener) listeners.push(source.listener);
+    if (source.listener) {
+      listeners.push({ ...source.listener, tls: tls[source.name] });
+    }
   }
+  if (ops.listener) listeners.push(ops.listener);
 
-  const servers = await serveAll(listeners, runtime).catch(async (error) => {
-    for (const hub of hubs.values()) hub.close(0);
-    await Promise.all([...logs.values()].map((l) => l.stop()));
-    throw error;
-  });
+  const servers = await serveAll(listeners, runtime, ops.bound).catch(
+    async (error) => {
+      for (const hub of hubs.values()) hub.close(0);
+      await Promise.all(logs.map((l) => l.stop()));
+      throw error;
+    },
+  );
   logFlows(config, log);
   await Promise.all(sources.map((s) => s.start()));
 
   return {
+    notConsuming: () =>
+      sources.filter((s) => s.stats().consuming === false).map((s) => s.name),
+    consumed: Promise.all(sources.map((s) => s.firstConsumed)).then(() => {}),
     async stop() {
+      ops.stopping();
       await Promise.all(sources.map((s) => s.stop()));
       const stopping = servers.map((s) => s.stop());
       for (const hub of hubs.values()) {
         hub.close(config.service.shutdown_spread);
       }
       await Promise.all(stopping);
-      await Promise.all([...logs.values()].map((l) => l.stop()));
+      await Promise.all(logs.map((l) => l.stop()));
     },
   };
 }
@@ -90,8 +116,8 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
 async function createSources(
   config: Config,
   hubs: ReadonlyMap<string, Hub>,
-  sse: ReadonlyMap<string, SseConnectorParts>,
-  log: Logger,
+  { log, brokerTls }: Runtime,
+  observer: FlowObserver,
 ): Promise<Source[]> {
   const flowsOf = (source: string): SourceFlow[] =>
     Object.entries(config.flow)
@@ -104,28 +130,19 @@ async function createSources(
           operation: f.to.operation,
           target: f.to.target,
           event: f.to.event,
+          filter: f.filter,
+          transform: f.transform,
+          observer,
         }),
       }));
-  // An mq connector that only holds a cluster's stream consumes nothing.
-  const isStore = (name: string) =>
-    Object.values(config.connector).some((c) =>
-      c.type === "sse" && c.history.store === name
-    );
   const sources: Source[] = [];
-  const stats = () => ({
-    hubs: Object.fromEntries([...hubs].map(([n, h]) => [n, h.stats()])),
-    sources: Object.fromEntries(sources.map((s) => [s.name, s.stats()])),
-    clusters: clusterStats(sse),
-  });
   for (const [name, c] of Object.entries(config.connector)) {
     const context = { flows: flowsOf(name), log };
     if (c.type === "rest") {
-      sources.push(createRestSource(name, c, context, stats));
-    } else if (
-      c.type === "mq" && (context.flows.length > 0 || !isStore(name))
-    ) {
+      sources.push(createRestSource(name, c, context));
+    } else if (c.type === "mq" && !storeOnly(config, name)) {
       const { createRabbitSource } = await import("./sources/rabbitmq.ts");
-      sources.push(createRabbitSource(name, c, context));
+      sources.push(createRabbitSource(name, c, context, brokerTls?.[name]));
     }
   }
   return sources;
@@ -135,6 +152,7 @@ async function createSources(
 async function serveAll(
   listeners: readonly Listener[],
   runtime: Runtime,
+  bound: (listener: string) => void,
 ): Promise<RunningServer[]> {
   const servers: RunningServer[] = [];
   const logInternal = internalErrorLog(runtime.log);
@@ -145,9 +163,10 @@ async function serveAll(
         onError: (error) => logInternal(listener.connector, error),
       });
       servers.push(server);
+      bound(listener.connector);
       runtime.log.info("listening", {
         connector: listener.connector,
-        url: `http://${
+        url: `${listener.tls ? "https" : "http"}://${
           formatHost(listener.host)
         }:${server.port}${listener.path}`,
       });
@@ -177,11 +196,10 @@ function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-/** The counters of clustered SSE connectors; undefined when there are none. */
-function clusterStats(
-  sse: ReadonlyMap<string, SseConnectorParts>,
-): Record<string, unknown> | undefined {
-  const stats = [...sse].map(([n, s]) => [n, s.clusterStats()] as const)
-    .filter(([, c]) => c !== undefined);
-  return stats.length > 0 ? Object.fromEntries(stats) : undefined;
+/** An mq connector that only holds a cluster's stream consumes nothing. */
+function storeOnly(config: Config, name: string): boolean {
+  return !Object.values(config.flow).some((f) => f.from.connector === name) &&
+    Object.values(config.connector).some((c) =>
+      c.type === "sse" && c.history.store === name
+    );
 }

@@ -9,8 +9,10 @@ import { type App, type RunningServer, startApp } from "./app.ts";
 import { createSubscriberAuth } from "./auth/setup.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { errorMessage } from "./core/errors.ts";
-import { createLogger, type Level } from "./core/log.ts";
+import { createLogger, type Level, type Logger } from "./core/log.ts";
 import type { Listener } from "./core/http.ts";
+import { loadTls } from "./ops/tls.ts";
+import { loadBrokerTls } from "./sources/rabbitmq_tls.ts";
 
 /** Exit codes: 0 ok, 1 failure at run time, 2 bad usage or config. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -87,6 +89,8 @@ export async function main(platform: Platform): Promise<never> {
   }
   let loaded;
   let authorizers;
+  let brokerTls;
+  let tls;
   try {
     loaded = await loadConfig(
       parsed.config,
@@ -98,6 +102,12 @@ export async function main(platform: Platform): Promise<never> {
       parsed.config,
       platform.readTextFile,
     );
+    brokerTls = await loadBrokerTls(
+      loaded.config,
+      parsed.config,
+      platform.readTextFile,
+    );
+    tls = await loadTls(loaded.config, parsed.config, platform.readTextFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     platform.printError(`hypha: invalid config: ${error.message}`);
@@ -107,6 +117,7 @@ export async function main(platform: Platform): Promise<never> {
   const log = createLogger(
     platform.printError,
     config.service.log_level as Level,
+    config.service.log_format,
   );
   // Signals are wired before anything starts, so none is lost during startup.
   let app: App | undefined;
@@ -135,6 +146,8 @@ export async function main(platform: Platform): Promise<never> {
       serve: platform.serve,
       log,
       authorizers,
+      brokerTls,
+      tls,
     });
   } catch (error) {
     log.error("cannot start", {
@@ -143,7 +156,22 @@ export async function main(platform: Platform): Promise<never> {
     return platform.exit(EXIT.failure);
   }
   if (stopping) await app.stop();
-  else log.info("ready");
+  else logReady(app, log, () => stopping);
   // Runs until a signal handler exits the process.
   return await new Promise<never>(() => {});
+}
+
+/**
+ * Logs `ready` once the listeners are up and every broker source consumes;
+ * until then a warning says which do not (SSE is served meanwhile).
+ */
+function logReady(app: App, log: Logger, stopping: () => boolean): void {
+  const idle = app.notConsuming();
+  if (idle.length === 0) return log.info("ready");
+  log.warn("not consuming yet; subscribers are served meanwhile", {
+    connectors: idle.join(","),
+  });
+  app.consumed.then(() => {
+    if (!stopping()) log.info("ready");
+  });
 }

@@ -23,8 +23,6 @@ export interface SseConnectorParts {
   start(): Promise<void>;
   /** Closes the log, after the hub. */
   stop(): Promise<void>;
-  /** The cluster log's counters, for /stats; undefined without a cluster. */
-  clusterStats(): unknown;
 }
 
 /** The connector's event log: a cluster's stream, or this process's memory. */
@@ -33,7 +31,7 @@ function createLog(
   c: SseConnector,
   store: MqConnector | undefined,
   log: Logger,
-): EventLog & { start?: () => Promise<void>; clusterStats?: () => unknown } {
+): EventLog & { start?: () => Promise<void> } {
   if (store !== undefined && c.history.store !== undefined) {
     return createStreamLog(
       streamLogOptions(name, c, c.history.store, store, log),
@@ -106,7 +104,6 @@ export function createSseConnector(
     hub,
     start: async () => await eventLog.start?.(),
     stop: async () => await eventLog.close(),
-    clusterStats: () => eventLog.clusterStats?.(),
     listener: {
       connector: name,
       host: c.host,

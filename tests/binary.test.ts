@@ -3,9 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { subscribe } from "./support/clients.ts";
 import { restExample } from "./support/configs.ts";
-import { publish, RUNTIME, writeConfig } from "./support/hypha.ts";
+import { ADMIN, publish, RUNTIME, writeConfig } from "./support/hypha.ts";
+import { promtoolCheck, scrape } from "./support/metrics.ts";
+import { curlStream, makeCertificate, tlsTable } from "./support/https.ts";
 import { spawnChild } from "./support/spawn.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -24,10 +25,13 @@ async function run(
 }
 
 describe(`single binary (tests run on ${RUNTIME})`, () => {
-  test("bun build --compile makes one file that serves events with no runtime installed beside it", async () => {
+  test("bun build --compile makes one file that serves events over HTTPS and /metrics with no runtime installed beside it", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hypha-bin-"));
     const binary = join(dir, "hypha");
-    const config = await writeConfig(restExample());
+    const cert = await makeCertificate();
+    const config = await writeConfig(
+      `${ADMIN}\n${restExample(tlsTable("connector.sse", cert))}`,
+    );
     try {
       const build = await run(BUN, [
         "build",
@@ -51,22 +55,37 @@ describe(`single binary (tests run on ${RUNTIME})`, () => {
         }
         const url = (name: string) =>
           new RegExp(`listening connector=${name} url=(\\S+)`).exec(log)![1];
-        const client = subscribe(`${url("sse")}?room=r`);
-        await client.opened;
+        // HTTPS from the compiled binary (Bun: HTTP/1.1).
+        assert.match(url("sse"), /^https:\/\//);
+        const stream = curlStream(`${url("sse")}?room=r`);
+        try {
+          await stream.waitFor(/retry: \d+/);
+          assert.equal(
+            (await publish(`${url("api")}notify/r`, { from: "binary" })).body
+              .delivered,
+            1,
+          );
+          await stream.waitFor(/data: \{"from":"binary","room":"r"\}\n\n/);
+        } finally {
+          await stream.stop();
+        }
+        // prom-client works inside the single binary.
+        const metrics = await scrape(
+          new URL("/metrics", url("service.admin")).href,
+        );
         assert.equal(
-          (await publish(`${url("api")}notify/r`, { from: "binary" })).body
-            .delivered,
+          metrics.value("hypha_deliveries_total", { connector: "sse" }),
           1,
         );
-        const [event] = await client.waitFor(1);
-        assert.deepEqual(JSON.parse(event.data), { from: "binary", room: "r" });
-        client.close();
+        assert.ok(metrics.value("process_resident_memory_bytes")! > 0);
+        await promtoolCheck(metrics.text);
       } finally {
         child.kill("SIGTERM");
         assert.equal(await child.exited, 0);
       }
     } finally {
       await config.remove();
+      await cert.remove();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -90,10 +90,10 @@ describe(`RabbitMQ rejection log (${RUNTIME})`, () => {
     };
     await eventually(
       "every rejection received",
-      async () => (await sourceStats(hypha.urls.api)).received >= total,
+      async () => (await sourceStats(hypha)).received >= total,
       60_000,
     );
-    const stats = await sourceStats(hypha.urls.api);
+    const stats = await sourceStats(hypha);
     assert.equal(stats.rejected.not_json, total);
     // The last window's count is flushed when it ends (10 s after it began).
     await eventually(

@@ -121,8 +121,8 @@ describe("config", () => {
       'hypha.toml: flow.f.to.target: send_to_room needs a target like "input.room"',
     );
     assert.equal(
-      errorOf(flow("api", "send_to_user", 'target = "user_id"\n')),
-      'hypha.toml: flow.f.to.target: expected an expression like "input.room" or "meta.headers.room", got "user_id"',
+      errorOf(flow("api", "send_to_user", 'target = "input.user..id"\n')),
+      'hypha.toml: flow.f.to.target: expected an expression like "input.user_id" or "meta.headers.user", got "input.user..id"',
     );
     assert.equal(
       errorOf(flow("sse", "broadcast")),

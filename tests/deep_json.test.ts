@@ -110,9 +110,9 @@ queue = "${dlq}"
     await broker.publish(exchange, "feed.item", deep(64));
     await eventually(
       "both handled",
-      async () => (await sourceStats(hypha.urls.api)).received >= 2,
+      async () => (await sourceStats(hypha)).received >= 2,
     );
-    const stats = await sourceStats(hypha.urls.api);
+    const stats = await sourceStats(hypha);
     assert.deepEqual(stats.rejected, { too_deep: 1 });
     assert.equal(stats.delivered, 1);
     let dead: string[] = [];

@@ -9,7 +9,14 @@ import {
   until,
 } from "./support/clients.ts";
 import { restExample } from "./support/configs.ts";
-import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import {
+  ADMIN,
+  adminStats,
+  type Hypha,
+  publish,
+  RUNTIME,
+  startHypha,
+} from "./support/hypha.ts";
 
 const json = (e: { data: string }) => JSON.parse(e.data);
 
@@ -19,7 +26,7 @@ async function withHypha(
   fn: (h: Hypha) => Promise<void>,
   service = "",
 ) {
-  const hypha = await startHypha(`${service}\n${restExample(sse)}`);
+  const hypha = await startHypha(`${service}\n${ADMIN}\n${restExample(sse)}`);
   try {
     await fn(hypha);
   } finally {
@@ -80,7 +87,7 @@ describe(`resume with Last-Event-ID (${RUNTIME})`, () => {
         back.events.map((e) => json(e).n),
         Array.from({ length: 40 }, (_, n) => n),
       );
-      const stats = await (await fetch(`${h.urls.api}stats`)).json();
+      const stats = await adminStats(h);
       assert.equal(stats.hubs.sse.closed.slow, 0);
       back.close();
     });
@@ -125,7 +132,7 @@ describe(`resume with Last-Event-ID (${RUNTIME})`, () => {
       await sleep(300); // room for a duplicate to show up, if there were one
       assert.deepEqual(client.events.map((e) => json(e).n), sent);
       client.close();
-      const stats = await (await fetch(`${h.urls.api}stats`)).json();
+      const stats = await adminStats(h);
       assert.ok(
         stats.hubs.sse.closed.lifetime >= 2,
         "the stream was really cut several times",
@@ -235,7 +242,7 @@ describe(`slow clients and limits (${RUNTIME})`, () => {
         for (let after = 0; after < 20 && n < 2000; n++) {
           await publish(`${h.urls.api}notify`, { n, blob });
           if (n % 10 === 9) {
-            const stats = await (await fetch(`${h.urls.api}stats`)).json();
+            const stats = await adminStats(h);
             dropped ||= stats.hubs.sse.closed.slow === 1;
             peak = Math.max(peak, rssMiB());
           }

@@ -47,6 +47,7 @@ describe("RabbitMQ connector config", () => {
       autoDelete: true,
       exclusive: true,
       arguments: {},
+      passive: false,
     });
   });
 
@@ -83,12 +84,15 @@ enabled = true
       autoDelete: false,
       exclusive: false,
       arguments: { "x-dead-letter-exchange": "sse.dlx" },
+      passive: false,
     });
     assert.deepEqual(settings.exchange, {
       name: "events",
       type: "topic",
       durable: true,
       passive: false,
+      arguments: {},
+      bindingArguments: {},
       routingKeys: ["feed.*", "room.#"],
     });
     assert.equal(

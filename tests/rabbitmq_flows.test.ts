@@ -98,7 +98,7 @@ event = "input.type"
     const all = subscribe(events, { types: ["audit.login", "audit.logout"] });
     const orders = subscribe(`${events}?room=orders`, { types: ["metric"] });
     await Promise.all([all.opened, orders.opened]);
-    const before = await sourceStats(hypha.urls.api);
+    const before = await sourceStats(hypha);
 
     await broker.publish(exchange, "audit.login", { n: 1 });
     await broker.publish(exchange, "audit.login.failed", { n: 2 }); // no flow
@@ -125,7 +125,7 @@ event = "input.type"
     );
 
     // The message that matched no flow was refused and counted...
-    const stats = await sourceStats(hypha.urls.api);
+    const stats = await sourceStats(hypha);
     assert.equal(
       (stats.rejected.no_flow ?? 0) - (before.rejected.no_flow ?? 0),
       1,

@@ -83,7 +83,7 @@ queue = "${dlq}"
     // Nothing is left on the work queue: the bad ones were not requeued.
     assert.equal(await broker.ready(queue), 0);
 
-    const stats = await sourceStats(hypha.urls.api);
+    const stats = await sourceStats(hypha);
     assert.deepEqual(stats.rejected, {
       not_json: 3,
       not_object: 2,
@@ -109,7 +109,7 @@ queue = "${dlq}"
       hypha.lines.filter((l) => /rejected message.*code=not_json/.test(l))
         .length;
     const before = logged();
-    const rejectedBefore = (await sourceStats(hypha.urls.api)).rejected
+    const rejectedBefore = (await sourceStats(hypha)).rejected
       .not_json ?? 0;
     for (let i = 0; i < 50; i++) {
       await broker.publish(exchange, "feed.item", `garbage ${i}`);
@@ -118,7 +118,7 @@ queue = "${dlq}"
     assert.deepEqual(await waitForNumbers(all, [3]), [3]);
     // One line per code and 10 s window: at most one for these 50.
     assert.ok(logged() - before <= 1, `${logged() - before} log lines`);
-    const stats = await sourceStats(hypha.urls.api);
+    const stats = await sourceStats(hypha);
     assert.equal(stats.rejected.not_json - rejectedBefore, 50);
     await eventually(
       "the garbage in the DLQ",

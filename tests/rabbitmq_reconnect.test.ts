@@ -10,6 +10,7 @@ import {
   queueCounts,
   rabbitConfig,
   range,
+  sourceStats,
   startBrokerProxy,
   uniqueName,
   waitForNumbers,
@@ -102,8 +103,7 @@ name = ""
       // SSE serves anyway.
       const all = subscribe(hypha.urls.sse);
       await all.opened;
-      const stats = await fetch(new URL("/stats", hypha.urls.api));
-      assert.equal((await stats.json()).sources.rabbit.connected, false);
+      assert.equal((await sourceStats(hypha)).connected, false);
 
       proxy = await startBrokerProxy(port);
       await hypha.waitForLine(/INFO\s+connected connector=rabbit/, 90_000);

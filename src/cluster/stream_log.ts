@@ -50,13 +50,13 @@ export interface StreamLogOptions {
 }
 
 /** Counters of the stream log, beside the hub's. */
-export interface StreamLogStats {
+export type StreamLogStats = {
   readonly attached: boolean;
   readonly epoch: string;
   readonly tail_offset: number;
   readonly stream_reads: number;
   readonly pending_appends: number;
-}
+};
 
 /** The stream log: an EventLog plus its broker life. */
 export interface StreamLog extends EventLog {
@@ -88,6 +88,13 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
   let reader: AMQPChannel | undefined;
   let sequence = 0;
   const reads = createStreamReads(stream, cache, tail, () => reader);
+  const clusterStats = (): StreamLogStats => ({
+    attached: publisher !== undefined,
+    epoch: tail.epoch,
+    tail_offset: tail.offset,
+    stream_reads: reads.opened,
+    pending_appends: pending.size,
+  });
 
   const attach = async (client: AMQPClient, publishing: AMQPClient) => {
     await declareStream(client, options.stream);
@@ -155,20 +162,18 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     get lastId() {
       return tail.lastId;
     },
-    stats: () => ({ events: cache.length, bytes: cache.bytes }),
+    stats: () => ({
+      events: cache.length,
+      bytes: cache.bytes,
+      cluster: clusterStats(),
+    }),
     // Retention is the broker's (x-max-age, x-max-length-bytes).
     expire() {},
     async close() {
       pending.clear("shutting down");
       await link.stop();
     },
-    clusterStats: () => ({
-      attached: publisher !== undefined,
-      epoch: tail.epoch,
-      tail_offset: tail.offset,
-      stream_reads: reads.opened,
-      pending_appends: pending.size,
-    }),
+    clusterStats,
   };
 }
 

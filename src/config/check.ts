@@ -9,6 +9,12 @@
 import { isExpression } from "../core/expression.ts";
 import { isEventName } from "../core/field.ts";
 import { checkAuth } from "./check_auth.ts";
+import { checkBroker } from "./check_broker.ts";
+import {
+  checkEnvelope,
+  checkShape,
+  targetProblem,
+} from "./check_flow_expressions.ts";
 import { checkCluster } from "./check_cluster.ts";
 import type { Config, Flow, MqConnector, SseConnector } from "./schema.ts";
 
@@ -36,7 +42,7 @@ export function checkConfig(
   if (!Object.values(connectors).some((c) => c.type === "sse")) {
     problem("connector", 'expected at least one connector with type = "sse"');
   }
-  checkListeners(connectors, problem);
+  checkListeners(connectors, config.service.admin, problem);
   for (const [name, c] of Object.entries(connectors)) {
     if (c.type === "sse") checkCors(name, c, problem);
     if (c.type === "mq") checkMq(name, c, problem, warn);
@@ -44,6 +50,10 @@ export function checkConfig(
   for (const [name, flow] of Object.entries(config.flow)) {
     checkFlowEnds(`flow.${name}`, flow, connectors, problem);
     checkFlowTarget(`flow.${name}`, flow, problem);
+    checkShape(name, flow, problem);
+    if (connectors[flow.from.connector]?.type === "mq") {
+      checkEnvelope(name, flow, problem);
+    }
   }
   checkAuth(config, { problem, warn });
   checkCluster(config, { problem, warn });
@@ -58,7 +68,11 @@ export function checkConfig(
 type Connectors = Config["connector"];
 
 /** Two listeners on one host and port cannot both bind. */
-function checkListeners(connectors: Connectors, problem: Report): void {
+function checkListeners(
+  connectors: Connectors,
+  admin: Config["service"]["admin"],
+  problem: Report,
+): void {
   const listeners = new Map<string, string>();
   for (const [name, c] of Object.entries(connectors)) {
     if (c.type === "mq" || c.port === 0) continue;
@@ -71,6 +85,13 @@ function checkListeners(connectors: Connectors, problem: Report): void {
       );
     }
     listeners.set(key, name);
+  }
+  const taken = admin && listeners.get(`${admin.host}:${admin.port}`);
+  if (admin && admin.port !== 0 && taken !== undefined) {
+    problem(
+      "service.admin.port",
+      `port ${admin.port} on ${admin.host} is already used by connector.${taken}`,
+    );
   }
 }
 
@@ -96,6 +117,7 @@ function checkMq(
       "expected a URL like amqp://user:password@host:5672/vhost (amqp: or amqps:)",
     );
   }
+  checkBroker(name, c, problem, warn);
   if (c.consumer.auto_ack && c.consumer.dlq.enabled) {
     warn(
       `connector.${name}: with consumer.auto_ack = true the broker forgets a message on delivery, so nothing reaches the dead-letter queue`,
@@ -170,13 +192,9 @@ function checkFlowTarget(at: string, flow: Flow, problem: Report): void {
           operation === "send_to_room" ? "room" : "user_id"
         }"`,
       );
-    } else if (!isExpression(target)) {
-      problem(
-        `${at}.to.target`,
-        `expected an expression like "input.room" or "meta.headers.room", got ${
-          JSON.stringify(target)
-        }`,
-      );
+    } else {
+      const reason = targetProblem(operation, target);
+      if (reason !== undefined) problem(`${at}.to.target`, reason);
     }
   }
   if (event !== undefined && !isExpression(event) && !isEventName(event)) {

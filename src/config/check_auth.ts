@@ -27,6 +27,10 @@ export function isLoopback(host: string): boolean {
 
 /** Adds the problems and warnings about authentication. */
 export function checkAuth(config: Config, findings: Findings): void {
+  const admin = config.service.admin;
+  if (admin !== undefined) {
+    checkBearerTokens("service.admin", ADMIN_WORDS, admin, findings);
+  }
   for (const [name, c] of Object.entries(config.connector)) {
     const at = `connector.${name}`;
     if (c.type === "sse" && c.auth !== undefined) {
@@ -64,30 +68,87 @@ export function checkAuth(config: Config, findings: Findings): void {
       }
     }
     if (c.type === "rest") {
-      const configured = c.auth?.tokens ?? [];
-      // An empty token (an unset "${HYPHA_PUBLISH_TOKEN:-}") never
-      // authenticates anyone; it counts as no token at all.
-      const tokens = configured.filter((t) => t !== "");
-      const hint = configured.length > tokens.length
-        ? " (a token in auth.tokens is empty: is its environment variable set?)"
-        : "";
-      if (tokens.length === 0 && !isLoopback(c.host) && !c.insecure) {
-        findings.problem(
-          `${at}.auth`,
-          `the REST source listens on ${
-            JSON.stringify(c.host)
-          }, reachable from other machines, without a publisher token${hint}: anyone could push to every subscriber; set [${at}.auth] tokens = ["\${HYPHA_PUBLISH_TOKEN}"], bind host = "127.0.0.1", or set insecure = true`,
-        );
-      } else if (tokens.length === 0) {
-        findings.warn(
-          `${at}: publishers are unauthenticated${hint}: anyone who can reach ${c.host}:${c.port} may publish to every subscriber`,
-        );
-      }
-      if (tokens.some((t) => t.length < 16)) {
-        findings.warn(
-          `${at}.auth.tokens: a token is shorter than 16 characters; use long random tokens`,
-        );
-      }
+      checkBearerTokens(at, PUBLISH_WORDS, c, findings);
     }
+  }
+}
+
+/** What a token-protected listener (REST source, admin) is configured with. */
+interface TokenListener {
+  readonly host: string;
+  readonly port: number;
+  readonly auth?: { readonly tokens: readonly string[] };
+  readonly insecure: boolean;
+}
+
+/** The words a bearer-token finding uses for one kind of listener. */
+interface TokenWords {
+  readonly what: string;
+  readonly token: string;
+  readonly open: string;
+  /** What anyone could do, in the refusal. */
+  readonly risk: string;
+  /** What anyone may do, in the warning. */
+  readonly warning: string;
+  /** Warn about no token on loopback too (the admin default is loopback). */
+  readonly warnOnLoopback: boolean;
+  readonly variable: string;
+}
+
+const PUBLISH_WORDS: TokenWords = {
+  what: "the REST source",
+  token: "a publisher token",
+  open: "publishers are unauthenticated",
+  risk: "push to every subscriber",
+  warning: "publish to every subscriber",
+  warnOnLoopback: true,
+  variable: "HYPHA_PUBLISH_TOKEN",
+};
+
+const ADMIN_WORDS: TokenWords = {
+  what: "the admin listener",
+  token: "an admin token",
+  open: "the admin listener is unauthenticated",
+  risk: "read every metric and counter",
+  warning: "read every metric and counter",
+  warnOnLoopback: false,
+  variable: "HYPHA_ADMIN_TOKEN",
+};
+
+/**
+ * One rule for every bearer-token listener: reachable from other machines
+ * needs a non-empty token unless `insecure = true` says so.
+ */
+function checkBearerTokens(
+  at: string,
+  words: TokenWords,
+  c: TokenListener,
+  findings: Findings,
+): void {
+  const configured = c.auth?.tokens ?? [];
+  // An empty token (an unset "${HYPHA_PUBLISH_TOKEN:-}") never
+  // authenticates anyone; it counts as no token at all.
+  const tokens = configured.filter((t) => t !== "");
+  const hint = configured.length > tokens.length
+    ? " (a token in auth.tokens is empty: is its environment variable set?)"
+    : "";
+  if (tokens.length === 0 && !isLoopback(c.host) && !c.insecure) {
+    findings.problem(
+      `${at}.auth`,
+      `${words.what} listens on ${
+        JSON.stringify(c.host)
+      }, reachable from other machines, without ${words.token}${hint}: anyone could ${words.risk}; set [${at}.auth] tokens = ["\${${words.variable}}"], bind host = "127.0.0.1", or set insecure = true`,
+    );
+  } else if (
+    tokens.length === 0 && (words.warnOnLoopback || !isLoopback(c.host))
+  ) {
+    findings.warn(
+      `${at}: ${words.open}${hint}: anyone who can reach ${c.host}:${c.port} may ${words.warning}`,
+    );
+  }
+  if (tokens.some((t) => t.length < 16)) {
+    findings.warn(
+      `${at}.auth.tokens: a token is shorter than 16 characters; use long random tokens`,
+    );
   }
 }

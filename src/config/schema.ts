@@ -8,57 +8,19 @@
 
 import { z } from "zod";
 import { eventNameProblem } from "../core/field.ts";
-import { parseDuration, parseSize } from "./units.ts";
+import { brokerExchange, brokerQueue, brokerTls } from "./schema_broker.ts";
+import { admin, listenerTls, requestLimits, restAuth } from "./schema_parts.ts";
+import {
+  boolean,
+  count,
+  duration,
+  integer,
+  name,
+  port,
+  size,
+} from "./schema_values.ts";
 
-/** A duration string, parsed to milliseconds. */
-export const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      message: 'expected a duration like "30s", "500ms", "2m" or "1h"',
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-/** A size in bytes: an integer or a string like "256KiB" or "1MiB". */
-export const size = z.union([z.number(), z.string()]).transform(
-  (value, ctx) => {
-    const bytes = parseSize(value);
-    if (bytes === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: 'expected a size in bytes or like "256KiB", "1MiB"',
-      });
-      return z.NEVER;
-    }
-    return bytes;
-  },
-);
-
-/** An integer; a digit string is accepted, since `${PORT}` yields one. */
-const integer = (min: number, max: number) =>
-  z.preprocess(
-    (v) => typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v,
-    z.number().int().min(min).max(max),
-  );
-
-const port = integer(0, 65535);
-const count = integer(0, Number.MAX_SAFE_INTEGER);
-const boolean = z.preprocess(
-  (v) => v === "true" ? true : v === "false" ? false : v,
-  z.boolean(),
-);
-const name = z.string().min(1);
-
-/** Bounds on slow clients (slowloris); see src/runtime/. */
-const requestLimits = () => ({
-  request_timeout: duration.pipe(z.number().min(100, 'at least "100ms"'))
-    .prefault("10s"),
-  max_pending_connections: integer(1, Number.MAX_SAFE_INTEGER).default(1024),
-});
+export { duration, size };
 
 /** `origins` is an alias the upstream example uses; both lists are merged. */
 const cors = z.object({
@@ -74,7 +36,10 @@ const history = z.object({
   size: count.default(10000),
   max_bytes: size.prefault("64MiB"),
   ttl: duration.prefault("5m"),
-  ...{ store: name.optional(), stream: name.optional() }, // README: Cluster
+  /** An mq connector: the history is a RabbitMQ stream shared by a cluster. */
+  store: name.optional(),
+  /** The stream's name; `hypha.<sse connector name>` when absent. */
+  stream: name.optional(),
 }).strict();
 const sseAuth = z.object({
   jwt_secret: name.optional(),
@@ -95,6 +60,7 @@ export const sseConnector = z.object({
   host: name.default("0.0.0.0"),
   path: z.string().regex(/^\/\S*$/, "expected a path starting with /")
     .default("/events"),
+  /** "0s" (or 0) turns heartbeats off. */
   heartbeat_interval: duration.prefault("30s"),
   retry: duration.prefault("3s"),
   max_buffered: size.prefault("1MiB"),
@@ -115,10 +81,9 @@ export const sseConnector = z.object({
   ...requestLimits(),
   cors: cors.optional(),
   auth: sseAuth.optional(),
-}).strict();
-
-const restAuth = z.object({
-  tokens: z.array(z.string()).default([]),
+  tls: listenerTls.optional(),
+  /** Serves the live console at GET /console (src/ops/console.ts). */
+  console: boolean.default(false),
 }).strict();
 
 export const restConnector = z.object({
@@ -131,18 +96,18 @@ export const restConnector = z.object({
   auth: restAuth.optional(),
   /** Explicitly allow a non-loopback REST source without auth. */
   insecure: boolean.default(false),
+  tls: listenerTls.optional(),
 }).strict();
 
 const AMQP_HEARTBEAT_MAX =
   'at most "65535s" (AMQP holds the heartbeat in 16 bits)';
-const exchangeTypes = ["direct", "fanout", "topic", "headers"] as const;
-
 export const mqConnector = z.object({
   type: z.literal("mq"),
   driver: z.literal("rabbitmq"),
   url: name.optional(),
   host: name.default("localhost"),
-  port: port.default(5672),
+  /** 5672, or 5671 with TLS. */
+  port: port.optional(),
   username: z.string().default("guest"),
   password: z.string().default("guest"),
   vhost: z.string().default("/"),
@@ -154,18 +119,9 @@ export const mqConnector = z.object({
   /** Checks the exchanges still exist (re-declared if not); "0s" off. */
   topology_check: duration.prefault("30s"),
   /** An empty name asks the broker for a server-named exclusive queue. */
-  queue: z.object({
-    name: z.string().default(""),
-    durable: boolean.default(true),
-    auto_delete: boolean.default(false),
-    exclusive: boolean.default(false),
-  }).strict().prefault({}),
-  exchange: z.object({
-    name: name,
-    type: z.enum(exchangeTypes).default("topic"),
-    durable: boolean.default(true),
-    routing_key: z.union([z.string(), z.array(z.string())]).default("#"),
-  }).strict().optional(),
+  queue: brokerQueue.prefault({}),
+  exchange: brokerExchange.optional(),
+  tls: brokerTls.optional(),
   consumer: z.object({
     /** Shorthand for queue.name. */
     queue: z.string().optional(),
@@ -223,11 +179,17 @@ export const flow = z.object({
     target: z.string().optional(),
     event: z.string().optional(),
   }).strict(),
+  /** CEL: only messages for which it is true go through this flow. */
+  filter: z.string().optional(),
+  /** CEL per output field: the event's data is an object of these fields. */
+  transform: z.record(z.string(), z.string()).optional(),
 }).strict();
 
 export const service = z.object({
   name: name.default("hypha"),
   log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  log_format: z.enum(["text", "json"]).default("text"),
+  admin: admin.optional(),
   /** Clients reconnect at a random time within this spread after shutdown. */
   shutdown_spread: duration.prefault("5s"),
 }).strict();

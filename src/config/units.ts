@@ -1,13 +1,21 @@
 /**
- * Durations ("500ms", "30s", "2m", "1h30m") and sizes (1048576, "256KiB",
+ * Durations in Go's forms ("500ms", "30s", "1m30s", "1h2m3.5s", "0") and sizes (1048576, "256KiB",
  * "1MiB") as written in the config, converted to milliseconds and bytes.
  *
  * @module
  */
 
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+// Go's time.ParseDuration forms, without a sign (no duration here may be
+// negative): "1h2m3.5s", ".5s", "250us", and a bare "0".
+const NUMBER = String.raw`(?:\d+(?:\.\d*)?|\.\d+)`;
+const UNIT = "ns|us|µs|μs|ms|s|m|h";
+const DURATION = new RegExp(`^(?:0|(?:${NUMBER}(?:${UNIT}))+)$`);
+const DURATION_PART = new RegExp(`(${NUMBER})(${UNIT})`, "g");
 const MS_PER_UNIT: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "µs": 1e-3,
+  "μs": 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -21,7 +29,8 @@ export function parseDuration(text: string): number | undefined {
   for (const [, amount, unit] of text.matchAll(DURATION_PART)) {
     ms += Number(amount) * MS_PER_UNIT[unit];
   }
-  return Math.round(ms);
+  // A tiny non-zero duration must not round to 0, which means "off".
+  return ms > 0 ? Math.max(1, Math.round(ms)) : 0;
 }
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/;

@@ -105,7 +105,12 @@ export interface EventLog {
   /** Id of the newest event handed to `deliver`; "" before any. */
   readonly lastId: string;
   /** Events and bytes held in memory. */
-  stats(): { readonly events: number; readonly bytes: number };
+  stats(): {
+    readonly events: number;
+    readonly bytes: number;
+    /** A shared log's own counters (shown on /stats). */
+    readonly cluster?: Readonly<Record<string, unknown>>;
+  };
   /** Drops what retention no longer keeps (called on the heartbeat). */
   expire(): void;
   close(): void | Promise<void>;

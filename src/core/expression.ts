@@ -29,6 +29,14 @@ export function isExpression(text: string): boolean {
   return EXPRESSION.test(text);
 }
 
+/**
+ * True when `text` reads the message (it starts with `input.` or `meta.`);
+ * any other target is a literal room or user name.
+ */
+export function readsMessage(text: string): boolean {
+  return text.startsWith("input.") || text.startsWith("meta.");
+}
+
 /** Compiles "input.a.b" once at start. */
 export function compileExpression(text: string): Expression {
   const [root, ...keys] = text.split(".");

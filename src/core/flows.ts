@@ -20,6 +20,12 @@ import {
   renderNames,
 } from "./expression.ts";
 import { eventNameProblem } from "./field.ts";
+import {
+  compileShape,
+  type FlowShape,
+  passesFilter,
+  transformData,
+} from "./flow_shape.ts";
 import type { Hub } from "./hub.ts";
 
 /** The SSE connector's operations, as in the seed. */
@@ -30,20 +36,41 @@ export interface FlowSpec {
   readonly name: string;
   readonly hub: Hub;
   readonly operation: Operation;
+  /** An `input.`/`meta.` expression, or a literal room or user name. */
   readonly target?: string;
   readonly event?: string;
+  /** CEL: the flow takes only messages for which this is true. */
+  readonly filter?: string;
+  /** CEL per output field: the event's data becomes these fields. */
+  readonly transform?: Readonly<Record<string, string>>;
+  /** Told what went out, e.g. for metrics (src/ops/metrics.ts). */
+  readonly observer?: FlowObserver;
+}
+
+/** Counts per event and per message, never per connection. */
+export interface FlowObserver {
+  /** One event went out through `flow`. */
+  event(flow: FlowSpec): void;
+  /** A message was sent; `seconds` from sendThrough to all appended. */
+  sent(seconds: number): void;
 }
 
 /** A flow ready to send: its expressions compiled once at start. */
 export interface Flow extends FlowSpec {
   readonly targetExpression?: Expression;
   readonly eventExpression?: Expression;
+  readonly shape: FlowShape;
 }
 
 /** Why a message was refused. */
 export type Refusal = {
   readonly ok: false;
-  readonly code: "no_flow" | "bad_target" | "bad_event";
+  readonly code:
+    | "no_flow"
+    | "bad_target"
+    | "bad_event"
+    | "bad_filter"
+    | "bad_transform";
   readonly reason: string;
 };
 
@@ -51,6 +78,7 @@ export type Refusal = {
 export type Outcome =
   | {
     readonly ok: true;
+    /** Flows that sent it; 0 when every matching flow's filter dropped it. */
     readonly flows: number;
     /** Connections of this process the event was queued to. */
     readonly delivered: number;
@@ -65,12 +93,13 @@ const DEFAULT_EVENT = "message";
 export function compileFlow(spec: FlowSpec): Flow {
   return {
     ...spec,
-    targetExpression: spec.target === undefined
-      ? undefined
-      : compileExpression(spec.target),
+    targetExpression: spec.target !== undefined && isExpression(spec.target)
+      ? compileExpression(spec.target)
+      : undefined,
     eventExpression: spec.event !== undefined && isExpression(spec.event)
       ? compileExpression(spec.event)
       : undefined,
+    shape: compileShape(spec.name, spec.filter, spec.transform),
   };
 }
 
@@ -92,8 +121,20 @@ export function sendThrough(
   inputId?: string,
 ): Outcome | Promise<Outcome> {
   if (flows.length === 0) return noFlow(key);
-  const plans: { flow: Flow; audience: Audience; event: string }[] = [];
+  const observer = flows[0].observer;
+  const start = observer === undefined ? 0 : performance.now();
+  const plans: {
+    flow: Flow;
+    audience: Audience;
+    event: string;
+    data?: string;
+  }[] = [];
   for (const flow of flows) {
+    const taken = passesFilter(flow.name, flow.shape, message);
+    if (taken === false) continue;
+    if (typeof taken === "string") {
+      return { ok: false, code: "bad_filter", reason: taken };
+    }
     const audience = resolveAudience(flow, message);
     if (typeof audience === "string") {
       return { ok: false, code: "bad_target", reason: audience };
@@ -106,23 +147,31 @@ export function sendThrough(
         reason: `flow ${flow.name}: ${flow.event} ${event.problem}`,
       };
     }
-    plans.push({ flow, audience, event });
+    const shaped = transformData(flow.name, flow.shape, message);
+    if ("reason" in shaped) {
+      return { ok: false, code: "bad_transform", reason: shaped.reason };
+    }
+    plans.push({ flow, audience, event, data: shaped.data });
   }
-  const data = JSON.stringify(message.input);
-  const appended = plans.map(({ flow, audience, event }) =>
+  let body: string | undefined;
+  const appended = plans.map(({ flow, audience, event, data }) =>
     flow.hub.publish(
       audience,
       event,
-      data,
+      data ?? (body ??= JSON.stringify(message.input)),
       inputId === undefined ? undefined : `${inputId}/${flow.name}`,
     )
   );
-  const outcome = (done: readonly { id: string; delivered: number }[]) => ({
-    ok: true as const,
-    flows: done.length,
-    delivered: done.reduce((n, a) => n + a.delivered, 0),
-    ids: done.map((a) => a.id),
-  });
+  const outcome = (done: readonly { id: string; delivered: number }[]) => {
+    for (const { flow } of plans) flow.observer?.event(flow);
+    observer?.sent((performance.now() - start) / 1000);
+    return {
+      ok: true as const,
+      flows: done.length,
+      delivered: done.reduce((n, a) => n + a.delivered, 0),
+      ids: done.map((a) => a.id),
+    };
+  };
   return appended.some((a) => a instanceof Promise)
     ? Promise.all(appended).then(outcome)
     : outcome(appended as { id: string; delivered: number }[]);
@@ -131,7 +180,10 @@ export function sendThrough(
 /** The audience, or a reason why the target cannot be used. */
 function resolveAudience(flow: Flow, message: Message): Audience | string {
   if (flow.operation === "broadcast") return EVERYONE;
-  const expression = flow.targetExpression!;
+  const kind = flow.operation === "send_to_room" ? "room" : "user";
+  const expression = flow.targetExpression;
+  // A literal target (`target = "dashboard"`) is the name itself.
+  if (expression === undefined) return { kind, names: [flow.target!] };
   const value = evaluate(expression, message);
   const names = renderNames(value);
   if (names === undefined) {
@@ -144,7 +196,7 @@ function resolveAudience(flow: Flow, message: Message): Audience | string {
       : `is ${value === null ? "null" : typeof value}, not a string or number`;
     return `flow ${flow.name}: target ${expression.text} ${found}`;
   }
-  return { kind: flow.operation === "send_to_room" ? "room" : "user", names };
+  return { kind, names };
 }
 
 /** The event type, or what is wrong with the one an expression yields. */

@@ -24,6 +24,8 @@ export interface Listener {
   readonly path: string;
   /** Lift the runtime's idle timeout: the responses are long-lived streams. */
   readonly streaming: boolean;
+  /** PEM certificate and key: serve HTTPS (see src/ops/tls.ts). */
+  readonly tls?: { readonly cert: string; readonly key: string };
   /**
    * Headers must arrive within this after the connection opens or its last
    * response ends; a connection idle for this long is closed.

@@ -29,6 +29,7 @@ export type { CloseReason } from "./connection.ts";
 /** Hub settings, already validated and converted to ms and bytes. */
 export interface HubOptions {
   readonly log: EventLog;
+  /** 0 turns keepalives off. */
   readonly heartbeatMs: number;
   readonly retryMs: number;
   readonly maxBufferedBytes: number;
@@ -69,8 +70,12 @@ export interface HubStats {
   deliveries: number;
   closed: Record<CloseReason, number>;
   gaps: number;
+  /** Gap events by reason (restart, unknown, malformed, expired). */
+  gapReasons: Record<string, number>;
   historyEvents: number;
   historyBytes: number;
+  /** The cluster's stream log, when the log is shared. */
+  cluster?: Readonly<Record<string, unknown>>;
 }
 
 /** The hub's public face. */
@@ -94,6 +99,8 @@ export interface Hub {
 }
 
 const DEFAULT_STALL_MS = 10_000;
+/** How often the log expires old events when heartbeats are off. */
+const EXPIRE_SWEEP_MS = 30_000;
 
 /** Creates a hub over an event log; call `close` to stop its timers. */
 export function createHub(options: HubOptions): Hub {
@@ -102,11 +109,13 @@ export function createHub(options: HubOptions): Hub {
   const closing = createClosing(registry, options.onClosed);
   const writer = createWriter(closing.cut);
   const counts = { events: 0, deliveries: 0, gaps: 0 };
+  const gapReasons: Record<string, number> = {};
   const replay: ReplayContext = {
     log,
     writer,
     gap: (reason, lastEventId) => {
       counts.gaps++;
+      gapReasons[reason] = (gapReasons[reason] ?? 0) + 1;
       return encodeGap(options.gapEvent, reason, lastEventId, log.lastId);
     },
     stallMs: options.stallMs ?? DEFAULT_STALL_MS,
@@ -142,10 +151,13 @@ export function createHub(options: HubOptions): Hub {
   });
 
   // Chained: "720h" overflows one timer, which then fires every millisecond.
+  // heartbeatMs 0 turns keepalives off; the log still expires on a timer.
   const heartbeat = setLongInterval(() => {
-    for (const c of registry.all) writer.queue(c, HEARTBEAT);
+    if (options.heartbeatMs > 0) {
+      for (const c of registry.all) writer.queue(c, HEARTBEAT);
+    }
     log.expire();
-  }, options.heartbeatMs);
+  }, options.heartbeatMs > 0 ? options.heartbeatMs : EXPIRE_SWEEP_MS);
 
   return {
     subscribe: (request) => openStream(streams, request),
@@ -167,8 +179,10 @@ export function createHub(options: HubOptions): Hub {
         users: registry.users,
         ...counts,
         closed: { ...closing.closed },
+        gapReasons: { ...gapReasons },
         historyEvents: held.events,
         historyBytes: held.bytes,
+        cluster: held.cluster,
       };
     },
 

@@ -1,6 +1,6 @@
 /**
- * Line-oriented logs: `time level message key=value ...`, one line per call,
- * written through a sink the runtime provides (stderr). Values that could
+ * Line-oriented logs: `time level message key=value ...` or one JSON object
+ * per line, written through a sink the runtime provides (stderr). Values that could
  * hold secrets are never passed here; see `redactUrl`.
  *
  * @module
@@ -24,26 +24,19 @@ export interface Logger {
   error(message: string, fields?: Fields): void;
 }
 
+/** `text`: `time LEVEL msg k=v`; `json`: one object per line. */
+export type LogFormat = "text" | "json";
+
 /** Creates a logger that writes lines at `level` and above to `sink`. */
 export function createLogger(
   sink: (line: string) => void,
   level: Level = "info",
+  format: LogFormat = "text",
 ): Logger {
+  const render = format === "json" ? jsonLine : textLine;
   const at = (lvl: Level) => (message: string, fields?: Fields) => {
     if (RANK[lvl] < RANK[level]) return;
-    let line = `${new Date().toISOString()} ${
-      lvl.toUpperCase().padEnd(5)
-    } ${message}`;
-    if (fields) {
-      for (const [key, value] of Object.entries(fields)) {
-        if (value === undefined) continue;
-        const text = String(value);
-        line += ` ${key}=${
-          /[\s"=]/.test(text) || text === "" ? JSON.stringify(text) : text
-        }`;
-      }
-    }
-    sink(line);
+    sink(render(new Date().toISOString(), lvl, message, fields));
   };
   return {
     debug: at("debug"),
@@ -51,6 +44,37 @@ export function createLogger(
     warn: at("warn"),
     error: at("error"),
   };
+}
+
+function textLine(
+  time: string,
+  level: Level,
+  message: string,
+  fields: Fields | undefined,
+): string {
+  let line = `${time} ${level.toUpperCase().padEnd(5)} ${message}`;
+  for (const [key, value] of Object.entries(fields ?? {})) {
+    if (value === undefined) continue;
+    const text = String(value);
+    line += ` ${key}=${
+      /[\s"=]/.test(text) || text === "" ? JSON.stringify(text) : text
+    }`;
+  }
+  return line;
+}
+
+/** Fields sit beside time, level and msg; those three win a name clash. */
+function jsonLine(
+  time: string,
+  level: Level,
+  message: string,
+  fields: Fields | undefined,
+): string {
+  const line: Record<string, unknown> = { time, level, msg: message };
+  for (const [key, value] of Object.entries(fields ?? {})) {
+    if (!(key in line)) line[key] = value;
+  }
+  return JSON.stringify(line);
 }
 
 /** A URL with its password replaced by `***`, safe to log. */

@@ -30,6 +30,8 @@ export function serveBun(listener: Listener): Promise<RunningServer> {
     hostname: listener.host,
     port: listener.port,
     idleTimeout,
+    // HTTPS; Bun 1.4 offers no h2 by ALPN: HTTP/1.1 only (README, Operations).
+    tls: listener.tls,
     async fetch(request, server) {
       const response = await listener.fetch(request, {
         remoteAddr: server.requestIP(request)?.address ?? "unknown",

@@ -45,6 +45,9 @@ function serveOnConnection(): ServeOnConnection | undefined {
   return typeof fn === "function" ? fn : undefined;
 }
 
+/** What a TLS listener offers, in order of preference. */
+const ALPN = ["h2", "http/1.1"];
+
 /** Pause after a failed accept (e.g. EMFILE) before the next one. */
 const ACCEPT_RETRY_MS = 100;
 
@@ -70,7 +73,11 @@ export function serveDeno(
     );
     return servePlain(listener);
   }
-  const tcp = Deno.listen({ hostname: listener.host, port: listener.port });
+  const address = { hostname: listener.host, port: listener.port };
+  // With TLS, ALPN offers h2 first: browsers get HTTP/2 (README, Operations).
+  const tcp = listener.tls === undefined
+    ? Deno.listen(address)
+    : Deno.listenTls({ ...address, ...listener.tls, alpnProtocols: ALPN });
   const connections = new Set<Connection>();
   let pendingCount = 0;
 
@@ -164,6 +171,7 @@ function servePlain(listener: Listener): Promise<RunningServer> {
       const server = Deno.serve({
         hostname: listener.host,
         port: listener.port,
+        ...listener.tls,
         onListen: ({ port }) =>
           resolve({ port, stop: () => server.shutdown() }),
         onError: (error) => internalError(listener, error),

@@ -8,10 +8,10 @@
  * @module
  */
 
-import type { AMQPClient } from "@cloudamqp/amqp-client";
+import type { AMQPClient, AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { MqConnector } from "../config/schema.ts";
-import { errorMessage } from "../core/errors.ts";
 import { createBackoff } from "./backoff.ts";
+import { reportFailure } from "./rabbitmq_failure.ts";
 import { createDeliveryHandler } from "./rabbitmq_delivery.ts";
 import { resolveRabbitSettings } from "./rabbitmq_settings.ts";
 import { createPause } from "./pause.ts";
@@ -29,10 +29,17 @@ export function createRabbitSource(
   name: string,
   connector: MqConnector,
   context: SourceContext,
+  /** Client certificate and CA, read at start (see rabbitmq_tls.ts). */
+  tlsOptions?: AMQPTlsOptions,
 ): Source {
-  const settings = resolveRabbitSettings(name, connector);
+  const settings = { ...resolveRabbitSettings(name, connector), tlsOptions };
   const { log } = context;
-  const counters: SourceStats = { received: 0, delivered: 0, rejected: {} };
+  const counters: SourceStats = {
+    received: 0,
+    delivered: 0,
+    filtered: 0,
+    rejected: {},
+  };
   const onMessage = createDeliveryHandler(
     name,
     settings.autoAck,
@@ -43,9 +50,12 @@ export function createRabbitSource(
 
   let stopped = false;
   let current: Session | undefined;
+  let connections = 0;
   let connecting: AMQPClient | undefined;
   let running: Promise<void> | undefined;
   const pause = createPause();
+  let consumed!: () => void;
+  const firstConsumed = new Promise<void>((resolve) => consumed = resolve);
 
   const connect = async (): Promise<Session> => {
     const session = await connectSession(settings, onMessage, (client) => {
@@ -68,6 +78,7 @@ export function createRabbitSource(
       try {
         const session = await connect();
         current = session;
+        connections++;
         failures = 0;
         backoff.reset();
         log.info("connected", {
@@ -82,6 +93,7 @@ export function createRabbitSource(
           log,
           where,
         );
+        consumed();
         reason = await session.lost;
         unwatch();
         current = undefined;
@@ -93,7 +105,7 @@ export function createRabbitSource(
         started();
         if (stopped) return;
         failures++;
-        reason = errorMessage(error);
+        reason = reportFailure(log, where, settings.tls, error);
         if (settings.maxReconnects > 0 && failures > settings.maxReconnects) {
           log.error("cannot connect; giving up (max_reconnects reached)", {
             ...where,
@@ -128,9 +140,13 @@ export function createRabbitSource(
       if (current !== undefined) await closeSession(current);
       await running;
     },
+    firstConsumed,
     stats: () => ({
       ...structuredClone(counters),
       connected: current !== undefined,
+      // A session exists only once basicConsume succeeded.
+      consuming: current !== undefined,
+      reconnects: Math.max(0, connections - 1),
     }),
   };
 }

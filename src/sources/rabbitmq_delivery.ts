@@ -17,6 +17,7 @@ import { compileTopic } from "../core/topic.ts";
 import { checkJsonMessage } from "../core/json.ts";
 import {
   countRejection,
+  countRouted,
   type SourceContext,
   type SourceStats,
 } from "./source.ts";
@@ -77,7 +78,7 @@ export function createDeliveryHandler(
 
   const settle = (message: AMQPMessage, outcome: Outcome) => {
     if (!outcome.ok) return reject(message, outcome.code, outcome.reason);
-    counters.delivered++;
+    countRouted(counters, outcome.flows);
     // If the connection drops before this ack reaches the broker, the
     // message is redelivered: at least once, never lost.
     if (!autoAck) message.ack().catch(ignoreClosed);

@@ -36,7 +36,7 @@ export async function connectSession(
   onMessage: (message: AMQPMessage) => void,
   track: (client: AMQPClient | undefined) => void,
 ): Promise<Session> {
-  const client = new AMQPClient(settings.url, undefined, null);
+  const client = new AMQPClient(settings.url, settings.tlsOptions, null);
   client.name = settings.connectionName;
   client.heartbeat = settings.heartbeatSeconds;
   track(client);

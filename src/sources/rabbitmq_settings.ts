@@ -7,7 +7,12 @@
  */
 
 import type { MqConnector } from "../config/schema.ts";
+import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import { redactUrl } from "../core/log.ts";
+import { usesTls } from "../config/check_broker.ts";
+
+/** AMQP arguments as the config gives them. */
+export type AmqpArguments = Readonly<Record<string, string | number | boolean>>;
 
 /** The queue hypha consumes from. An empty name asks the broker for one. */
 export interface QueuePlan {
@@ -15,7 +20,9 @@ export interface QueuePlan {
   readonly durable: boolean;
   readonly autoDelete: boolean;
   readonly exclusive: boolean;
-  readonly arguments: Readonly<Record<string, string>>;
+  readonly arguments: AmqpArguments;
+  /** Only check that it exists (queue.create_if_missing = false). */
+  readonly passive: boolean;
 }
 
 /** The exchange the queue is bound to, once per routing key. */
@@ -28,6 +35,8 @@ export interface ExchangePlan {
    * those exchanges always exist: they are only checked (passive declare).
    */
   readonly passive: boolean;
+  readonly arguments: AmqpArguments;
+  readonly bindingArguments: AmqpArguments;
   readonly routingKeys: readonly string[];
 }
 
@@ -43,6 +52,10 @@ export interface RabbitSettings {
   readonly url: string;
   /** The URL with its password replaced by `***`. */
   readonly safeUrl: string;
+  /** amqps: dial TLS (tls.enabled, or an amqps:// url). */
+  readonly tls: boolean;
+  /** Client certificate and CA from the tls files, read at start. */
+  readonly tlsOptions?: AMQPTlsOptions;
   readonly connectionName: string;
   /** AMQP heartbeat in whole seconds; 0 turns it off. */
   readonly heartbeatSeconds: number;
@@ -64,7 +77,8 @@ export function resolveRabbitSettings(
   name: string,
   c: MqConnector,
 ): RabbitSettings {
-  const url = c.url ?? buildUrl(c);
+  const tls = usesTls(c);
+  const url = tlsUrl(c.url ?? buildUrl(c, tls), c);
   const queueName = c.queue.name;
   const serverNamed = queueName === "";
   const dlq = c.consumer.dlq;
@@ -83,14 +97,18 @@ export function resolveRabbitSettings(
     autoDelete: serverNamed ? true : c.queue.auto_delete,
     exclusive: serverNamed ? true : c.queue.exclusive,
     arguments: deadLetter
-      ? { "x-dead-letter-exchange": deadLetter.exchange }
-      : {},
+      ? { ...c.queue.args, "x-dead-letter-exchange": deadLetter.exchange }
+      : c.queue.args,
+    passive: !c.queue.create_if_missing,
   };
   const exchange = c.exchange === undefined ? undefined : {
     name: c.exchange.name,
     type: c.exchange.type,
     durable: c.exchange.durable,
-    passive: c.exchange.name.startsWith("amq."),
+    passive: c.exchange.name.startsWith("amq.") ||
+      !c.exchange.create_if_missing,
+    arguments: c.exchange.args,
+    bindingArguments: c.exchange.binding_args,
     routingKeys: typeof c.exchange.routing_key === "string"
       ? [c.exchange.routing_key]
       : c.exchange.routing_key,
@@ -98,6 +116,7 @@ export function resolveRabbitSettings(
   return {
     url,
     safeUrl: redactUrl(url),
+    tls,
     connectionName: c.connection_name ?? name,
     heartbeatSeconds: Math.ceil(c.heartbeat / 1000),
     reconnectDelayMs: c.reconnect_delay,
@@ -113,9 +132,22 @@ export function resolveRabbitSettings(
 }
 
 /** amqp://user:pass@host:port/vhost from the separate options. */
-function buildUrl(c: MqConnector): string {
+function buildUrl(c: MqConnector, tls: boolean): string {
   const host = c.host.includes(":") ? `[${c.host}]` : c.host;
-  return `amqp://${encodeURIComponent(c.username)}:${
+  const port = c.port ?? (tls ? 5671 : 5672);
+  return `${tls ? "amqps" : "amqp"}://${encodeURIComponent(c.username)}:${
     encodeURIComponent(c.password)
-  }@${host}:${c.port}/${encodeURIComponent(c.vhost)}`;
+  }@${host}:${port}/${encodeURIComponent(c.vhost)}`;
+}
+
+/**
+ * `url` as the client must dial it: amqps: when tls.enabled (whatever the
+ * scheme written), with `insecure` (the client's switch for not verifying
+ * the broker's certificate) when tls.insecure_skip_verify.
+ */
+function tlsUrl(url: string, c: MqConnector): string {
+  if (c.tls === undefined) return url;
+  const u = new URL(c.tls.enabled ? url.replace(/^amqp:/, "amqps:") : url);
+  if (c.tls.insecure_skip_verify) u.searchParams.set("insecure", "");
+  return u.href;
 }

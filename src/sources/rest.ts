@@ -16,6 +16,7 @@ import { createTokenCheck } from "./publisher_auth.ts";
 import { compileRoutes, matchPath, splitPath } from "./route.ts";
 import {
   countRejection,
+  countRouted,
   type Source,
   type SourceContext,
   type SourceStats,
@@ -26,14 +27,18 @@ export function createRestSource(
   name: string,
   connector: RestConnector,
   context: SourceContext,
-  stats: () => unknown,
 ): Source {
   const compiled = compileRoutes(context.flows);
   // An empty token (an unset "${HYPHA_PUBLISH_TOKEN:-}") must never match
   // anything; checkConfig refuses a non-loopback source left without one.
   const tokens = connector.auth?.tokens.filter((t) => t !== "") ?? [];
   const checkToken = tokens.length > 0 ? createTokenCheck(tokens) : undefined;
-  const counters: SourceStats = { received: 0, delivered: 0, rejected: {} };
+  const counters: SourceStats = {
+    received: 0,
+    delivered: 0,
+    filtered: 0,
+    rejected: {},
+  };
 
   const refuse = (status: number, code: string, reason: string) => {
     countRejection(counters, code);
@@ -56,9 +61,6 @@ export function createRestSource(
       }
     }
     const url = new URL(request.url);
-    if (url.pathname === "/stats" && request.method === "GET") {
-      return json(200, stats());
-    }
     const path = splitPath(url.pathname);
     if (path === undefined) {
       return refuse(
@@ -109,8 +111,13 @@ export function createRestSource(
       return answer;
     }
     if (!outcome.ok) return refuse(422, outcome.code, outcome.reason);
-    counters.delivered++;
-    return json(202, acceptedBody(outcome, hit.route.flows));
+    countRouted(counters, outcome.flows);
+    return json(
+      202,
+      outcome.flows === 0
+        ? { delivered: 0, filtered: true }
+        : acceptedBody(outcome, hit.route.flows),
+    );
   };
 
   return {

@@ -16,15 +16,23 @@ import type { Logger } from "../core/log.ts";
 export interface SourceStats {
   received: number;
   delivered: number;
+  /** Messages every matching flow's filter dropped (acked, not errors). */
+  filtered: number;
   rejected: Record<string, number>;
   /** For broker sources: whether the source is connected right now. */
   connected?: boolean;
+  /** For broker sources: connections made after the first one. */
+  reconnects?: number;
+  /** For broker sources: whether a consumer is running on the queue now. */
+  consuming?: boolean;
 }
 
 /** A running source. */
 export interface Source {
   readonly name: string;
   readonly listener?: Listener;
+  /** Broker sources: resolves the first time the source consumes. */
+  readonly firstConsumed?: Promise<void>;
   /** Starts consuming; must not throw when a broker is down (it retries). */
   start(): Promise<void>;
   /** Stops consuming; acked work stays acked, unacked work is released. */
@@ -43,6 +51,12 @@ export interface SourceContext {
   /** The flows that read from this source. */
   readonly flows: readonly SourceFlow[];
   readonly log: Logger;
+}
+
+/** Counts a message the flows took: sent, or dropped by every filter. */
+export function countRouted(stats: SourceStats, flows: number): void {
+  if (flows === 0) stats.filtered++;
+  else stats.delivered++;
 }
 
 /** Counts a rejection under its code. */

@@ -6,7 +6,7 @@
  */
 
 import { AMQPClient } from "@cloudamqp/amqp-client";
-import { type Hypha, publish, startHypha } from "./hypha.ts";
+import { ADMIN, adminStats, type Hypha, publish, startHypha } from "./hypha.ts";
 import { RABBITMQ_URL, SEED_FLOWS, uniqueName } from "./rabbitmq.ts";
 
 /** The names one test's cluster uses. */
@@ -37,7 +37,7 @@ export function clusterConfig(
   return `
 [service]
 shutdown_spread = "500ms"
-
+${ADMIN}
 [connector.sse]
 type = "sse"
 host = "127.0.0.1"
@@ -127,7 +127,5 @@ export async function cleanupCluster(names: ClusterNames): Promise<void> {
 export async function clusterStats(
   instance: Hypha,
 ): Promise<{ attached: boolean; stream_reads: number; tail_offset: number }> {
-  const response = await fetch(new URL("/stats", instance.urls.api));
-  const body = await response.json();
-  return body.clusters.sse;
+  return (await adminStats(instance)).hubs.sse.cluster;
 }

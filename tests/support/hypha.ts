@@ -79,7 +79,16 @@ export async function writeConfig(
 
 const LISTENING = /INFO\s+listening connector=(\S+) url=(\S+)/;
 
-/** Starts hypha with `config` and waits until it logs `ready`. */
+/** `listening` in a JSON log line, as [, connector, url]. */
+function jsonListening(line: string): string[] | undefined {
+  if (!line.startsWith("{")) return undefined;
+  const entry = JSON.parse(line);
+  return entry.msg === "listening"
+    ? ["", entry.connector, entry.url]
+    : undefined;
+}
+
+/** Starts hypha with `config` and waits until it logs `ready` (text or JSON). */
 export async function startHypha(
   config: string,
   env: Record<string, string> = {},
@@ -108,7 +117,7 @@ export async function startHypha(
       buffer = buffer.slice(nl + 1);
       lines.push(line);
       if (process.env.HYPHA_TEST_LOG) console.error(`[hypha] ${line}`);
-      const m = LISTENING.exec(line);
+      const m = LISTENING.exec(line) ?? jsonListening(line);
       if (m) urls[m[1]] = m[2].replace("0.0.0.0", "127.0.0.1");
       for (const waiter of waiters) waiter(line);
     }
@@ -152,7 +161,11 @@ export async function startHypha(
     });
   };
 
-  await waitForLine(/INFO\s+ready/, 20_000);
+  // "not consuming yet": listening, with a broker source still retrying.
+  await waitForLine(
+    /INFO\s+ready|WARN\s+not consuming yet|^\{.*"msg":"(ready|not consuming yet)"/,
+    20_000,
+  );
   return {
     urls,
     lines,
@@ -179,4 +192,29 @@ export async function publish(
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : {} };
+}
+
+/** Config lines for the admin listener on a free loopback port. */
+export const ADMIN = `
+[service.admin]
+port = 0
+`;
+
+/** URL of `path` on the admin listener (needs {@link ADMIN} in the config). */
+export function adminUrl(hypha: Hypha, path: string): string {
+  const base = hypha.urls["service.admin"];
+  if (base === undefined) throw new Error("no admin listener in the config");
+  return new URL(path, base).toString();
+}
+
+/** The JSON counters of GET /stats on the admin listener. */
+export async function adminStats(
+  hypha: Hypha,
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const response = await fetch(adminUrl(hypha, "/stats"));
+  if (response.status !== 200) {
+    throw new Error(`GET /stats: ${response.status} ${await response.text()}`);
+  }
+  return await response.json();
 }

@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { promisify } from "node:util";
 import type { Subscriber } from "./clients.ts";
+import { adminStats, type Hypha } from "./hypha.ts";
 
 /** The broker every test uses. */
 export const RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
@@ -197,11 +198,15 @@ target = "input.user_id"
 `;
 
 /**
- * A config with an SSE connector, a REST connector "api" (for GET /stats)
- * and the RabbitMQ connector "rabbit" with `rabbit` as its extra lines.
+ * A config with an SSE connector, a REST connector "api", the admin listener
+ * (for GET /stats) and the RabbitMQ connector "rabbit" with `rabbit` as its
+ * extra lines.
  */
 export function rabbitConfig(rabbit: string, flows = SEED_FLOWS): string {
   return `
+[service.admin]
+port = 0
+
 [connector.sse]
 type = "sse"
 host = "127.0.0.1"
@@ -220,9 +225,9 @@ ${rabbit}
 ${flows}`;
 }
 
-/** The counters of source `name` from the REST connector's GET /stats. */
+/** The counters of source `name` from the admin listener's GET /stats. */
 export async function sourceStats(
-  apiUrl: string,
+  hypha: Hypha,
   name = "rabbit",
 ): Promise<
   {
@@ -232,9 +237,7 @@ export async function sourceStats(
     connected?: boolean;
   }
 > {
-  const response = await fetch(new URL("/stats", apiUrl));
-  const body = await response.json();
-  return body.sources[name];
+  return (await adminStats(hypha)).sources[name];
 }
 
 /** Waits until `subscriber` has received events carrying each `n`. */

@@ -1,0 +1,43 @@
+/**
+ * Schema tables shared by several listeners (schema.ts): request limits,
+ * bearer tokens, a listener's `tls`, and the admin listener of
+ * `[service.admin]` (src/ops/admin.ts).
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { boolean, duration, integer, name, port } from "./schema_values.ts";
+
+/** Bounds on slow clients (slowloris); see src/runtime/. */
+export const requestLimits = () => ({
+  request_timeout: duration.pipe(z.number().min(100, 'at least "100ms"'))
+    .prefault("10s"),
+  max_pending_connections: integer(1, Number.MAX_SAFE_INTEGER).default(1024),
+});
+
+/** Bearer tokens of a listener that needs them (REST source, admin). */
+export const restAuth = z.object({
+  tokens: z.array(z.string()).default([]),
+}).strict();
+
+/** A listener's certificate and private key, PEM files; see src/ops/tls.ts. */
+export const listenerTls = z.object({
+  cert_file: name,
+  key_file: name,
+}).strict();
+
+/** The operations listener: /metrics, /healthz, /readyz, /stats. */
+export const admin = z.object({
+  /** Loopback: metrics and stats are for the operator; see check_auth.ts. */
+  host: name.default("127.0.0.1"),
+  port,
+  ...requestLimits(),
+  auth: restAuth.optional(),
+  /** Explicitly allow a non-loopback admin listener without a token. */
+  insecure: boolean.default(false),
+  tls: listenerTls.optional(),
+}).strict();
+
+export type AdminListener = z.infer<typeof admin>;
+export type Tls = z.infer<typeof listenerTls>;

@@ -1,0 +1,45 @@
+/**
+ * Readiness: every listener is bound and every broker connector is connected
+ * and consuming. A load balancer stops sending new subscribers to an
+ * instance that is not ready; subscribers already connected keep their
+ * streams.
+ *
+ * @module
+ */
+
+import type { Source } from "../sources/source.ts";
+
+/** Ready, or the reason of each part that is not. */
+export type Readiness =
+  | { readonly ready: true }
+  | { readonly ready: false; readonly failing: readonly string[] };
+
+/** What readiness looks at. */
+export interface ReadinessParts {
+  /** Names of the listeners that must be bound. */
+  readonly listeners: readonly string[];
+  /** Names of the listeners bound so far. */
+  readonly bound: ReadonlySet<string>;
+  readonly sources: readonly Source[];
+  /** True once shutdown began. */
+  readonly stopping: () => boolean;
+}
+
+/** Checks every part now. */
+export function checkReadiness(parts: ReadinessParts): Readiness {
+  const failing: string[] = [];
+  if (parts.stopping()) failing.push("hypha is shutting down");
+  for (const name of parts.listeners) {
+    if (!parts.bound.has(name)) failing.push(`${name}: not listening`);
+  }
+  for (const source of parts.sources) {
+    // Only broker sources report `connected`; REST is ready once it listens.
+    const { connected, consuming } = source.stats();
+    if (connected === false) {
+      failing.push(`${source.name}: not connected to the broker`);
+    } else if (consuming === false) {
+      failing.push(`${source.name}: connected but not consuming`);
+    }
+  }
+  return failing.length === 0 ? { ready: true } : { ready: false, failing };
+}

@@ -1,0 +1,65 @@
+/**
+ * Wires the operations side into the app: metrics (and the router's hook),
+ * readiness, and the admin listener of `[service.admin]`.
+ *
+ * @module
+ */
+
+import type { Config } from "../config/schema.ts";
+import type { FlowObserver } from "../core/flows.ts";
+import type { Listener } from "../core/http.ts";
+import type { Hub } from "../core/hub.ts";
+import type { Source } from "../sources/source.ts";
+import { createAdminListener } from "./admin.ts";
+import { createMetrics } from "./metrics.ts";
+import { checkReadiness } from "./readiness.ts";
+import { ADMIN_LISTENER, type TlsPem } from "./tls.ts";
+
+/** The app's operations hooks. */
+export interface Ops {
+  /** Give it to every flow. */
+  readonly observer: FlowObserver;
+  /** The admin listener, when `[service.admin]` is configured. */
+  readonly listener?: Listener;
+  /** Call when a listener is bound. */
+  bound(listener: string): void;
+  /** Call when shutdown begins: /readyz turns 503 at once. */
+  stopping(): void;
+}
+
+/**
+ * Creates the hooks. `sources` and `listeners` are the app's own arrays,
+ * read at request time, so they may still be filled after this call.
+ */
+export function createOps(
+  config: Config,
+  hubs: ReadonlyMap<string, Hub>,
+  sources: readonly Source[],
+  listeners: readonly Listener[],
+  tls: Readonly<Record<string, TlsPem>>,
+): Ops {
+  const metrics = createMetrics(config, { hubs, sources });
+  const bound = new Set<string>();
+  let stopping = false;
+  const admin = config.service.admin;
+  const listener = admin && createAdminListener(admin, {
+    registry: metrics.registry,
+    readiness: () =>
+      checkReadiness({
+        listeners: listeners.map((l) => l.connector),
+        bound,
+        sources,
+        stopping: () => stopping,
+      }),
+    stats: () => ({
+      hubs: Object.fromEntries([...hubs].map(([n, h]) => [n, h.stats()])),
+      sources: Object.fromEntries(sources.map((s) => [s.name, s.stats()])),
+    }),
+  }, tls[ADMIN_LISTENER]);
+  return {
+    observer: metrics.observer,
+    listener,
+    bound: (name) => bound.add(name),
+    stopping: () => stopping = true,
+  };
+}

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createLogger } from "../src/core/log.ts";
+import { checkReadiness } from "../src/ops/readiness.ts";
+import type { Source, SourceStats } from "../src/sources/source.ts";
+
+const source = (
+  name: string,
+  stats: Pick<SourceStats, "connected" | "consuming">,
+): Source => ({
+  name,
+  start: () => Promise.resolve(),
+  stop: () => Promise.resolve(),
+  stats: () => ({
+    received: 0,
+    delivered: 0,
+    filtered: 0,
+    rejected: {},
+    ...stats,
+  }),
+});
+
+describe("createLogger json", () => {
+  test("one object per line: time, level, msg first, then the fields; undefined fields left out", () => {
+    const lines: string[] = [];
+    const log = createLogger((l) => lines.push(l), "info", "json");
+    log.debug("hidden");
+    log.warn("retrying", { connector: "rabbit", attempt: 2, gone: undefined });
+    assert.equal(lines.length, 1);
+    const entry = JSON.parse(lines[0]);
+    assert.deepEqual(Object.keys(entry), [
+      "time",
+      "level",
+      "msg",
+      "connector",
+      "attempt",
+    ]);
+    assert.equal(entry.level, "warn");
+    assert.equal(entry.msg, "retrying");
+    assert.equal(entry.attempt, 2);
+  });
+
+  test("a field named like time, level or msg cannot replace them", () => {
+    const lines: string[] = [];
+    createLogger((l) => lines.push(l), "info", "json")
+      .info("real", { msg: "fake", level: "error" });
+    const entry = JSON.parse(lines[0]);
+    assert.equal(entry.msg, "real");
+    assert.equal(entry.level, "info");
+  });
+});
+
+describe("checkReadiness", () => {
+  const parts = {
+    listeners: ["sse", "service.admin"],
+    bound: new Set(["sse", "service.admin"]),
+    sources: [source("api", {}), source("rabbit", { connected: true })],
+    stopping: () => false,
+  };
+
+  test("ready when every listener is bound and every broker source connected", () => {
+    assert.deepEqual(checkReadiness(parts), { ready: true });
+  });
+
+  test("names each failing part", () => {
+    assert.deepEqual(
+      checkReadiness({
+        ...parts,
+        bound: new Set(["service.admin"]),
+        sources: [
+          source("rabbit", { connected: false }),
+          source("queue", { connected: true, consuming: false }),
+        ],
+        stopping: () => true,
+      }),
+      {
+        ready: false,
+        failing: [
+          "hypha is shutting down",
+          "sse: not listening",
+          "rabbit: not connected to the broker",
+          "queue: connected but not consuming",
+        ],
+      },
+    );
+  });
+});
