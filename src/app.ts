@@ -16,7 +16,7 @@ import { internalErrorLog, type Logger } from "./core/log.ts";
 import { withConsoleIfOn } from "./ops/console.ts";
 import { createOps } from "./ops/setup.ts";
 import type { TlsPem } from "./ops/tls.ts";
-import { createSseConnector } from "./sse_connector.ts";
+import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
 import { createRestSource } from "./sources/rest.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
 
@@ -58,13 +58,25 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const sources: Source[] = [];
   const tls = runtime.tls ?? {};
   const ops = createOps(config, hubs, sources, listeners, tls);
+  const logs: SseConnectorParts[] = [];
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
-    const sse = createSseConnector(name, c, log, runtime.authorizers?.[name]);
+    const store = config.connector[c.history.store ?? ""];
+    const mq = store?.type === "mq" ? store : undefined;
+    const sse = createSseConnector(
+      name,
+      c,
+      log,
+      runtime.authorizers?.[name],
+      mq,
+    );
     hubs.set(name, sse.hub);
+    logs.push(sse);
     const listener = withConsoleIfOn(sse.listener, name, c, config);
     listeners.push({ ...listener, tls: tls[name] });
   }
+  // A cluster's log attaches to its stream before anyone is served.
+  await Promise.all(logs.map((l) => l.start()));
   sources.push(...await createSources(config, hubs, runtime, ops.observer));
   for (const source of sources) {
     if (source.listener) {
@@ -74,8 +86,9 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   if (ops.listener) listeners.push(ops.listener);
 
   const servers = await serveAll(listeners, runtime, ops.bound).catch(
-    (error) => {
+    async (error) => {
       for (const hub of hubs.values()) hub.close(0);
+      await Promise.all(logs.map((l) => l.stop()));
       throw error;
     },
   );
@@ -94,6 +107,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
         hub.close(config.service.shutdown_spread);
       }
       await Promise.all(stopping);
+      await Promise.all(logs.map((l) => l.stop()));
     },
   };
 }
@@ -126,7 +140,7 @@ async function createSources(
     const context = { flows: flowsOf(name), log };
     if (c.type === "rest") {
       sources.push(createRestSource(name, c, context));
-    } else if (c.type === "mq") {
+    } else if (c.type === "mq" && !storeOnly(config, name)) {
       const { createRabbitSource } = await import("./sources/rabbitmq.ts");
       sources.push(createRabbitSource(name, c, context, brokerTls?.[name]));
     }
@@ -180,4 +194,12 @@ function logFlows(config: Config, log: Logger): void {
 
 function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
+}
+
+/** An mq connector that only holds a cluster's stream consumes nothing. */
+function storeOnly(config: Config, name: string): boolean {
+  return !Object.values(config.flow).some((f) => f.from.connector === name) &&
+    Object.values(config.connector).some((c) =>
+      c.type === "sse" && c.history.store === name
+    );
 }

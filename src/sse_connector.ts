@@ -5,7 +5,10 @@
  * @module
  */
 
-import type { SseConnector } from "./config/schema.ts";
+import { streamLogOptions } from "./cluster/cluster_config.ts";
+import { createStreamLog } from "./cluster/stream_log.ts";
+import type { MqConnector, SseConnector } from "./config/schema.ts";
+import type { EventLog } from "./core/event_log.ts";
 import { type Authorizer, createSseHandler } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import { createHub, type Hub } from "./core/hub.ts";
@@ -16,6 +19,31 @@ import { createMemoryLog } from "./core/memory_log.ts";
 export interface SseConnectorParts {
   readonly hub: Hub;
   readonly listener: Listener;
+  /** Readies the log (a cluster's attaches to its stream); before serving. */
+  start(): Promise<void>;
+  /** Closes the log, after the hub. */
+  stop(): Promise<void>;
+}
+
+/** The connector's event log: a cluster's stream, or this process's memory. */
+function createLog(
+  name: string,
+  c: SseConnector,
+  store: MqConnector | undefined,
+  log: Logger,
+): EventLog & { start?: () => Promise<void> } {
+  if (store !== undefined && c.history.store !== undefined) {
+    return createStreamLog(
+      streamLogOptions(name, c, c.history.store, store, log),
+    );
+  }
+  return createMemoryLog({
+    history: {
+      size: c.history.size,
+      maxBytes: c.history.max_bytes,
+      ttlMs: c.history.ttl,
+    },
+  });
 }
 
 /** Creates the hub and listener of SSE connector `name`. */
@@ -24,16 +52,13 @@ export function createSseConnector(
   c: SseConnector,
   log: Logger,
   authorize: Authorizer | undefined,
+  /** The mq connector `history.store` names, for a cluster. */
+  store?: MqConnector,
 ): SseConnectorParts {
   const logSlow = rateLimited(10_000);
+  const eventLog = createLog(name, c, store, log);
   const hub = createHub({
-    log: createMemoryLog({
-      history: {
-        size: c.history.size,
-        maxBytes: c.history.max_bytes,
-        ttlMs: c.history.ttl,
-      },
-    }),
+    log: eventLog,
     heartbeatMs: c.heartbeat_interval,
     retryMs: c.retry,
     maxBufferedBytes: c.max_buffered,
@@ -77,6 +102,8 @@ export function createSseConnector(
   });
   return {
     hub,
+    start: async () => await eventLog.start?.(),
+    stop: async () => await eventLog.close(),
     listener: {
       connector: name,
       host: c.host,

@@ -15,6 +15,7 @@ import {
   checkShape,
   targetProblem,
 } from "./check_flow_expressions.ts";
+import { checkCluster } from "./check_cluster.ts";
 import type { Config, Flow, MqConnector, SseConnector } from "./schema.ts";
 
 /** A problem at a key path. */
@@ -55,6 +56,7 @@ export function checkConfig(
     }
   }
   checkAuth(config, { problem, warn });
+  checkCluster(config, { problem, warn });
   if (Object.keys(config.flow).length === 0) {
     warn(
       "no flows are configured: subscribers can connect but nothing will be sent",

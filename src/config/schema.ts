@@ -36,8 +36,11 @@ const history = z.object({
   size: count.default(10000),
   max_bytes: size.prefault("64MiB"),
   ttl: duration.prefault("5m"),
+  /** An mq connector: the history is a RabbitMQ stream shared by a cluster. */
+  store: name.optional(),
+  /** The stream's name; `hypha.<sse connector name>` when absent. */
+  stream: name.optional(),
 }).strict();
-
 const sseAuth = z.object({
   jwt_secret: name.optional(),
   public_key_file: name.optional(),

@@ -20,6 +20,11 @@ export interface EventRecord {
   readonly event: string;
   /** Compact JSON of the body. */
   readonly data: string;
+  /**
+   * Identity of the input message this event comes from (source, message
+   * id, flow). A shared log appends a key it already holds only once.
+   */
+  readonly key?: string;
 }
 
 /** An event as the log holds it. */
@@ -72,6 +77,8 @@ export type Deliver = (event: LoggedEvent) => number;
 
 /** An event log; see the module comment. */
 export interface EventLog {
+  /** True when other processes append to this log too (a cluster). */
+  readonly shared?: boolean;
   /**
    * Registers the fan-out. The log calls it exactly once per event, in log
    * order (for events of any instance when the log is shared).
@@ -98,7 +105,12 @@ export interface EventLog {
   /** Id of the newest event handed to `deliver`; "" before any. */
   readonly lastId: string;
   /** Events and bytes held in memory. */
-  stats(): { readonly events: number; readonly bytes: number };
+  stats(): {
+    readonly events: number;
+    readonly bytes: number;
+    /** A shared log's own counters (shown on /stats). */
+    readonly cluster?: Readonly<Record<string, unknown>>;
+  };
   /** Drops what retention no longer keeps (called on the heartbeat). */
   expire(): void;
   close(): void | Promise<void>;

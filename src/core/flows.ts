@@ -117,6 +117,8 @@ export function sendThrough(
   flows: readonly Flow[],
   message: Message,
   key: string,
+  /** The input message's identity, for a shared log's dedupe window. */
+  inputId?: string,
 ): Outcome | Promise<Outcome> {
   if (flows.length === 0) return noFlow(key);
   const observer = flows[0].observer;
@@ -157,6 +159,7 @@ export function sendThrough(
       audience,
       event,
       data ?? (body ??= JSON.stringify(message.input)),
+      inputId === undefined ? undefined : `${inputId}/${flow.name}`,
     )
   );
   const outcome = (done: readonly { id: string; delivered: number }[]) => {

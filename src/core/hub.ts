@@ -74,6 +74,8 @@ export interface HubStats {
   gapReasons: Record<string, number>;
   historyEvents: number;
   historyBytes: number;
+  /** The cluster's stream log, when the log is shared. */
+  cluster?: Readonly<Record<string, unknown>>;
 }
 
 /** The hub's public face. */
@@ -85,7 +87,10 @@ export interface Hub {
     audience: Audience,
     event: string,
     data: string,
+    key?: string,
   ): Appended | Promise<Appended>;
+  /** True when the log is a cluster's: ids are the same on every instance. */
+  readonly shared: boolean;
   /** Connections currently open. */
   readonly size: number;
   stats(): HubStats;
@@ -157,7 +162,10 @@ export function createHub(options: HubOptions): Hub {
   return {
     subscribe: (request) => openStream(streams, request),
 
-    publish: (audience, event, data) => log.append({ audience, event, data }),
+    publish: (audience, event, data, key) =>
+      log.append({ audience, event, data, key }),
+
+    shared: log.shared === true,
 
     get size() {
       return registry.all.size;
@@ -174,6 +182,7 @@ export function createHub(options: HubOptions): Hub {
         gapReasons: { ...gapReasons },
         historyEvents: held.events,
         historyBytes: held.bytes,
+        cluster: held.cluster,
       };
     },
 

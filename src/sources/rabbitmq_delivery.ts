@@ -10,6 +10,7 @@
 import type { AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
 import { errorMessage } from "../core/errors.ts";
 import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
+import { LogUnavailableError } from "../cluster/unavailable.ts";
 import type { Logger } from "../core/log.ts";
 import { rateLimited } from "../core/log.ts";
 import { compileTopic } from "../core/topic.ts";
@@ -20,6 +21,9 @@ import {
   type SourceContext,
   type SourceStats,
 } from "./source.ts";
+
+/** How long a message waits before it is requeued while the log is away. */
+const REQUEUE_DELAY_MS = 1_000;
 
 /** How often the same kind of rejection is logged, at most. */
 const REJECTION_LOG_INTERVAL_MS = 10_000;
@@ -80,6 +84,16 @@ export function createDeliveryHandler(
     if (!autoAck) message.ack().catch(ignoreClosed);
   };
   const fail = (message: AMQPMessage, error: unknown) => {
+    if (error instanceof LogUnavailableError && !autoAck) {
+      // The cluster's stream is away: the message stays in its queue and
+      // comes back a little later (a pause, so it does not spin).
+      countRejection(counters, "unavailable");
+      setTimeout(
+        () => message.nack(true).catch(ignoreClosed),
+        REQUEUE_DELAY_MS,
+      );
+      return;
+    }
     reportBug(log, name, error);
     reject(message, "error", errorMessage(error));
   };
@@ -89,10 +103,15 @@ export function createDeliveryHandler(
     try {
       const body = parseBody(message.body);
       if ("code" in body) return reject(message, body.code, body.reason);
-      const outcome = sendThrough(flowsFor(message.routingKey), {
-        input: body.input,
-        meta: metaOf(message),
-      }, message.routingKey);
+      const outcome = sendThrough(
+        flowsFor(message.routingKey),
+        {
+          input: body.input,
+          meta: metaOf(message),
+        },
+        message.routingKey,
+        inputId(name, message),
+      );
       if (outcome instanceof Promise) {
         outcome.then((o) => settle(message, o), (e) => fail(message, e));
       } else settle(message, outcome);
@@ -100,6 +119,15 @@ export function createDeliveryHandler(
       fail(message, error);
     }
   };
+}
+
+/**
+ * The input's identity for a cluster's dedupe window: the AMQP message-id,
+ * when the publisher set one, under this source's name.
+ */
+function inputId(name: string, message: AMQPMessage): string | undefined {
+  const id = message.properties.messageId;
+  return id === undefined || id === "" ? undefined : `${name}/${id}`;
 }
 
 /** The JSON object in `body`, or why there is none. */

@@ -8,9 +8,10 @@
  */
 
 import type { RestConnector } from "../config/schema.ts";
-import { sendThrough } from "../core/flows.ts";
+import { type Outcome, sendThrough } from "../core/flows.ts";
 import { bearerToken, type ConnectionInfo, json } from "../core/http.ts";
 import { readJsonObject } from "./body.ts";
+import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
 import { createTokenCheck } from "./publisher_auth.ts";
 import { compileRoutes, matchPath, splitPath } from "./route.ts";
 import {
@@ -92,22 +93,30 @@ export function createRestSource(
     }
 
     const input = { ...body.value, ...hit.params };
-    const outcome = await sendThrough(hit.route.flows, {
-      input,
-      meta: {
-        method: request.method,
-        path: url.pathname,
-        route: hit.route.template,
-        headers: Object.fromEntries(request.headers),
-      },
-    }, hit.route.template);
+    let outcome: Outcome;
+    try {
+      outcome = await sendThrough(hit.route.flows, {
+        input,
+        meta: {
+          method: request.method,
+          path: url.pathname,
+          route: hit.route.template,
+          headers: Object.fromEntries(request.headers),
+        },
+      }, hit.route.template);
+    } catch (error) {
+      const answer = unavailableAnswer(error);
+      if (answer === undefined) throw error;
+      countRejection(counters, "unavailable");
+      return answer;
+    }
     if (!outcome.ok) return refuse(422, outcome.code, outcome.reason);
     countRouted(counters, outcome.flows);
     return json(
       202,
       outcome.flows === 0
         ? { delivered: 0, filtered: true }
-        : { delivered: outcome.delivered },
+        : acceptedBody(outcome, hit.route.flows),
     );
   };
 

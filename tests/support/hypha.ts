@@ -15,9 +15,9 @@ export const RUNTIME: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-/** Command line that runs the entrypoint of the current runtime. */
-export function entrypointArgs(): string[] {
-  return RUNTIME === "deno"
+/** Command line that runs the entrypoint of `runtime` (default: this one). */
+export function entrypointArgs(runtime = RUNTIME): string[] {
+  return runtime === "deno"
     ? [
       "run",
       "--allow-net",
@@ -92,9 +92,11 @@ function jsonListening(line: string): string[] | undefined {
 export async function startHypha(
   config: string,
   env: Record<string, string> = {},
+  /** Another runtime than the tests' one, for mixed clusters. */
+  runtime = RUNTIME,
 ): Promise<Hypha> {
   const file = await writeConfig(config);
-  return await startHyphaAt(file.path, env, file.remove);
+  return await startHyphaAt(file.path, env, file.remove, runtime);
 }
 
 /** Starts hypha with the config at `path` (a file or a directory). */
@@ -102,10 +104,15 @@ export async function startHyphaAt(
   path: string,
   env: Record<string, string> = {},
   cleanup: () => Promise<void> = async () => {},
+  /** Another runtime than the tests' one, for mixed clusters. */
+  runtime = RUNTIME,
 ): Promise<Hypha> {
+  const binary = runtime === RUNTIME
+    ? process.execPath
+    : join(ROOT, "node_modules/.bin", runtime);
   const child = spawnChild(
-    process.execPath,
-    [...entrypointArgs(), "--config", path],
+    binary,
+    [...entrypointArgs(runtime), "--config", path],
     ROOT,
     env,
   );

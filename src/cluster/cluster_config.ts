@@ -1,0 +1,47 @@
+/**
+ * A clustered SSE connector's log from the config: `history.store` names the
+ * mq connector whose broker holds the stream (its URL, heartbeat and
+ * reconnect delay are used); `history.stream` names the stream (default
+ * `hypha.<sse connector name>`); `history.ttl` and `history.max_bytes` are
+ * the stream's retention; `history.size` bounds the local cache.
+ *
+ * @module
+ */
+
+import type { MqConnector, SseConnector } from "../config/schema.ts";
+import type { Logger } from "../core/log.ts";
+import { resolveRabbitSettings } from "../sources/rabbitmq_settings.ts";
+import type { StreamLogOptions } from "./stream_log.ts";
+
+/** The stream a clustered SSE connector uses when none is named. */
+export function defaultStreamName(sseName: string): string {
+  return `hypha.${sseName}`;
+}
+
+/** Options of the stream log of SSE connector `name`. */
+export function streamLogOptions(
+  name: string,
+  c: SseConnector,
+  storeName: string,
+  store: MqConnector,
+  log: Logger,
+): StreamLogOptions {
+  const settings = resolveRabbitSettings(storeName, store);
+  const stream = c.history.stream ?? defaultStreamName(name);
+  return {
+    stream: {
+      name: stream,
+      maxAgeMs: c.history.ttl,
+      maxBytes: c.history.max_bytes,
+    },
+    url: settings.url,
+    // Its own name, so operators (and tests) can tell it from the source's.
+    connectionName: `${settings.connectionName}.stream.${name}`,
+    heartbeatSeconds: settings.heartbeatSeconds,
+    reconnectDelayMs: settings.reconnectDelayMs,
+    cacheSize: c.history.size,
+    cacheBytes: c.history.max_bytes,
+    log,
+    where: { connector: name, stream, url: settings.safeUrl },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The tail of a cluster's stream as one instance follows it: every record
+ * in stream order, once (a re-attach may repeat the last ones; they are
+ * skipped). Events go to the local cache and to `deliver`; this instance's
+ * own appends are answered with their id; a keyed event already in the
+ * dedupe window is not delivered again. Records before the instance's own
+ * hello marker are history: cached, never delivered.
+ *
+ * @module
+ */
+
+import type { AMQPMessage } from "@cloudamqp/amqp-client";
+import type { Deliver, EventRecord, LoggedEvent } from "../core/event_log.ts";
+import { encodeEvent } from "../core/sse.ts";
+import type { EventCache } from "./cache.ts";
+import type { DedupeWindow } from "./dedupe_window.ts";
+import { formatId } from "./event_id.ts";
+import type { PendingAppends } from "./pending_appends.ts";
+import { decodeRecord } from "./record.ts";
+
+/** One instance's position on the stream. */
+export interface Tail {
+  /** The epoch events must carry to be delivered (set on attach). */
+  epoch: string;
+  /** The hub's fan-out. */
+  deliver: Deliver;
+  onMessage(offset: number, message: AMQPMessage): void;
+  /** Resolves when the hello marker `nonce` comes by; delivery starts then. */
+  expectHello(nonce: string): Promise<void>;
+  /** Resolves true once the tail has seen `offset`, false after `ms`. */
+  reaches(offset: number, ms: number): Promise<boolean>;
+  /** The event of a record at `offset`, as the log hands it out. */
+  toEvent(offset: number, record: EventRecord): LoggedEvent;
+  /** Forgets the position (the stream was recreated). */
+  reset(): void;
+  /** Newest record of any kind seen; -1 before any. */
+  readonly offset: number;
+  readonly lastPosition: number;
+  readonly lastId: string;
+}
+
+/** Creates a tail feeding `cache`, answering `pending`. */
+export function createTail(
+  cache: EventCache,
+  pending: PendingAppends,
+  dedupe: DedupeWindow,
+): Tail {
+  let offset = -1;
+  let lastPosition = -Infinity;
+  let lastId = "";
+  let hello: { nonce: string; seen: () => void } | undefined;
+  const moved = new Set<() => void>();
+
+  const tail: Tail = {
+    epoch: "",
+    deliver: () => 0,
+    onMessage(at, message) {
+      if (!(at > offset)) return;
+      offset = at;
+      const record = decodeRecord(message.body);
+      if (record?.kind === "hello" && record.nonce === hello?.nonce) {
+        hello.seen();
+        hello = undefined;
+      }
+      if (record?.kind === "event" && record.epoch === tail.epoch) {
+        const event = tail.toEvent(at, record.record);
+        const key = record.key;
+        const first = key === undefined ||
+          dedupe.remember(key, event.id, Date.now());
+        let delivered = 0;
+        if (first) {
+          cache.add(event);
+          lastPosition = at;
+          lastId = event.id;
+          if (hello === undefined) delivered = tail.deliver(event);
+        } else cache.seen(at);
+        const id = first ? event.id : dedupe.lookup(key!, Date.now())!;
+        pending.seen(message.properties.messageId ?? "", { id, delivered });
+      } else cache.seen(at);
+      for (const check of moved) check();
+    },
+    expectHello(nonce) {
+      return new Promise<void>((resolve) => hello = { nonce, seen: resolve });
+    },
+    reaches(target, ms) {
+      if (offset >= target) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = (ok: boolean) => {
+          clearTimeout(timer);
+          moved.delete(check);
+          resolve(ok);
+        };
+        const check = () => offset >= target && done(true);
+        const timer = setTimeout(() => done(false), ms);
+        moved.add(check);
+      });
+    },
+    toEvent(at, record) {
+      const id = formatId(tail.epoch, at);
+      const frame = encodeEvent({ id, event: record.event, data: record.data });
+      return { position: at, id, audience: record.audience, frame };
+    },
+    reset() {
+      offset = -1;
+      cache.reset();
+    },
+    get offset() {
+      return offset;
+    },
+    get lastPosition() {
+      return lastPosition;
+    },
+    get lastId() {
+      return lastId;
+    },
+  };
+  return tail;
+}

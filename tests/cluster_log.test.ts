@@ -1,0 +1,189 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { AMQPClient } from "@cloudamqp/amqp-client";
+import type { LoggedEvent } from "../src/core/event_log.ts";
+import { createLogger } from "../src/core/log.ts";
+import { createStreamLog, type StreamLog } from "../src/cluster/stream_log.ts";
+import { RABBITMQ_URL, uniqueName } from "./support/rabbitmq.ts";
+import { RUNTIME } from "./support/hypha.ts";
+
+const decoder = new TextDecoder();
+const quiet = createLogger(() => {}, "error");
+
+interface Instance {
+  readonly log: StreamLog;
+  readonly delivered: LoggedEvent[];
+}
+
+async function startInstance(
+  stream: string,
+  options: { cacheSize?: number; maxBytes?: number } = {},
+): Promise<Instance> {
+  const delivered: LoggedEvent[] = [];
+  const log = createStreamLog({
+    stream: { name: stream, maxAgeMs: 0, maxBytes: options.maxBytes ?? 0 },
+    url: RABBITMQ_URL,
+    connectionName: uniqueName("stream-log"),
+    heartbeatSeconds: 10,
+    reconnectDelayMs: 200,
+    cacheSize: options.cacheSize ?? 1000,
+    cacheBytes: 1 << 20,
+    log: quiet,
+    where: { stream },
+  });
+  log.connect((event) => {
+    delivered.push(event);
+    return 1;
+  });
+  await log.start();
+  return { log, delivered };
+}
+
+async function deleteQueue(name: string): Promise<void> {
+  const client = new AMQPClient(RABBITMQ_URL, undefined, null);
+  await client.connect();
+  const channel = await client.channel();
+  await channel.queueDelete(name);
+  await client.close();
+}
+
+const everyone = { rooms: new Set<string>(), userId: undefined };
+const text = (frames: readonly Uint8Array[]) =>
+  frames.map((f) => decoder.decode(f)).join("");
+
+/** Reads every frame after `after` the way the hub's replay does. */
+async function readAll(log: StreamLog, after: number, budget = 1 << 16) {
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const chunk = await log.read(after, everyone, budget);
+    if (chunk.kind === "gap") return { gap: chunk.reason, frames };
+    frames.push(...chunk.frames);
+    if (chunk.last >= log.lastPosition) return { frames };
+    after = chunk.last;
+  }
+  throw new Error("replay did not end");
+}
+
+const record = (n: number) => ({
+  audience: { kind: "all" as const },
+  event: "message",
+  data: JSON.stringify({ n }),
+});
+
+describe(`cluster stream log (${RUNTIME})`, () => {
+  test("two instances deliver the same events in the same order with the same ids", async () => {
+    const stream = uniqueName("stream");
+    const a = await startInstance(stream);
+    const b = await startInstance(stream);
+    try {
+      const ids: string[] = [];
+      for (let n = 1; n <= 20; n++) {
+        const log = n % 2 ? a.log : b.log;
+        ids.push((await log.append(record(n))).id);
+      }
+      const deadline = Date.now() + 10_000;
+      while (b.delivered.length < 20 || a.delivered.length < 20) {
+        if (Date.now() > deadline) throw new Error("not delivered");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual(a.delivered.map((e) => e.id), ids);
+      assert.deepEqual(b.delivered.map((e) => e.id), ids);
+      assert.deepEqual(
+        a.delivered.map((e) => decoder.decode(e.frame)),
+        b.delivered.map((e) => decoder.decode(e.frame)),
+      );
+      assert.match(
+        decoder.decode(a.delivered[0].frame),
+        /^id: [0-9a-z]+-\d+\nevent: message\ndata: \{"n":1\}\n\n$/,
+      );
+    } finally {
+      await a.log.close();
+      await b.log.close();
+      await deleteQueue(stream);
+    }
+  });
+
+  test("an instance started later resumes an old id from the stream, in windows it shares", async () => {
+    const stream = uniqueName("stream");
+    const a = await startInstance(stream);
+    let late: Instance | undefined;
+    try {
+      const ids: string[] = [];
+      for (let n = 1; n <= 30; n++) {
+        ids.push((await a.log.append(record(n))).id);
+      }
+      late = await startInstance(stream, { cacheSize: 5 });
+      for (let n = 31; n <= 40; n++) {
+        ids.push((await late.log.append(record(n))).id);
+      }
+      const start = await late.log.resume(ids[9]);
+      assert.equal(start.kind, "replay");
+      if (start.kind !== "replay") return;
+      const [one, two] = await Promise.all([
+        readAll(late.log, start.after, 64),
+        readAll(late.log, start.after, 64),
+      ]);
+      const expected = Array.from(
+        { length: 30 },
+        (_, i) =>
+          `id: ${ids[10 + i]}\nevent: message\ndata: {"n":${11 + i}}\n\n`,
+      ).join("");
+      assert.equal(text(one.frames), expected);
+      assert.equal(text(two.frames), expected);
+      // Both readers shared one read of the window.
+      assert.equal(late.log.clusterStats().stream_reads, 1);
+      assert.deepEqual(await late.log.resume(ids[39]), { kind: "live" });
+    } finally {
+      await a.log.close();
+      await late?.log.close();
+      await deleteQueue(stream);
+    }
+  });
+
+  test("malformed, foreign and recreated-stream ids give a gap", async () => {
+    const stream = uniqueName("stream");
+    let a = await startInstance(stream);
+    try {
+      const { id } = await a.log.append(record(1));
+      await a.log.append(record(2));
+      assert.deepEqual(await a.log.resume("42"), {
+        kind: "gap",
+        reason: "malformed",
+      });
+      assert.deepEqual(await a.log.resume("zzzz-1"), {
+        kind: "gap",
+        reason: "unknown",
+      });
+      assert.equal((await a.log.resume(id)).kind, "replay");
+      await a.log.close();
+      await deleteQueue(stream);
+      a = await startInstance(stream);
+      await a.log.append(record(3));
+      await a.log.append(record(4));
+      assert.deepEqual(await a.log.resume(id), {
+        kind: "gap",
+        reason: "unknown",
+      });
+    } finally {
+      await a.log.close();
+      await deleteQueue(stream);
+    }
+  });
+
+  test("a queue of another kind under the stream's name is an error that says so", async () => {
+    const name = uniqueName("classic");
+    const client = new AMQPClient(RABBITMQ_URL, undefined, null);
+    await client.connect();
+    const channel = await client.channel();
+    await channel.queueDeclare(name, { durable: true });
+    try {
+      await assert.rejects(
+        startInstance(name),
+        /queue "hypha-test-classic-\w+" exists and is not a stream/,
+      );
+    } finally {
+      await channel.queueDelete(name);
+      await client.close();
+    }
+  });
+});

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { subscribe } from "./support/clients.ts";
+import {
+  cleanupCluster,
+  clusterNames,
+  publishN,
+  startInstance,
+} from "./support/cluster.ts";
+import { type Hypha, RUNTIME } from "./support/hypha.ts";
+import { range } from "./support/rabbitmq.ts";
+import { AMQPClient } from "@cloudamqp/amqp-client";
+import { RABBITMQ_URL } from "./support/rabbitmq.ts";
+
+const gapOf = (data: string) => JSON.parse(data) as Record<string, string>;
+
+describe(`cluster retention (${RUNTIME})`, () => {
+  test("a resume from an offset retention dropped gets gap expired, then live", async () => {
+    const names = clusterNames();
+    let instance: Hypha | undefined;
+    try {
+      // 16 KiB of stream in 4 KiB segments; a local cache of 2 events.
+      instance = await startInstance(
+        names,
+        RUNTIME,
+        'size = 2\nmax_bytes = "16KiB"',
+      );
+      const padding = "x".repeat(300);
+      const first = await publishN(instance, 1);
+      for (const n of range(2, 200)) {
+        await fetch(new URL("/notify", instance.urls.api), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ n, padding }),
+        }).then((r) => r.body?.cancel());
+      }
+      const last = await publishN(instance, 201);
+      const resumed = subscribe(instance.urls.sse, {
+        types: ["gap"],
+        headers: { "last-event-id": first },
+      });
+      await resumed.waitFor(1);
+      assert.equal(resumed.events[0].type, "gap");
+      assert.equal(gapOf(resumed.events[0].data).reason, "expired");
+      assert.equal(resumed.events[0].lastEventId, last);
+      await publishN(instance, 202);
+      await resumed.waitFor(2);
+      assert.equal(JSON.parse(resumed.events[1].data).n, 202);
+      resumed.close();
+    } finally {
+      await instance?.stop();
+      await cleanupCluster(names);
+    }
+  });
+
+  test("an id from a stream that was deleted and recreated gets a gap, never other events", async () => {
+    const names = clusterNames();
+    let instance: Hypha | undefined;
+    try {
+      instance = await startInstance(names, RUNTIME);
+      const old = await publishN(instance, 1);
+      await publishN(instance, 2);
+      await instance.stop();
+      const client = new AMQPClient(RABBITMQ_URL, undefined, null);
+      await client.connect();
+      await (await client.channel()).queueDelete(names.stream);
+      await client.close();
+
+      instance = await startInstance(names, RUNTIME);
+      for (const n of range(3, 5)) await publishN(instance, n);
+      const resumed = subscribe(instance.urls.sse, {
+        types: ["gap"],
+        headers: { "last-event-id": old },
+      });
+      await resumed.waitFor(1);
+      assert.equal(resumed.events[0].type, "gap");
+      assert.equal(gapOf(resumed.events[0].data).reason, "unknown");
+      await publishN(instance, 6);
+      await resumed.waitFor(2);
+      assert.deepEqual(
+        resumed.events.slice(1).map((e) => JSON.parse(e.data).n),
+        [6],
+      );
+      resumed.close();
+    } finally {
+      await instance?.stop();
+      await cleanupCluster(names);
+    }
+  });
+});

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { type Received, subscribe, until } from "./support/clients.ts";
+import {
+  cleanupCluster,
+  clusterNames,
+  clusterStats,
+  publishN,
+  startInstance,
+} from "./support/cluster.ts";
+import { type Hypha, publish, RUNTIME } from "./support/hypha.ts";
+import {
+  closeConnection,
+  freePort,
+  range,
+  startBrokerProxy,
+  waitForNumbers,
+} from "./support/rabbitmq.ts";
+
+const numbers = (events: readonly Received[]) =>
+  events.map((e) => JSON.parse(e.data).n as number);
+
+describe(`cluster under broker trouble (${RUNTIME})`, () => {
+  test("broker unreachable: clients stay connected, REST answers 503 with Retry-After; back: the missed events once, in order", async () => {
+    const names = clusterNames();
+    const port = await freePort();
+    let proxy = await startBrokerProxy(port);
+    const instances: Hypha[] = [];
+    try {
+      const far = await startInstance(
+        names,
+        RUNTIME,
+        "",
+        `amqp://guest:guest@127.0.0.1:${port}`,
+      );
+      instances.push(far);
+      const near = await startInstance(names, RUNTIME);
+      instances.push(near);
+      const client = subscribe(far.urls.sse, { types: ["gap"] });
+      await client.opened;
+      for (const n of range(1, 3)) await publishN(near, n);
+      await waitForNumbers(client, [3]);
+
+      await proxy.close();
+      await far.waitForLine(/cluster log (detached|retrying)/);
+      const refused = await fetch(new URL("/notify", far.urls.api), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ n: 0 }),
+      });
+      assert.equal(refused.status, 503);
+      assert.match(refused.headers.get("retry-after") ?? "", /^\d+$/);
+      await refused.body?.cancel();
+      for (const n of range(4, 6)) await publishN(near, n);
+      assert.equal(client.source.readyState, client.source.OPEN);
+
+      proxy = await startBrokerProxy(port);
+      await until(() => numbers(client.events).includes(6), "events 4-6");
+      await publishN(far, 7);
+      await waitForNumbers(client, [7]);
+      assert.deepEqual(numbers(client.events), range(1, 7));
+      assert.ok(client.events.every((e) => e.type === "message"));
+      client.close();
+    } finally {
+      await Promise.all(instances.map((h) => h.stop()));
+      await proxy.close();
+      await cleanupCluster(names);
+    }
+  });
+
+  test("the log's connection closed by the broker under load: nothing confirmed is lost or doubled", async () => {
+    const names = clusterNames();
+    const instances: Hypha[] = [];
+    try {
+      instances.push(await startInstance(names, "deno"));
+      instances.push(await startInstance(names, "bun"));
+      const [a, b] = instances;
+      const clients = [subscribe(a.urls.sse), subscribe(b.urls.sse)];
+      await Promise.all(clients.map((c) => c.opened));
+
+      const confirmed: number[] = [];
+      let refused = 0;
+      let publishing = true;
+      const publisher = (async () => {
+        for (let n = 1; publishing; n++) {
+          const answer = await publish(new URL("/notify", a.urls.api).href, {
+            n,
+          });
+          if (answer.status === 202) confirmed.push(n);
+          else if (answer.status === 503) refused++;
+          else throw new Error(`publish ${n}: ${answer.status}`);
+        }
+      })();
+      for (let cut = 0; cut < 2; cut++) {
+        await until(() => confirmed.length >= 50 * (cut + 1), "publishing");
+        await closeConnection(`${names.connection}.stream.sse`);
+        await until(
+          () =>
+            a.lines.filter((l) => /cluster log attached/.test(l)).length >=
+              cut + 2,
+          "re-attach",
+        );
+      }
+      await until(() => confirmed.length >= 150, "publishing after cuts");
+      publishing = false;
+      await publisher;
+      const last = confirmed[confirmed.length - 1];
+      for (const c of clients) {
+        await waitForNumbers(c, [last]);
+        const got = numbers(c.events);
+        // In order, none twice; every confirmed event is there.
+        assert.deepEqual(got, [...got].sort((x, y) => x - y));
+        assert.equal(new Set(got).size, got.length);
+        for (const n of confirmed) assert.ok(got.includes(n), `event ${n}`);
+      }
+      assert.deepEqual(
+        clients[0].events.map((e) => e.lastEventId),
+        clients[1].events.map((e) => e.lastEventId),
+      );
+      assert.ok((await clusterStats(a)).attached);
+      console.log(`(${refused} publishes answered 503 during the cuts)`);
+      for (const c of clients) c.close();
+    } finally {
+      await Promise.all(instances.map((h) => h.stop()));
+      await cleanupCluster(names);
+    }
+  });
+});
