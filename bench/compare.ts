@@ -1,0 +1,252 @@
+/**
+ * hypha side by side with a naive hub and nchan, in one run, with one load
+ * generator (this process). Prints a markdown table with ratios.
+ *
+ *   bun run bench/compare.ts [--scale 1] [--seconds 10] [--only a,b] [--no-rabbit]
+ *   ./node_modules/deno/deno run -A bench/compare.ts ...
+ *
+ * --scale multiplies every client count (0.02 = 200 of 10,000) for a smoke
+ * run; rates stay. --only picks servers: nchan, naive-deno, naive-bun,
+ * hypha-deno, hypha-bun. The load generator holds one socket per client:
+ * at scale 1, 10,000 at once, so `ulimit -n` must exceed that (each server
+ * process needs as many; children inherit the limit).
+ */
+
+import { AMQPClient } from "@cloudamqp/amqp-client";
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import {
+  amqpRooms,
+  amqpThroughput,
+  broadcast,
+  connectIdle,
+  connectRooms,
+  type Cost,
+  publishThroughput,
+  roomEvents,
+} from "./scenarios.ts";
+import {
+  nchanInstalled,
+  type Server,
+  startHypha,
+  startNaive,
+  startNchan,
+} from "./servers.ts";
+import { Latencies, openClients, sleep, type SseClient } from "./sse_load.ts";
+import { type Results, table } from "./table.ts";
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1] : fallback;
+};
+const scale = Number(option("scale", "1"));
+const seconds = Number(option("seconds", "10"));
+const only = option("only", "nchan,naive-deno,naive-bun,hypha-deno,hypha-bun")
+  .split(",");
+const rabbit = !args.includes("--no-rabbit");
+const n = (count: number) => Math.max(ROOMS_MIN, Math.round(count * scale));
+const ROOMS_MIN = 100;
+
+const IDLE = n(10_000);
+const WIDE = n(2_000);
+const ROOM_CLIENTS = n(5_000);
+const AMQP_SUBSCRIBERS = n(1_000);
+const AMQP_MESSAGES = Math.max(1000, Math.round(20_000 * scale));
+
+function checkFileLimit(): void {
+  const limits = readFileSync("/proc/self/limits", "utf8");
+  const soft = Number(/Max open files\s+(\d+)/.exec(limits)?.[1] ?? "0");
+  if (soft < IDLE + 500) {
+    console.error(
+      `ulimit -n is ${soft}; ${IDLE} clients need more: run "ulimit -n ${
+        IDLE * 2
+      }" first`,
+    );
+    process.exit(2);
+  }
+}
+
+const results: Results = {};
+const put = (row: string, server: string, value: number | Cost) =>
+  (results[row] ??= {})[server] = value;
+
+const closeAll = (clients: SseClient[]) => {
+  for (const c of clients) c.close();
+};
+
+async function sseScenarios(server: Server): Promise<void> {
+  const latencies = new Latencies();
+  const idle = await connectIdle(server, IDLE, latencies);
+  put("idle", server.name, idle.kb);
+  put("connects", server.name, idle.perSecond);
+  log(server, `${IDLE} connected at ${idle.perSecond.toFixed(0)}/s`);
+  put(
+    "wide",
+    server.name,
+    await broadcast(server, idle.clients, latencies, 5, seconds),
+  );
+  log(server, "broadcast 5/s done");
+  closeAll(idle.clients.splice(WIDE));
+  await sleep(2000);
+  put(
+    "fast",
+    server.name,
+    await broadcast(server, idle.clients, latencies, 50, seconds),
+  );
+  log(server, "broadcast 50/s done");
+  closeAll(idle.clients);
+  const rooms = await connectRooms(server, ROOM_CLIENTS, latencies);
+  await sleep(1000);
+  put(
+    "rooms",
+    server.name,
+    await roomEvents(server, rooms, latencies, 500, seconds),
+  );
+  log(server, "room events done");
+  put(
+    "single",
+    server.name,
+    await publishThroughput(server, rooms, latencies, 1, seconds / 2),
+  );
+  if (server.publishBatch !== undefined) {
+    put(
+      "batch",
+      server.name,
+      await publishThroughput(server, rooms, latencies, 100, seconds / 2, 2),
+    );
+  }
+  log(server, "publish throughput done");
+  closeAll(rooms);
+}
+
+async function amqpScenarios(server: Server, exchange: string) {
+  const client = new AMQPClient("amqp://guest:guest@127.0.0.1:5672");
+  await client.connect();
+  const channel = await client.channel();
+  try {
+    const latencies = new Latencies();
+    const wide = await openClients(
+      AMQP_SUBSCRIBERS,
+      () => server.subscribeUrl(),
+      latencies,
+    );
+    const { perSecond } = await amqpThroughput(
+      server,
+      channel,
+      exchange,
+      wide,
+      latencies,
+      AMQP_MESSAGES,
+    );
+    put("amqp_rate", server.name, perSecond);
+    closeAll(wide);
+    const rooms = await connectRooms(server, ROOM_CLIENTS, latencies);
+    put(
+      "amqp_rooms",
+      server.name,
+      await amqpRooms(
+        server,
+        channel,
+        exchange,
+        rooms,
+        latencies,
+        1000,
+        seconds,
+      ),
+    );
+    closeAll(rooms);
+    log(server, "rabbitmq done");
+  } finally {
+    await client.close();
+  }
+}
+
+function log(server: Server, what: string) {
+  console.error(
+    `[${new Date().toISOString().slice(11, 19)}] ${server.name}: ${what}`,
+  );
+}
+
+function amqpConfig(exchange: string, queue: string): string {
+  return `
+[connector.rabbit]
+type = "mq"
+driver = "rabbitmq"
+url = "amqp://guest:guest@127.0.0.1:5672"
+[connector.rabbit.exchange]
+name = "${exchange}"
+type = "topic"
+durable = false
+routing_key = "#"
+[connector.rabbit.queue]
+name = "${queue}"
+durable = false
+
+[flow.feed.from]
+connector = "rabbit"
+operation = "feed.item"
+[flow.feed.to]
+connector = "sse"
+operation = "broadcast"
+
+[flow.room_event.from]
+connector = "rabbit"
+operation = "room.event"
+[flow.room_event.to]
+connector = "sse"
+operation = "send_to_room"
+target = "input.room"
+`;
+}
+
+async function deleteTopology(exchange: string, queue: string) {
+  const client = new AMQPClient("amqp://guest:guest@127.0.0.1:5672");
+  await client.connect();
+  const channel = await client.channel();
+  await channel.queueDelete(queue).catch(() => {});
+  await channel.exchangeDelete(exchange).catch(() => {});
+  await client.close();
+}
+
+async function run(id: string): Promise<void> {
+  const [kind, runtime] = id.split("-") as [string, "deno" | "bun"];
+  if (kind === "nchan" && !nchanInstalled()) {
+    console.error(
+      "nchan: not installed (apt-get install nginx libnginx-mod-nchan), skipped",
+    );
+    return;
+  }
+  const tag = crypto.randomUUID().slice(0, 8);
+  const exchange = `hypha-bench-${tag}`;
+  const queue = `hypha-bench-${tag}`;
+  const withRabbit = kind === "hypha" && rabbit;
+  const server = kind === "nchan"
+    ? await startNchan()
+    : kind === "naive"
+    ? await startNaive(runtime)
+    : await startHypha(runtime, withRabbit ? amqpConfig(exchange, queue) : "");
+  try {
+    await sseScenarios(server);
+    if (withRabbit) await amqpScenarios(server, exchange);
+  } catch (error) {
+    console.error(`${server.name}: ${error}`);
+  } finally {
+    await server.stop();
+    if (withRabbit) await deleteTopology(exchange, queue);
+  }
+  await sleep(2000);
+}
+
+checkFileLimit();
+const started = new Date();
+for (const id of only) await run(id);
+console.log(
+  table(results, {
+    date: started.toISOString(),
+    scale,
+    seconds,
+    counts: { IDLE, WIDE, ROOM_CLIENTS, AMQP_SUBSCRIBERS, AMQP_MESSAGES },
+  }),
+);
+process.exit(0);

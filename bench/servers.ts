@@ -1,0 +1,254 @@
+/**
+ * The servers bench/compare.ts puts side by side, each a child process with
+ * the same client-facing shape: hypha (Deno, Bun), the naive hub (Deno,
+ * Bun) and nchan (nginx's C module, when installed). nginx runs from a temp
+ * prefix with its own config on a loopback port, never the system's.
+ */
+
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../tests/support/rabbitmq.ts";
+import { sleep } from "./sse_load.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+export const DENO = join(ROOT, "node_modules/deno/deno");
+export const BUN = join(ROOT, "node_modules/bun/bin/bun.exe");
+const NCHAN_MODULE = "/usr/lib/nginx/modules/ngx_nchan_module.so";
+
+/** A server under test. */
+export interface Server {
+  readonly name: string;
+  readonly pid: number;
+  /** The subscribe URL, for everyone or for one room. */
+  subscribeUrl(room?: string): URL;
+  /** Publishes one body to everyone or to a room; resolves when accepted. */
+  publish(body: string, room?: string): Promise<void>;
+  /** hypha only: publishes many room events in one request. */
+  publishBatch?(bodies: { room: string; body: string }[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Spawns `command`, resolves with the child once `ready` matches output. */
+function spawnUntil(
+  command: string,
+  args: string[],
+  ready: RegExp,
+): Promise<{ pid: number; match: RegExpExecArray; kill: () => Promise<void> }> {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  const kill = async () => {
+    child.kill("SIGKILL");
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(() => {
+      kill();
+      reject(new Error(`${command} not ready in 30 s:\n${output}`));
+    }, 30_000);
+    const onData = (chunk: Uint8Array) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match === null) return;
+      clearTimeout(timer);
+      resolve({ pid: child.pid!, match, kill });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+async function post(url: string, body: string, type = "application/json") {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": type },
+    body,
+  });
+  await response.arrayBuffer();
+  if (response.status >= 300) {
+    throw new Error(`${url}: ${response.status}`);
+  }
+}
+
+/** The naive hub of bench/naive_hub.ts on `runtime`. */
+export async function startNaive(runtime: "deno" | "bun"): Promise<Server> {
+  const args = runtime === "deno"
+    ? [DENO, ["run", "-A", "bench/naive_hub.ts", "0"]] as const
+    : [BUN, ["run", "bench/naive_hub.ts", "0"]] as const;
+  const child = await spawnUntil(args[0], [...args[1]], /listening (\d+)/);
+  const base = `http://127.0.0.1:${child.match[1]}`;
+  return {
+    name: `naive ${runtime}`,
+    pid: child.pid,
+    subscribeUrl: (room) =>
+      new URL(room === undefined ? "/events" : `/events?room=${room}`, base),
+    publish: (body, room) =>
+      post(`${base}/publish${room === undefined ? "" : `/${room}`}`, body),
+    stop: child.kill,
+  };
+}
+
+/** hypha's config for the bench: broadcast and room routes, big limits. */
+function hyphaConfig(rabbit: string): string {
+  return `
+[connector.sse]
+type = "sse"
+host = "127.0.0.1"
+port = 0
+max_connections = 100000
+
+[connector.api]
+type = "rest"
+host = "127.0.0.1"
+port = 0
+
+[flow.all.from]
+connector = "api"
+operation = "POST /notify"
+[flow.all.to]
+connector = "sse"
+operation = "broadcast"
+
+[flow.room.from]
+connector = "api"
+operation = "POST /notify/:room"
+[flow.room.to]
+connector = "sse"
+operation = "send_to_room"
+target = "input.room"
+
+[flow.batch.from]
+connector = "api"
+operation = "POST /rooms"
+[flow.batch.to]
+connector = "sse"
+operation = "send_to_room"
+target = "input.room"
+${rabbit}`;
+}
+
+/** hypha's real entrypoint on `runtime`; `rabbit` adds config lines. */
+export async function startHypha(
+  runtime: "deno" | "bun",
+  rabbit = "",
+): Promise<Server> {
+  const dir = await mkdtemp(join(tmpdir(), "hypha-bench-"));
+  const config = join(dir, "hypha.toml");
+  await writeFile(config, hyphaConfig(rabbit));
+  const args = runtime === "deno"
+    ? [DENO, ["run", "-A", "src/deno.ts", "--config", config]] as const
+    : [BUN, ["run", "src/bun.ts", "--config", config]] as const;
+  const child = await spawnUntil(
+    args[0],
+    [...args[1]],
+    /connector=sse url=(\S+)[\s\S]*connector=api url=(\S+)[\s\S]*ready/,
+  );
+  const sse = child.match[1];
+  const api = child.match[2];
+  return {
+    name: `hypha ${runtime}`,
+    pid: child.pid,
+    subscribeUrl: (room) =>
+      new URL(room === undefined ? "/events" : `/events?room=${room}`, sse),
+    publish: (body, room) =>
+      post(`${api}notify${room === undefined ? "" : `/${room}`}`, body),
+    publishBatch: (items) =>
+      post(
+        `${api}rooms`,
+        `[${
+          items.map(({ room, body }) =>
+            `{"room":${JSON.stringify(room)},${body.slice(1)}`
+          ).join(",")
+        }]`,
+      ),
+    stop: async () => {
+      await child.kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Whether nginx and its nchan module are installed. */
+export function nchanInstalled(): boolean {
+  return existsSync("/usr/sbin/nginx") && existsSync(NCHAN_MODULE);
+}
+
+/** nginx + nchan in one process (master_process off) from a temp prefix. */
+export async function startNchan(): Promise<Server> {
+  const dir = await mkdtemp(join(tmpdir(), "hypha-bench-nchan-"));
+  const port = await freePort();
+  const conf = join(dir, "nginx.conf");
+  await writeFile(
+    conf,
+    `load_module ${NCHAN_MODULE};
+worker_processes 1;
+worker_rlimit_nofile 60000;
+error_log ${dir}/error.log warn;
+pid ${dir}/nginx.pid;
+events { worker_connections 60000; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location = /events {
+      nchan_subscriber eventsource;
+      nchan_channel_id $arg_room;
+      nchan_subscriber_first_message newest;
+    }
+    location ~ ^/publish/?(.*)$ {
+      nchan_publisher;
+      nchan_channel_id $1;
+    }
+  }
+}
+`,
+  );
+  const child = spawn("/usr/sbin/nginx", [
+    "-p",
+    dir,
+    "-c",
+    conf,
+    "-e",
+    `${dir}/error.log`,
+    "-g",
+    "daemon off; master_process off;",
+  ], { stdio: ["ignore", "inherit", "inherit"] });
+  const exited = new Promise<void>((r) => child.on("exit", () => r()));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (
+      await fetch(`${base}/publish/ping`, { method: "GET" }).then(
+        async (r) => (await r.arrayBuffer(), true),
+        () => false,
+      )
+    ) break;
+    await sleep(50);
+  }
+  return {
+    name: "nchan",
+    pid: child.pid!,
+    // nchan needs a channel id: everyone is the channel "all".
+    subscribeUrl: (room) => new URL(`/events?room=${room ?? "all"}`, base),
+    publish: (body, room) => post(`${base}/publish/${room ?? "all"}`, body),
+    stop: async () => {
+      child.kill("SIGKILL");
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
