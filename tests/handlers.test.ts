@@ -188,11 +188,18 @@ describe("SSE and REST handlers in process", () => {
     const badJson = await post(api, "/notify", "{nope");
     assert.equal(badJson.status, 400);
     assert.match(String(badJson.body.error), /not valid JSON/);
-    const array = await post(api, "/notify", "[1]");
-    assert.equal(array.status, 400);
+    const scalar = await post(api, "/notify", "1");
+    assert.equal(scalar.status, 400);
     assert.match(
-      String(array.body.error),
-      /must be a JSON object, got an array/,
+      String(scalar.body.error),
+      /must be a JSON object, got a number/,
+    );
+    // An array is a batch (tests/batch_publish.test.ts): each item refused.
+    const array = await post(api, "/notify", "[1]");
+    assert.equal(array.status, 422);
+    assert.match(
+      JSON.stringify(array.body.results),
+      /message is a number, expected a JSON object/,
     );
     const big = await post(api, "/notify", { x: "y".repeat(2000) });
     assert.equal(big.status, 413);

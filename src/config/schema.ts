@@ -92,6 +92,8 @@ export const restConnector = z.object({
   /** Loopback: publishing is a back-end concern; see check_auth.ts. */
   host: name.default("127.0.0.1"),
   max_body: size.prefault("1MiB"),
+  /** Most messages one batch (a JSON array body) may carry. */
+  max_batch: integer(1, 100_000).default(1000),
   ...requestLimits(),
   auth: restAuth.optional(),
   /** Explicitly allow a non-loopback REST source without auth. */

@@ -10,7 +10,8 @@
 import type { RestConnector } from "../config/schema.ts";
 import { type Outcome, sendThrough } from "../core/flows.ts";
 import { bearerToken, type ConnectionInfo, json } from "../core/http.ts";
-import { readJsonObject } from "./body.ts";
+import { batchProblem, publishBatch } from "./batch.ts";
+import { checkObject, readJson } from "./body.ts";
 import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
 import { createTokenCheck } from "./publisher_auth.ts";
 import { compileRoutes, matchPath, splitPath } from "./route.ts";
@@ -83,7 +84,7 @@ export function createRestSource(
       });
     }
     counters.received++;
-    const body = await readJsonObject(
+    const body = await readJson(
       request,
       connector.max_body,
       connector.request_timeout,
@@ -91,19 +92,42 @@ export function createRestSource(
     if (!body.ok) {
       return refuse(body.status, `http_${body.status}`, body.reason);
     }
+    const meta = {
+      method: request.method,
+      path: url.pathname,
+      route: hit.route.template,
+      headers: Object.fromEntries(request.headers),
+    };
+    if (Array.isArray(body.value)) {
+      const problem = batchProblem(body.value, connector.max_batch);
+      if (problem !== undefined) return refuse(400, "bad_batch", problem);
+      counters.received += body.value.length - 1;
+      const batch = await publishBatch(
+        body.value,
+        hit.route.flows,
+        hit.params!,
+        meta,
+        hit.route.template,
+      );
+      for (const r of batch.results) {
+        if ("error" in r) countRejection(counters, r.error);
+        else countRouted(counters, r.filtered ? 0 : 1);
+      }
+      return batch.response;
+    }
+    const object = checkObject(body.value);
+    if (!object.ok) {
+      return refuse(object.status, `http_${object.status}`, object.reason);
+    }
 
-    const input = { ...body.value, ...hit.params };
+    const input = { ...object.value, ...hit.params };
     let outcome: Outcome;
     try {
-      outcome = await sendThrough(hit.route.flows, {
-        input,
-        meta: {
-          method: request.method,
-          path: url.pathname,
-          route: hit.route.template,
-          headers: Object.fromEntries(request.headers),
-        },
-      }, hit.route.template);
+      outcome = await sendThrough(
+        hit.route.flows,
+        { input, meta },
+        hit.route.template,
+      );
     } catch (error) {
       const answer = unavailableAnswer(error);
       if (answer === undefined) throw error;
