@@ -1,0 +1,75 @@
+/**
+ * Batched acks (src/sources/rabbitmq_acks.ts): what goes to the broker for
+ * deliveries settled in and out of order. A recording channel stands in
+ * for the broker; tests/rabbitmq_ack.test.ts covers the real one.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { AMQPChannel, AMQPMessage } from "@cloudamqp/amqp-client";
+import { createAcker } from "../src/sources/rabbitmq_acks.ts";
+
+function recordingChannel() {
+  const frames: string[] = [];
+  const channel = {
+    closed: false,
+    basicAck(tag: number, multiple: boolean) {
+      frames.push(`ack ${tag}${multiple ? " multiple" : ""}`);
+      return Promise.resolve();
+    },
+  } as unknown as AMQPChannel;
+  const message = (tag: number) =>
+    ({
+      channel,
+      deliveryTag: tag,
+      nack(requeue: boolean) {
+        frames.push(`nack ${tag}${requeue ? " requeue" : ""}`);
+        return Promise.resolve();
+      },
+    }) as unknown as AMQPMessage;
+  return { frames, message };
+}
+
+const turn = () => new Promise((r) => setTimeout(r, 0));
+
+test("deliveries settled in one turn are acked with one multiple ack", async () => {
+  const { frames, message } = recordingChannel();
+  const acker = createAcker();
+  const ms = [1, 2, 3].map(message);
+  for (const m of ms) acker.received(m);
+  for (const m of ms) acker.ack(m);
+  await turn();
+  assert.deepEqual(frames, ["ack 3 multiple"]);
+});
+
+test("a delivery still being routed holds back the acks after it", async () => {
+  const { frames, message } = recordingChannel();
+  const acker = createAcker();
+  const [m1, m2, m3] = [1, 2, 3].map(message);
+  for (const m of [m1, m2, m3]) acker.received(m);
+  acker.ack(m1);
+  acker.ack(m3);
+  await turn();
+  assert.deepEqual(frames, ["ack 1 multiple"], "3 waits for 2");
+  acker.ack(m2);
+  await turn();
+  assert.deepEqual(frames, ["ack 1 multiple", "ack 3 multiple"]);
+});
+
+test("a refused delivery is nacked at once and a later ack does not cover it twice", async () => {
+  const { frames, message } = recordingChannel();
+  const acker = createAcker();
+  const [m1, m2, m3] = [1, 2, 3].map(message);
+  for (const m of [m1, m2, m3]) acker.received(m);
+  acker.ack(m1);
+  acker.nack(m2);
+  assert.deepEqual(frames, ["nack 2"], "sent before the batch");
+  acker.ack(m3);
+  await turn();
+  assert.deepEqual(frames, ["nack 2", "ack 3 multiple"]);
+  // Only nacks pending: nothing more to ack.
+  const m4 = message(4);
+  acker.received(m4);
+  acker.nack(m4);
+  await turn();
+  assert.deepEqual(frames, ["nack 2", "ack 3 multiple", "nack 4"]);
+});
