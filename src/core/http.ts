@@ -43,6 +43,12 @@ export const BASE_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
 };
 
+const NO_HEADERS: Record<string, string> = {};
+const JSON_HEADERS: Readonly<Record<string, string>> = {
+  ...BASE_HEADERS,
+  "content-type": "application/json",
+};
+
 /** A plain-text response; reasons are for people reading curl output. */
 export function text(
   status: number,
@@ -63,15 +69,13 @@ export function text(
 export function json(
   status: number,
   body: unknown,
-  headers: Record<string, string> = {},
+  headers: Record<string, string> = NO_HEADERS,
 ): Response {
   return new Response(JSON.stringify(body) + "\n", {
     status,
-    headers: {
-      ...BASE_HEADERS,
-      "content-type": "application/json",
-      ...headers,
-    },
+    headers: headers === NO_HEADERS
+      ? JSON_HEADERS
+      : { ...JSON_HEADERS, ...headers },
   });
 }
 

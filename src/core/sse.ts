@@ -46,7 +46,12 @@ export function formatEvent(event: SseEvent): string {
     assertFieldValue("event", event.event);
     out += `event: ${event.event}\n`;
   }
-  for (const line of event.data.split(LINE_BREAK)) out += `data: ${line}\n`;
+  const data = event.data;
+  // JSON from the flows never holds a raw line break: skip the split.
+  if (data.indexOf("\n") < 0 && data.indexOf("\r") < 0) {
+    return `${out}data: ${data}\n\n`;
+  }
+  for (const line of data.split(LINE_BREAK)) out += `data: ${line}\n`;
   return out + "\n";
 }
 

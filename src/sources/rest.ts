@@ -92,11 +92,15 @@ export function createRestSource(
     if (!body.ok) {
       return refuse(body.status, `http_${body.status}`, body.reason);
     }
+    let headers: Record<string, string> | undefined;
     const meta = {
       method: request.method,
       path: url.pathname,
       route: hit.route.template,
-      headers: Object.fromEntries(request.headers),
+      // Built only when a flow reads meta.headers: most never do.
+      get headers() {
+        return headers ??= Object.fromEntries(request.headers);
+      },
     };
     if (Array.isArray(body.value)) {
       const problem = batchProblem(body.value, connector.max_batch);
