@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Connection } from "./connection.ts";
+import { type Connection, roomLeft } from "./connection.ts";
 import type { EventLog, GapReason, ReplayChunk } from "./event_log.ts";
 import { encodeEvent } from "./sse.ts";
 import type { Writer } from "./writer.ts";
@@ -57,7 +57,7 @@ export function replayStep(
   if (!c.open || c.replayedTo === undefined) return;
   const budget = Math.min(
     REPLAY_CHUNK_BYTES,
-    c.controller.desiredSize ?? REPLAY_CHUNK_BYTES,
+    roomLeft(c) ?? REPLAY_CHUNK_BYTES,
   );
   const chunk = ctx.log.read(c.replayedTo, c, budget);
   if (chunk instanceof Promise) return chunk.then((it) => send(ctx, c, it));
@@ -74,7 +74,7 @@ function send(ctx: ReplayContext, c: Connection, chunk: ReplayChunk): void {
   c.replayedTo = chunk.last;
   if (chunk.last >= ctx.log.lastPosition) c.replayedTo = undefined;
   ctx.writer.writeFrames(c, chunk.frames, false);
-  const room = c.controller.desiredSize;
+  const room = roomLeft(c);
   if (c.open && c.replayedTo !== undefined && room !== null && room <= 0) {
     // Its queue is full: the next pull comes when it reads. One that never
     // does would pin its queue until the next heartbeat; cut it sooner.

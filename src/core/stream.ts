@@ -44,6 +44,7 @@ export function openStream(
     stallTimer: undefined,
     closeTimer: undefined,
     onClose: request.onClose,
+    maxBuffered: ctx.maxBufferedBytes,
   };
   /** Where a resuming connection starts. */
   const begin = (start: ResumeStart, lastEventId: string) => {
@@ -82,7 +83,8 @@ export function openStream(
       closing.cut(c, "client");
     },
   }, {
-    highWaterMark: ctx.maxBufferedBytes,
+    // 0, not max_buffered: see roomLeft in connection.ts.
+    highWaterMark: 0,
     size: (chunk) => chunk?.byteLength ?? 0,
   });
   return { stream, disconnect: () => closing.cut(c, "client") };

@@ -12,7 +12,7 @@
  */
 
 import { concatBytes } from "./bytes.ts";
-import type { CloseReason, Connection } from "./connection.ts";
+import { type CloseReason, type Connection, roomLeft } from "./connection.ts";
 
 /** Frames at least this large are never copied to join them with others. */
 const SHARE_MIN_BYTES = 4 * 1024;
@@ -48,7 +48,7 @@ export function createWriter(
       cut(c, "client");
       return;
     }
-    const room = c.controller.desiredSize;
+    const room = roomLeft(c);
     if (live && room !== null && room < 0) cut(c, "slow");
   };
 
