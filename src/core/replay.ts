@@ -75,9 +75,17 @@ function send(ctx: ReplayContext, c: Connection, chunk: ReplayChunk): void {
   if (chunk.last >= ctx.log.lastPosition) c.replayedTo = undefined;
   ctx.writer.writeFrames(c, chunk.frames, false);
   const room = roomLeft(c);
-  if (c.open && c.replayedTo !== undefined && room !== null && room <= 0) {
-    // Its queue is full: the next pull comes when it reads. One that never
-    // does would pin its queue until the next heartbeat; cut it sooner.
-    c.stallTimer = setLongTimeout(() => ctx.cut(c, "slow"), ctx.stallMs);
-  }
+  if (!c.open || c.replayedTo === undefined || room === null) return;
+  // Room left (a chunk is at most REPLAY_CHUNK_BYTES): fill it, as a pull
+  // would with a high-water mark of max_buffered.
+  if (room > 0) return void replayStep(ctx, c);
+  // Its queue is full. The stream's high-water mark is 0: the next pull
+  // comes once the client has read all of it. One that reads nothing for
+  // stallMs would pin its queue: cut it. One that read some goes on.
+  c.stallTimer = setLongTimeout(() => {
+    c.stallTimer = undefined;
+    const now = roomLeft(c);
+    if (now !== null && now > room) replayStep(ctx, c);
+    else ctx.cut(c, "slow");
+  }, ctx.stallMs);
 }

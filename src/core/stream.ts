@@ -53,6 +53,10 @@ export function openStream(
       c.controller.enqueue(replay.gap(start.reason, lastEventId));
     }
   };
+  // The first chunk of a replay is queued at once, before the client reads
+  // (with a high-water mark of 0 no pull would come until it does).
+  const firstStep = () =>
+    c.replayedTo === undefined ? undefined : replayStep(replay, c);
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       c.controller = controller;
@@ -70,12 +74,16 @@ export function openStream(
       const lastEventId = request.lastEventId;
       if (lastEventId === undefined) return;
       const start = log.resume(lastEventId);
-      if (!(start instanceof Promise)) return begin(start, lastEventId);
+      if (!(start instanceof Promise)) {
+        begin(start, lastEventId);
+        return firstStep();
+      }
       // Until the log answers, live events wait in the log for replay.
       const from = c.replayedTo = log.lastPosition;
       return start.then((s) => {
         begin(s, lastEventId);
         if (s.kind !== "replay") c.replayedTo = from;
+        return firstStep();
       });
     },
     pull: () => replayStep(replay, c),
