@@ -86,7 +86,11 @@ export function openStream(
         return firstStep();
       });
     },
-    pull: () => replayStep(replay, c),
+    // Only a resuming connection ever replays: a live one needs no pull,
+    // which spares the runtime a call per read.
+    pull: request.lastEventId === undefined
+      ? undefined
+      : () => replayStep(replay, c),
     cancel() {
       closing.cut(c, "client");
     },

@@ -75,7 +75,10 @@ export function createWriter(
     const batch = dirty;
     dirty = [];
     for (const c of batch) {
-      if (c.open) writeFrames(c, c.pending, true);
+      // Most often one frame: no run to join.
+      if (c.pending.length === 1) {
+        if (c.open) write(c, c.pending[0]);
+      } else if (c.open) writeFrames(c, c.pending, true);
       c.pending.length = 0;
     }
   };
