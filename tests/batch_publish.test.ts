@@ -14,7 +14,8 @@ import {
   post,
 } from "./support/in_process.ts";
 
-const CONFIG = restExample("", `max_body = "4KiB"\nmax_batch = 5`) + `
+const CONFIG = `[service.admin]\nport = 0\n` +
+  restExample("", `max_body = "4KiB"\nmax_batch = 5`) + `
 [flow.by_body.from]
 connector = "api"
 operation = "POST /rooms"
@@ -30,7 +31,7 @@ describe("batch publish on REST routes", () => {
   const listen = (query: string) =>
     subscribe(`http://sse.test/events${query}`, { fetch: app.fetchOf("sse") });
   const stats = async () =>
-    (await (await api("/stats")).json()).sources.api as {
+    (await (await app.call("service.admin")("/stats")).json()).sources.api as {
       received: number;
       delivered: number;
       rejected: Record<string, number>;
