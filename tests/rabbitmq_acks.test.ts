@@ -73,3 +73,16 @@ test("a refused delivery is nacked at once and a later ack does not cover it twi
   await turn();
   assert.deepEqual(frames, ["nack 2", "ack 3 multiple", "nack 4"]);
 });
+
+test("a delivery nacked later with requeue holds back later acks until then", async () => {
+  const { frames, message } = recordingChannel();
+  const acker = createAcker();
+  const [m1, m2] = [1, 2].map(message);
+  for (const m of [m1, m2]) acker.received(m);
+  acker.ack(m2);
+  await turn();
+  assert.deepEqual(frames, [], "2 must not cover 1, still unsettled");
+  acker.nack(m1, true);
+  await turn();
+  assert.deepEqual(frames, ["nack 1 requeue", "ack 2 multiple"]);
+});

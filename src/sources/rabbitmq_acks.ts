@@ -18,8 +18,8 @@ export interface Acker {
   received(message: AMQPMessage): void;
   /** The delivery was routed: ack it with the next batch. */
   ack(message: AMQPMessage): void;
-  /** The delivery can never be routed: nack it now, without requeue. */
-  nack(message: AMQPMessage): void;
+  /** Nacks it now (by default without requeue: it can never be routed). */
+  nack(message: AMQPMessage, requeue?: boolean): void;
 }
 
 /** Where a delivery stands until its channel hears about it. */
@@ -87,8 +87,8 @@ export function createAcker(): Acker {
       acks.states.set(message.deliveryTag, State.Routing);
     },
     ack: (message) => settle(message, State.Acked),
-    nack(message) {
-      message.nack(false).catch(ignoreClosed);
+    nack(message, requeue = false) {
+      message.nack(requeue).catch(ignoreClosed);
       settle(message, State.Nacked);
     },
   };

@@ -91,10 +91,8 @@ export function createDeliveryHandler(
       // The cluster's stream is away: the message stays in its queue and
       // comes back a little later (a pause, so it does not spin).
       countRejection(counters, "unavailable");
-      setTimeout(
-        () => message.nack(true).catch(ignoreClosed),
-        REQUEUE_DELAY_MS,
-      );
+      // Settled (and later acks let through) only once the nack is sent.
+      setTimeout(() => acker.nack(message, true), REQUEUE_DELAY_MS);
       return;
     }
     reportBug(log, name, error);
