@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type Connection, roomLeft } from "./connection.ts";
+import type { Connection } from "./connection.ts";
 import type { EventLog, GapReason, ReplayChunk } from "./event_log.ts";
 import { encodeEvent } from "./sse.ts";
 import type { Writer } from "./writer.ts";
@@ -57,7 +57,7 @@ export function replayStep(
   if (!c.open || c.replayedTo === undefined) return;
   const budget = Math.min(
     REPLAY_CHUNK_BYTES,
-    roomLeft(c) ?? REPLAY_CHUNK_BYTES,
+    c.controller.desiredSize ?? REPLAY_CHUNK_BYTES,
   );
   const chunk = ctx.log.read(c.replayedTo, c, budget);
   if (chunk instanceof Promise) return chunk.then((it) => send(ctx, c, it));
@@ -74,18 +74,10 @@ function send(ctx: ReplayContext, c: Connection, chunk: ReplayChunk): void {
   c.replayedTo = chunk.last;
   if (chunk.last >= ctx.log.lastPosition) c.replayedTo = undefined;
   ctx.writer.writeFrames(c, chunk.frames, false);
-  const room = roomLeft(c);
-  if (!c.open || c.replayedTo === undefined || room === null) return;
-  // Room left (a chunk is at most REPLAY_CHUNK_BYTES): fill it, as a pull
-  // would with a high-water mark of max_buffered.
-  if (room > 0) return void replayStep(ctx, c);
-  // Its queue is full. The stream's high-water mark is 0: the next pull
-  // comes once the client has read all of it. One that reads nothing for
-  // stallMs would pin its queue: cut it. One that read some goes on.
-  c.stallTimer = setLongTimeout(() => {
-    c.stallTimer = undefined;
-    const now = roomLeft(c);
-    if (now !== null && now > room) replayStep(ctx, c);
-    else ctx.cut(c, "slow");
-  }, ctx.stallMs);
+  const room = c.controller.desiredSize;
+  if (c.open && c.replayedTo !== undefined && room !== null && room <= 0) {
+    // Its queue is full: the next pull comes when it reads. One that never
+    // does would pin its queue until the next heartbeat; cut it sooner.
+    c.stallTimer = setLongTimeout(() => ctx.cut(c, "slow"), ctx.stallMs);
+  }
 }
