@@ -91,6 +91,7 @@ describe("security config", () => {
       port: 8080,
       host: "0.0.0.0",
       max_body: 1048576,
+      max_batch: 1000,
       request_timeout: 10_000,
       max_pending_connections: 1024,
       auth: { tokens: ["a-long-random-publisher-token"] },
