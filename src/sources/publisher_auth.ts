@@ -6,6 +6,8 @@
  * @module
  */
 
+import { bearerToken, json } from "../core/http.ts";
+
 const encoder = new TextEncoder();
 
 const digest = async (text: string) =>
@@ -26,4 +28,24 @@ export function createTokenCheck(
     }
     return found;
   };
+}
+
+/**
+ * The 401 for a request without a valid publisher token, or undefined when
+ * its token is one of the configured ones.
+ */
+export async function checkPublisher(
+  request: Request,
+  realm: string,
+  check: (presented: string) => Promise<boolean>,
+): Promise<Response | undefined> {
+  const token = bearerToken(request);
+  if (token !== undefined && token !== "malformed" && await check(token)) {
+    return undefined;
+  }
+  // RFC 6750: no error code when no credentials were presented.
+  const error = token === undefined ? "" : ', error="invalid_token"';
+  return json(401, { error: "a valid publisher token is required" }, {
+    "www-authenticate": `Bearer realm="${realm}"${error}`,
+  });
 }

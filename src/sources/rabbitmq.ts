@@ -8,20 +8,13 @@
  * @module
  */
 
-import type { AMQPClient, AMQPTlsOptions } from "@cloudamqp/amqp-client";
+import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { MqConnector } from "../config/schema.ts";
-import { createBackoff } from "./backoff.ts";
-import { reportFailure } from "./rabbitmq_failure.ts";
 import { createDeliveryHandler } from "./rabbitmq_delivery.ts";
+import { keepConnected, type LoopState } from "./rabbitmq_loop.ts";
 import { resolveRabbitSettings } from "./rabbitmq_settings.ts";
 import { createPause } from "./pause.ts";
-import {
-  closeSession,
-  connectSession,
-  describeSession,
-  type Session,
-} from "./rabbitmq_session.ts";
-import { watchTopology } from "./rabbitmq_watch.ts";
+import { closeSession } from "./rabbitmq_session.ts";
 import type { Source, SourceContext, SourceStats } from "./source.ts";
 
 /** Creates the RabbitMQ source of connector `name`. */
@@ -46,107 +39,42 @@ export function createRabbitSource(
     context,
     counters,
   );
-  const where = { connector: name, url: settings.safeUrl };
 
-  let stopped = false;
-  let current: Session | undefined;
-  let connections = 0;
-  let connecting: AMQPClient | undefined;
+  const state: LoopState = {
+    stopped: false,
+    current: undefined,
+    connections: 0,
+    connecting: undefined,
+    pause: createPause(),
+  };
   let running: Promise<void> | undefined;
-  const pause = createPause();
   let consumed!: () => void;
   const firstConsumed = new Promise<void>((resolve) => consumed = resolve);
-
-  const connect = async (): Promise<Session> => {
-    const session = await connectSession(settings, onMessage, (client) => {
-      connecting = client;
-    });
-    if (stopped) {
-      await session.client.close().catch(() => {});
-      throw new Error("stopping");
-    }
-    return session;
-  };
-
-  const run = async (started: () => void) => {
-    let failures = 0;
-    // Counts every retry since the last good connection, so the delay
-    // doubles from the second retry on (failures alone restarts at 0).
-    const backoff = createBackoff(settings.reconnectDelayMs);
-    while (!stopped) {
-      let reason: string;
-      try {
-        const session = await connect();
-        current = session;
-        connections++;
-        failures = 0;
-        backoff.reset();
-        log.info("connected", {
-          ...where,
-          ...describeSession(settings, session),
-        });
-        started();
-        const unwatch = watchTopology(
-          session.client,
-          settings,
-          session.queue,
-          log,
-          where,
-        );
-        consumed();
-        reason = await session.lost;
-        unwatch();
-        current = undefined;
-        if (stopped) return;
-        // A channel error leaves the connection open; start clean.
-        if (!session.client.closed) session.client.close().catch(() => {});
-        log.warn("disconnected", { ...where, reason });
-      } catch (error) {
-        started();
-        if (stopped) return;
-        failures++;
-        reason = reportFailure(log, where, settings.tls, error);
-        if (settings.maxReconnects > 0 && failures > settings.maxReconnects) {
-          log.error("cannot connect; giving up (max_reconnects reached)", {
-            ...where,
-            attempts: failures,
-            reason,
-          });
-          return;
-        }
-      }
-      const delay = backoff.next();
-      log.warn("retrying", {
-        ...where,
-        in: `${delay}ms`,
-        attempt: failures + 1,
-        reason,
-      });
-      await pause.sleep(delay);
-    }
-  };
 
   return {
     name,
     start() {
       return new Promise<void>((resolve) => {
-        running = run(resolve);
+        running = keepConnected(name, state, settings, onMessage, log, {
+          started: resolve,
+          consumed,
+        });
       });
     },
     async stop() {
-      stopped = true;
-      pause.wake();
-      connecting?.socket?.destroy(new Error("stopping"));
-      if (current !== undefined) await closeSession(current);
+      state.stopped = true;
+      state.pause.wake();
+      state.connecting?.socket?.destroy(new Error("stopping"));
+      if (state.current !== undefined) await closeSession(state.current);
       await running;
     },
     firstConsumed,
     stats: () => ({
       ...structuredClone(counters),
-      connected: current !== undefined,
+      connected: state.current !== undefined,
       // A session exists only once basicConsume succeeded.
-      consuming: current !== undefined,
-      reconnects: Math.max(0, connections - 1),
+      consuming: state.current !== undefined,
+      reconnects: Math.max(0, state.connections - 1),
     }),
   };
 }

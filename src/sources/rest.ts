@@ -9,12 +9,12 @@
 
 import type { RestConnector } from "../config/schema.ts";
 import { type Outcome, sendThrough } from "../core/flows.ts";
-import { bearerToken, type ConnectionInfo, json } from "../core/http.ts";
+import { type ConnectionInfo, json } from "../core/http.ts";
 import { batchProblem, publishBatch } from "./batch.ts";
 import { checkObject, readJson } from "./body.ts";
 import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
-import { createTokenCheck } from "./publisher_auth.ts";
-import { compileRoutes, matchPath, splitPath } from "./route.ts";
+import { checkPublisher, createTokenCheck } from "./publisher_auth.ts";
+import { compileRoutes, findRoute } from "./route.ts";
 import {
   countRejection,
   countRouted,
@@ -48,40 +48,17 @@ export function createRestSource(
 
   const fetch = async (request: Request, _info: ConnectionInfo) => {
     if (checkToken !== undefined) {
-      const token = bearerToken(request);
-      if (
-        token === undefined || token === "malformed" ||
-        !(await checkToken(token))
-      ) {
+      const refusal = await checkPublisher(request, name, checkToken);
+      if (refusal !== undefined) {
         countRejection(counters, "unauthorized");
-        // RFC 6750: no error code when no credentials were presented.
-        const error = token === undefined ? "" : ', error="invalid_token"';
-        return json(401, { error: "a valid publisher token is required" }, {
-          "www-authenticate": `Bearer realm="${name}"${error}`,
-        });
+        return refusal;
       }
     }
     const url = new URL(request.url);
-    const path = splitPath(url.pathname);
-    if (path === undefined) {
-      return refuse(
-        400,
-        "bad_path",
-        "path is not valid UTF-8 percent-encoding",
-      );
-    }
-    const fits = compiled
-      .map((route) => ({ route, params: matchPath(route, path) }))
-      .filter((m) => m.params !== undefined);
-    if (fits.length === 0) {
-      return json(404, { error: "no route for this path" });
-    }
-    const hit = fits.find((m) => m.route.method === request.method);
-    if (hit === undefined) {
-      const allow = [...new Set(fits.map((m) => m.route.method))].join(", ");
-      return json(405, { error: `method ${request.method} not allowed` }, {
-        allow,
-      });
+    const hit = findRoute(compiled, request.method, url.pathname);
+    if ("error" in hit) {
+      if (hit.code !== undefined) countRejection(counters, hit.code);
+      return json(hit.status, { error: hit.error }, hit.headers);
     }
     counters.received++;
     const body = await readJson(
@@ -109,7 +86,7 @@ export function createRestSource(
       const batch = await publishBatch(
         body.value,
         hit.route.flows,
-        hit.params!,
+        hit.params,
         meta,
         hit.route.template,
       );

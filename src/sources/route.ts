@@ -56,3 +56,46 @@ export function splitPath(pathname: string): string[] | undefined {
     return undefined;
   }
 }
+
+/** A request's route and params, or the refusal (and what to count). */
+export type RouteMatch =
+  | { readonly route: Route; readonly params: Record<string, string> }
+  | {
+    readonly status: number;
+    readonly error: string;
+    /** Counted as a rejection when set. */
+    readonly code?: string;
+    readonly headers?: Record<string, string>;
+  };
+
+/** Finds the route for `method` and `pathname`: 400, 404 or 405 otherwise. */
+export function findRoute(
+  routes: readonly Route[],
+  method: string,
+  pathname: string,
+): RouteMatch {
+  const path = splitPath(pathname);
+  if (path === undefined) {
+    return {
+      status: 400,
+      code: "bad_path",
+      error: "path is not valid UTF-8 percent-encoding",
+    };
+  }
+  const fits = routes
+    .map((route) => ({ route, params: matchPath(route, path) }))
+    .filter((m) => m.params !== undefined);
+  if (fits.length === 0) {
+    return { status: 404, error: "no route for this path" };
+  }
+  const hit = fits.find((m) => m.route.method === method);
+  if (hit === undefined) {
+    const allow = [...new Set(fits.map((m) => m.route.method))].join(", ");
+    return {
+      status: 405,
+      error: `method ${method} not allowed`,
+      headers: { allow },
+    };
+  }
+  return { route: hit.route, params: hit.params! };
+}
