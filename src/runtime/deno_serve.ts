@@ -73,11 +73,7 @@ export function serveDeno(
     );
     return servePlain(listener);
   }
-  const address = { hostname: listener.host, port: listener.port };
-  // With TLS, ALPN offers h2 first: browsers get HTTP/2 (README, Operations).
-  const tcp = listener.tls === undefined
-    ? Deno.listen(address)
-    : Deno.listenTls({ ...address, ...listener.tls, alpnProtocols: ALPN });
+  const tcp = listen(listener);
   const connections = new Set<Connection>();
   let pendingCount = 0;
 
@@ -162,6 +158,15 @@ export function serveDeno(
       await Promise.all([...connections].map((c) => c.server?.shutdown()));
     },
   });
+}
+
+/** The listening socket of `listener`, plain or TLS. */
+function listen(listener: Listener): Deno.Listener {
+  const address = { hostname: listener.host, port: listener.port };
+  // With TLS, ALPN offers h2 first: browsers get HTTP/2 (README, Operations).
+  return listener.tls === undefined
+    ? Deno.listen(address)
+    : Deno.listenTls({ ...address, ...listener.tls, alpnProtocols: ALPN });
 }
 
 /** Deno.serve as is: no header, idle or pending-connection limits. */

@@ -14,7 +14,7 @@ import { batchProblem, publishBatch } from "./batch.ts";
 import { checkObject, readJson } from "./body.ts";
 import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
 import { checkPublisher, createTokenCheck } from "./publisher_auth.ts";
-import { compileRoutes, findRoute } from "./route.ts";
+import { compileRoutes, findRoute, type Route } from "./route.ts";
 import {
   countRejection,
   countRouted,
@@ -69,60 +69,18 @@ export function createRestSource(
     if (!body.ok) {
       return refuse(body.status, `http_${body.status}`, body.reason);
     }
-    let headers: Record<string, string> | undefined;
-    const meta = {
-      method: request.method,
-      path: url.pathname,
-      route: hit.route.template,
-      // Built only when a flow reads meta.headers: most never do.
-      get headers() {
-        return headers ??= Object.fromEntries(request.headers);
-      },
-    };
+    const meta = requestMeta(request, url.pathname, hit.route.template);
     if (Array.isArray(body.value)) {
       const problem = batchProblem(body.value, connector.max_batch);
       if (problem !== undefined) return refuse(400, "bad_batch", problem);
-      counters.received += body.value.length - 1;
-      const batch = await publishBatch(
-        body.value,
-        hit.route.flows,
-        hit.params,
-        meta,
-        hit.route.template,
-      );
-      for (const r of batch.results) {
-        if ("error" in r) countRejection(counters, r.error);
-        else countRouted(counters, r.filtered ? 0 : 1);
-      }
-      return batch.response;
+      return await publishArray(body.value, hit, meta, counters);
     }
     const object = checkObject(body.value);
     if (!object.ok) {
       return refuse(object.status, `http_${object.status}`, object.reason);
     }
-
     const input = { ...object.value, ...hit.params };
-    let outcome: Outcome;
-    try {
-      outcome = await sendThrough(
-        hit.route.flows,
-        { input, meta },
-        hit.route.template,
-      );
-    } catch (error) {
-      const answer = unavailableAnswer(error);
-      if (answer === undefined) throw error;
-      countRejection(counters, "unavailable");
-      return answer;
-    }
-    if (!outcome.ok) return refuse(422, outcome.code, outcome.reason);
-    countRouted(counters, outcome.flows);
-    return json(
-      202,
-      outcome.flows === 0
-        ? { delivered: 0, filtered: true }
-        : acceptedBody(outcome, hit.route.flows),
-    );
+    return await publishOne(input, hit, meta, counters);
   };
 
   return {
@@ -141,4 +99,75 @@ export function createRestSource(
     stop: () => Promise.resolve(),
     stats: () => structuredClone(counters),
   };
+}
+
+type Hit = { readonly route: Route; readonly params: Record<string, string> };
+
+/** `meta.*` of a publish request. */
+function requestMeta(request: Request, path: string, route: string) {
+  let headers: Record<string, string> | undefined;
+  return {
+    method: request.method,
+    path,
+    route,
+    // Built only when a flow reads meta.headers: most never do.
+    get headers() {
+      return headers ??= Object.fromEntries(request.headers);
+    },
+  };
+}
+
+/** One message through the route's flows: 202, 422, or 503 when the log is away. */
+async function publishOne(
+  input: Record<string, unknown>,
+  hit: Hit,
+  meta: Record<string, unknown>,
+  counters: SourceStats,
+): Promise<Response> {
+  let outcome: Outcome;
+  try {
+    outcome = await sendThrough(
+      hit.route.flows,
+      { input, meta },
+      hit.route.template,
+    );
+  } catch (error) {
+    const answer = unavailableAnswer(error);
+    if (answer === undefined) throw error;
+    countRejection(counters, "unavailable");
+    return answer;
+  }
+  if (!outcome.ok) {
+    countRejection(counters, outcome.code);
+    return json(422, { error: outcome.reason });
+  }
+  countRouted(counters, outcome.flows);
+  return json(
+    202,
+    outcome.flows === 0
+      ? { delivered: 0, filtered: true }
+      : acceptedBody(outcome, hit.route.flows),
+  );
+}
+
+/** A batch: each element on its own; the answer says what became of each. */
+async function publishArray(
+  messages: unknown[],
+  hit: Hit,
+  meta: Record<string, unknown>,
+  counters: SourceStats,
+): Promise<Response> {
+  counters.received += messages.length - 1;
+  const batch = await publishBatch(
+    messages,
+    hit.route.flows,
+    hit.params,
+    meta,
+    hit.route.template,
+  );
+  for (const r of batch.results) {
+    if ("error" in r) countRejection(counters, r.error);
+    else countRouted(counters, r.filtered ? 0 : 1);
+  }
+  return batch.response;
 }
