@@ -9,6 +9,7 @@
  */
 
 import type { LoggedEvent } from "../core/event_log.ts";
+import { createFrameQueue } from "../core/frame_queue.ts";
 
 /** The newest events, in offset order. */
 export interface EventCache {
@@ -29,34 +30,9 @@ export interface EventCache {
 
 /** Creates an empty cache holding at most `size` events and `maxBytes`. */
 export function createEventCache(size: number, maxBytes: number): EventCache {
-  let events: LoggedEvent[] = [];
-  let head = 0;
-  let bytes = 0;
+  const events = createFrameQueue<LoggedEvent>();
   /** Lowest offset after which nothing is missing; Infinity when unknown. */
   let coveredAfter = Infinity;
-
-  const evictOldest = () => {
-    const old = events[head];
-    events[head] = undefined as unknown as LoggedEvent;
-    head++;
-    bytes -= old.frame.byteLength;
-    coveredAfter = old.position;
-    if (head > 1024 && head * 2 > events.length) {
-      events = events.slice(head);
-      head = 0;
-    }
-  };
-
-  const indexAfter = (offset: number): number => {
-    let lo = head;
-    let hi = events.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (events[mid].position <= offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - head;
-  };
 
   return {
     add(event) {
@@ -66,11 +42,9 @@ export function createEventCache(size: number, maxBytes: number): EventCache {
         return;
       }
       events.push(event);
-      bytes += event.frame.byteLength;
       while (
-        events.length - head > size ||
-        (bytes > maxBytes && events.length - head > 1)
-      ) evictOldest();
+        events.length > size || (events.bytes > maxBytes && events.length > 1)
+      ) coveredAfter = events.shift()!.position;
     },
     seen(offset) {
       if (coveredAfter === Infinity) coveredAfter = offset - 1;
@@ -78,19 +52,17 @@ export function createEventCache(size: number, maxBytes: number): EventCache {
     get coveredAfter() {
       return coveredAfter;
     },
-    indexAfter,
-    at: (index) => events[head + index],
+    indexAfter: (offset) => events.indexAfter(offset),
+    at: (index) => events.at(index),
     reset() {
-      events = [];
-      head = 0;
-      bytes = 0;
+      events.clear();
       coveredAfter = Infinity;
     },
     get length() {
-      return events.length - head;
+      return events.length;
     },
     get bytes() {
-      return bytes;
+      return events.bytes;
     },
   };
 }

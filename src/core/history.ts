@@ -8,6 +8,7 @@
  */
 
 import type { Audience } from "./audience.ts";
+import { createFrameQueue } from "./frame_queue.ts";
 
 /** One event as stored: its place, who it was for, and its encoded frame. */
 export interface StoredEvent {
@@ -47,33 +48,10 @@ export interface History {
 
 /** Creates an empty history with the given bounds. */
 export function createHistory(limits: HistoryLimits): History {
-  // A deque as an array with a moving head; compacted when half is dead.
-  let events: StoredEvent[] = [];
-  let head = 0;
-  let bytes = 0;
+  const events = createFrameQueue<StoredEvent>();
   let lastEvictedPosition = 0;
-
   const evictOldest = () => {
-    const old = events[head];
-    events[head] = undefined as unknown as StoredEvent;
-    head++;
-    bytes -= old.frame.byteLength;
-    lastEvictedPosition = old.position;
-    if (head > 1024 && head * 2 > events.length) {
-      events = events.slice(head);
-      head = 0;
-    }
-  };
-
-  const indexAfter = (position: number): number => {
-    let lo = head;
-    let hi = events.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (events[mid].position <= position) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - head;
+    lastEvictedPosition = events.shift()!.position;
   };
 
   return {
@@ -83,35 +61,30 @@ export function createHistory(limits: HistoryLimits): History {
         return;
       }
       events.push(event);
-      bytes += event.frame.byteLength;
       while (
-        events.length - head > limits.size ||
-        (bytes > limits.maxBytes && events.length - head > 0)
+        events.length > limits.size ||
+        (events.bytes > limits.maxBytes && events.length > 0)
       ) evictOldest();
     },
     expire(now) {
       const oldest = now - limits.ttlMs;
-      while (events.length - head > 0 && events[head].at < oldest) {
-        evictOldest();
-      }
+      while (events.length > 0 && events.at(0)!.at < oldest) evictOldest();
     },
     find(position) {
       if (position === lastEvictedPosition) return true;
-      const index = indexAfter(position);
-      if (index > 0 && events[head + index - 1].position === position) {
+      const index = events.indexAfter(position);
+      if (index > 0 && events.at(index - 1)!.position === position) {
         return true;
       }
       return position < lastEvictedPosition ? "expired" : "unknown";
     },
-    at(index) {
-      return events[head + index];
-    },
-    indexAfter,
+    at: (index) => events.at(index),
+    indexAfter: (position) => events.indexAfter(position),
     get length() {
-      return events.length - head;
+      return events.length;
     },
     get bytes() {
-      return bytes;
+      return events.bytes;
     },
     get lastEvictedPosition() {
       return lastEvictedPosition;
