@@ -1,31 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConfigError, parseConfig } from "../src/config/load.ts";
-import type { MqConnector } from "../src/config/schema.ts";
-import { resolveRabbitSettings } from "../src/sources/rabbitmq_settings.ts";
+import { parseRabbit, rabbitErrorOf } from "./support/config_errors.ts";
 import { tlsAdvice } from "../src/sources/rabbitmq_tls.ts";
 
-const SSE = `[connector.sse]\ntype = "sse"\nport = 3002\n`;
-
-const rabbit = (lines: string) => {
-  const { config, warnings } = parseConfig(
-    `${SSE}[connector.rabbit]\ntype = "mq"\ndriver = "rabbitmq"\n${lines}`,
-    "hypha.toml",
-    {},
-  );
-  const c = config.connector.rabbit as MqConnector;
-  return { settings: resolveRabbitSettings("rabbit", c), warnings };
-};
-
-const errorOf = (lines: string) => {
-  try {
-    rabbit(lines);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error.message;
-  }
-  assert.fail("the config was accepted");
-};
+const rabbit = parseRabbit;
+const errorOf = rabbitErrorOf;
 
 describe("broker TLS options", () => {
   test("tls.enabled dials amqps, on 5671 unless a port is given", () => {
