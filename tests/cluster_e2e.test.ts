@@ -8,7 +8,7 @@ import {
   publishN,
   startInstance,
 } from "./support/cluster.ts";
-import { type Hypha, RUNTIME } from "./support/hypha.ts";
+import { type Hypha, publish, RUNTIME } from "./support/hypha.ts";
 import { connectBroker, range, waitForNumbers } from "./support/rabbitmq.ts";
 
 const numbers = (events: readonly Received[]) =>
@@ -119,6 +119,38 @@ describe(`cluster on a RabbitMQ stream (${RUNTIME} tests)`, () => {
       assert.ok((await clusterStats(late)).stream_reads >= 1);
       resumed.close();
       fromStream.close();
+    } finally {
+      await Promise.all(instances.map((h) => h.stop()));
+      await cleanupCluster(names);
+    }
+  });
+
+  test("a batch publish in a cluster: each element gets its own id, in order, and reaches every instance", async () => {
+    const names = clusterNames();
+    const instances: Hypha[] = [];
+    try {
+      instances.push(await startInstance(names, "deno"));
+      instances.push(await startInstance(names, "bun"));
+      const clients = instances.map((h) => subscribe(h.urls.sse));
+      await Promise.all(clients.map((c) => c.opened));
+      const answer = await publish(
+        new URL("/notify", instances[1].urls.api).href,
+        [...range(1, 20).map((n) => ({ n })), 7, { n: 21 }],
+      );
+      assert.equal(answer.status, 207);
+      const results = answer.body.results as { id?: string; error?: string }[];
+      assert.equal(results[20].error, "not_object");
+      const ids = results.filter((r) => r.id !== undefined).map((r) => r.id!);
+      assert.equal(ids.length, 21);
+      const offsets = ids.map((id) => Number(id.split("-")[1]));
+      assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+      const sent = [...range(1, 21)];
+      for (const c of clients) {
+        await waitForNumbers(c, sent);
+        assert.deepEqual(numbers(c.events), sent);
+        assert.deepEqual(c.events.map((e) => e.lastEventId), ids);
+      }
+      for (const c of clients) c.close();
     } finally {
       await Promise.all(instances.map((h) => h.stop()));
       await cleanupCluster(names);

@@ -51,6 +51,15 @@ describe(`cluster under broker trouble (${RUNTIME})`, () => {
       assert.equal(refused.status, 503);
       assert.match(refused.headers.get("retry-after") ?? "", /^\d+$/);
       await refused.body?.cancel();
+      const batch = await publish(new URL("/notify", far.urls.api).href, [
+        { n: 0 },
+        { n: 0 },
+      ]);
+      assert.equal(batch.status, 503);
+      assert.deepEqual(
+        (batch.body.results as { error: string }[]).map((r) => r.error),
+        ["unavailable", "unavailable"],
+      );
       for (const n of range(4, 6)) await publishN(near, n);
       assert.equal(client.source.readyState, client.source.OPEN);
 

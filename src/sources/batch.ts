@@ -15,7 +15,13 @@ import { checkJsonMessage } from "../core/json.ts";
 
 /** What became of one message of a batch. */
 export type ItemResult =
-  | { readonly delivered: number; readonly filtered?: true }
+  | {
+    readonly delivered: number;
+    readonly filtered?: true;
+    /** In a cluster: the event's id (`ids` when several flows sent it). */
+    readonly id?: string;
+    readonly ids?: readonly string[];
+  }
   | { readonly error: string; readonly reason: string };
 
 /** A whole batch's answer, and its items for the source's counters. */
@@ -38,7 +44,9 @@ export function batchProblem(
 
 /**
  * Sends each item of `items` through `flows`; `params` (the route's path
- * params) fill each input as for one message; `meta` is shared.
+ * params) fill each input as for one message; `meta` is shared. Items go
+ * out in order without waiting for each other: a shared log pipelines the
+ * appends (one confirm round trip for the batch, not one per item).
  */
 export async function publishBatch(
   items: readonly unknown[],
@@ -47,47 +55,59 @@ export async function publishBatch(
   meta: Message["meta"],
   key: string,
 ): Promise<BatchAnswer> {
-  const results: ItemResult[] = [];
-  let delivered = 0;
-  let ok = 0;
-  for (const item of items) {
+  const shared = flows.some((f) => f.hub.shared);
+  let retryAfter = 0;
+  /** A shared log that cannot confirm now: this item was not sent. */
+  const unavailable = (error: unknown): ItemResult => {
+    if (!(error instanceof LogUnavailableError)) throw error;
+    retryAfter = error.retryAfterSeconds;
+    return { error: "unavailable", reason: error.message };
+  };
+  const pending = items.map((item): ItemResult | Promise<ItemResult> => {
     const checked = checkJsonMessage(item);
     if (!checked.ok) {
-      results.push({
+      return {
         error: checked.code,
         reason: checked.reason.replace(/^body/, "message"),
-      });
-      continue;
+      };
     }
     const input = { ...checked.value, ...params };
-    let outcome: Outcome;
     try {
       const sent = sendThrough(flows, { input, meta }, key);
-      outcome = sent instanceof Promise ? await sent : sent;
+      return sent instanceof Promise
+        ? sent.then((o) => itemResult(o, shared), unavailable)
+        : itemResult(sent, shared);
     } catch (error) {
-      // A shared log that cannot confirm now: this one was not sent.
-      if (!(error instanceof LogUnavailableError)) throw error;
-      results.push({ error: "unavailable", reason: error.message });
-      continue;
+      return unavailable(error);
     }
-    if (outcome.ok) {
-      ok++;
-      delivered += outcome.delivered;
-      results.push(
-        outcome.flows === 0
-          ? { delivered: 0, filtered: true }
-          : { delivered: outcome.delivered },
-      );
-    } else results.push({ error: outcome.code, reason: outcome.reason });
+  });
+  const results = await Promise.all(pending);
+  let delivered = 0;
+  let ok = 0;
+  for (const result of results) {
+    if ("error" in result) continue;
+    ok++;
+    delivered += result.delivered;
   }
-  const status = ok === items.length ? 202 : ok > 0 ? 207 : 422;
+  // Nothing taken because the shared log is away: retry later, like one.
+  const away = ok === 0 &&
+    results.every((r) => "error" in r && r.error === "unavailable");
+  const status = away ? 503 : ok === items.length ? 202 : ok > 0 ? 207 : 422;
+  const body = { delivered, accepted: ok, refused: items.length - ok, results };
   return {
-    response: json(status, {
-      delivered,
-      accepted: ok,
-      refused: items.length - ok,
-      results,
-    }),
+    response: away
+      ? json(status, body, { "retry-after": String(retryAfter) })
+      : json(status, body),
     results,
   };
+}
+
+/** One item's result; in a cluster it says the id(s) the event got. */
+function itemResult(outcome: Outcome, shared: boolean): ItemResult {
+  if (!outcome.ok) return { error: outcome.code, reason: outcome.reason };
+  if (outcome.flows === 0) return { delivered: 0, filtered: true };
+  if (!shared) return { delivered: outcome.delivered };
+  return outcome.ids.length === 1
+    ? { delivered: outcome.delivered, id: outcome.ids[0] }
+    : { delivered: outcome.delivered, ids: outcome.ids };
 }
