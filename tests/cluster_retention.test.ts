@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { describe, test } from "node:test";
+import { promisify } from "node:util";
 import { subscribe } from "./support/clients.ts";
 import {
   cleanupCluster,
@@ -12,6 +14,7 @@ import { range } from "./support/rabbitmq.ts";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import { RABBITMQ_URL } from "./support/rabbitmq.ts";
 
+const exec = promisify(execFile);
 const gapOf = (data: string) => JSON.parse(data) as Record<string, string>;
 
 describe(`cluster retention (${RUNTIME})`, () => {
@@ -46,6 +49,56 @@ describe(`cluster retention (${RUNTIME})`, () => {
       await publishN(instance, 202);
       await resumed.waitFor(2);
       assert.equal(JSON.parse(resumed.events[1].data).n, 202);
+      resumed.close();
+    } finally {
+      await instance?.stop();
+      await cleanupCluster(names);
+    }
+  });
+
+  test("ttl: events older than x-max-age are dropped as segments roll over; their resume gets gap expired", async () => {
+    const names = clusterNames();
+    let instance: Hypha | undefined;
+    try {
+      // Segments of 8 KiB; the size bound is far from reached: only age drops.
+      instance = await startInstance(
+        names,
+        RUNTIME,
+        'size = 2\nttl = "1s"\nmax_bytes = "64KiB"',
+      );
+      const { stdout } = await exec("rabbitmqctl", [
+        "list_queues",
+        "-q",
+        "--no-table-headers",
+        "name",
+        "arguments",
+      ]);
+      const line = stdout.split("\n").find((l) => l.startsWith(names.stream));
+      assert.match(line ?? "", /x-max-age.*1s/);
+      const first = await publishN(instance, 1);
+      // The broker drops a segment once its newest record is older than
+      // x-max-age, when a later segment rolls over: write ~9 KiB (more
+      // than a segment) three times, 1.5 s apart.
+      const padding = "x".repeat(300);
+      for (const round of range(0, 2)) {
+        await new Promise((r) => setTimeout(r, 1_500));
+        for (const n of range(2 + round * 30, 31 + round * 30)) {
+          await fetch(new URL("/notify", instance.urls.api), {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ n, padding }),
+          }).then((r) => r.body?.cancel());
+        }
+      }
+      const last = await publishN(instance, 100);
+      const resumed = subscribe(instance.urls.sse, {
+        types: ["gap"],
+        headers: { "last-event-id": first },
+      });
+      await resumed.waitFor(1);
+      assert.equal(resumed.events[0].type, "gap");
+      assert.equal(gapOf(resumed.events[0].data).reason, "expired");
+      assert.equal(resumed.events[0].lastEventId, last);
       resumed.close();
     } finally {
       await instance?.stop();
