@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { describe, test } from "node:test";
 import { promisify } from "node:util";
-import { subscribe } from "./support/clients.ts";
+import { subscribe, until } from "./support/clients.ts";
 import {
   cleanupCluster,
   clusterNames,
@@ -102,6 +102,64 @@ describe(`cluster retention (${RUNTIME})`, () => {
       resumed.close();
     } finally {
       await instance?.stop();
+      await cleanupCluster(names);
+    }
+  });
+
+  test("a stream deleted while instances run: they attach to the new one, live clients go on, an old id gets a gap", async () => {
+    const names = clusterNames();
+    const instances: Hypha[] = [];
+    try {
+      instances.push(await startInstance(names, "deno"));
+      instances.push(await startInstance(names, "bun"));
+      const live = instances.map((h) => subscribe(h.urls.sse));
+      await Promise.all(live.map((c) => c.opened));
+      const old = await publishN(instances[0], 1);
+      await publishN(instances[1], 2);
+      for (const c of live) await c.waitFor(2);
+
+      const client = new AMQPClient(RABBITMQ_URL, undefined, null);
+      await client.connect();
+      await (await client.channel()).queueDelete(names.stream);
+      await client.close();
+      for (const h of instances) {
+        await until(
+          () =>
+            h.lines.filter((l) => /cluster log attached/.test(l)).length >= 2,
+          "attached again",
+        );
+      }
+      const fresh: string[] = [];
+      for (const n of range(3, 5)) {
+        fresh.push(await publishN(instances[n % 2], n));
+      }
+      for (const c of live) {
+        await c.waitFor(5);
+        assert.deepEqual(
+          c.events.map((e) => JSON.parse(e.data).n),
+          range(1, 5),
+        );
+        assert.deepEqual(c.events.slice(2).map((e) => e.lastEventId), fresh);
+      }
+      assert.notEqual(fresh[0].split("-")[0], old.split("-")[0]);
+      const resumed = subscribe(instances[1].urls.sse, {
+        types: ["gap"],
+        headers: { "last-event-id": old },
+      });
+      await resumed.waitFor(1);
+      assert.equal(gapOf(resumed.events[0].data).reason, "unknown");
+      const caughtUp = subscribe(instances[1].urls.sse, {
+        types: ["gap"],
+        headers: { "last-event-id": fresh[0] },
+      });
+      await caughtUp.waitFor(2);
+      assert.deepEqual(
+        caughtUp.events.map((e) => e.lastEventId),
+        fresh.slice(1),
+      );
+      for (const c of [...live, resumed, caughtUp]) c.close();
+    } finally {
+      await Promise.all(instances.map((h) => h.stop()));
       await cleanupCluster(names);
     }
   });

@@ -31,8 +31,15 @@ export interface LinkOptions {
   readonly log: Logger;
   /** Fields of every log line (connector, stream, redacted url). */
   readonly where: Fields;
-  /** Sets up fresh connections; resolves once the log is attached. */
-  attach(consumer: AMQPClient, publisher: AMQPClient): Promise<void>;
+  /**
+   * Sets up fresh connections; resolves once the log is attached. `lost`
+   * ends the session from inside (e.g. the broker cancelled the tail).
+   */
+  attach(
+    consumer: AMQPClient,
+    publisher: AMQPClient,
+    lost: (reason: string) => void,
+  ): Promise<void>;
   /** The connection is gone (called once per attached connection). */
   detached(reason: string): void;
 }
@@ -75,7 +82,7 @@ export function createLink(options: LinkOptions): Link {
       const name = options.connectionName;
       const consumer = await dial(options, name, signal, clients);
       const publisher = await dial(options, `${name}.publish`, signal, clients);
-      await options.attach(consumer, publisher);
+      await options.attach(consumer, publisher, signal);
       if (stopped) throw new Error("stopping");
       // Wrapped: an async function returning a promise would wait for it.
       return { lost };

@@ -10,7 +10,11 @@
  * @module
  */
 
-import type { AMQPChannel, AMQPClient } from "@cloudamqp/amqp-client";
+import type {
+  AMQPChannel,
+  AMQPClient,
+  AMQPConsumer,
+} from "@cloudamqp/amqp-client";
 import type {
   Appended,
   EventLog,
@@ -96,7 +100,11 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     pending_appends: pending.size,
   });
 
-  const attach = async (client: AMQPClient, publishing: AMQPClient) => {
+  const attach = async (
+    client: AMQPClient,
+    publishing: AMQPClient,
+    lost: (reason: string) => void,
+  ) => {
     await declareStream(client, options.stream);
     const epoch = await discoverEpoch(client, stream);
     if (tail.epoch !== "" && epoch !== tail.epoch) {
@@ -110,7 +118,19 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     const channel = await publishing.channel();
     await channel.confirmSelect();
     reader = await client.channel();
-    await follow(tail, client, channel, stream, `${nonce}.${sequence++}`);
+    const following = await follow(
+      tail,
+      client,
+      channel,
+      stream,
+      `${nonce}.${sequence++}`,
+    );
+    // The broker cancels the tail when the stream is deleted: attach again,
+    // which declares it anew and learns the new stream's epoch.
+    following.wait().then(
+      () => lost("tail consumer ended"),
+      (error: Error) => lost(`tail consumer ended: ${error.message}`),
+    );
     publisher = channel;
   };
 
@@ -184,20 +204,26 @@ async function follow(
   publisher: AMQPChannel,
   stream: string,
   marker: string,
-): Promise<void> {
+): Promise<AMQPConsumer> {
   const consumer = await client.channel();
   if (tail.offset >= 0) {
     // Right after the last record seen: nothing twice, nothing skipped.
     const from = tail.offset + 1;
-    await consumeStream(consumer, stream, from, TAIL_PREFETCH, tail.onMessage);
-    return;
+    return consumeStream(consumer, stream, from, TAIL_PREFETCH, tail.onMessage);
   }
   const seen = tail.expectHello(marker);
   const since = new Date(Date.now() - DEDUPE_WINDOW_MS);
-  await consumeStream(consumer, stream, since, TAIL_PREFETCH, tail.onMessage);
+  const following = await consumeStream(
+    consumer,
+    stream,
+    since,
+    TAIL_PREFETCH,
+    tail.onMessage,
+  );
   const hello = encodeHelloRecord(tail.epoch, marker);
   await publisher.basicPublish("", stream, hello);
   await waitFor(seen, HELLO_TIMEOUT_MS, "own hello record on the tail");
+  return following;
 }
 
 /** Where a client that last saw `lastEventId` resumes. */
