@@ -8,7 +8,8 @@ import {
   publishN,
   startInstance,
 } from "./support/cluster.ts";
-import { type Hypha, publish, RUNTIME } from "./support/hypha.ts";
+import { adminUrl, type Hypha, publish, RUNTIME } from "./support/hypha.ts";
+import { promtoolCheck, scrape } from "./support/metrics.ts";
 import {
   closeConnection,
   freePort,
@@ -17,6 +18,7 @@ import {
   waitForNumbers,
 } from "./support/rabbitmq.ts";
 
+const SSE = { connector: "sse" };
 const numbers = (events: readonly Received[]) =>
   events.map((e) => JSON.parse(e.data).n as number);
 
@@ -41,8 +43,21 @@ describe(`cluster under broker trouble (${RUNTIME})`, () => {
       for (const n of range(1, 3)) await publishN(near, n);
       await waitForNumbers(client, [3]);
 
+      const before = await scrape(adminUrl(far, "/metrics"));
+      await promtoolCheck(before.text);
+      assert.equal(before.value("hypha_cluster_attached", SSE), 1);
+      assert.ok(before.value("hypha_cluster_tail_offset", SSE)! >= 3);
+      assert.equal(before.value("hypha_cluster_pending_appends", SSE), 0);
+      assert.equal(before.value("hypha_cluster_stream_reads_total", SSE), 0);
+      assert.equal((await fetch(adminUrl(far, "/readyz"))).status, 200);
+
       await proxy.close();
       await far.waitForLine(/cluster log (detached|retrying)/);
+      const away = await scrape(adminUrl(far, "/metrics"));
+      assert.equal(away.value("hypha_cluster_attached", SSE), 0);
+      const unready = await fetch(adminUrl(far, "/readyz"));
+      assert.equal(unready.status, 503);
+      assert.match(await unready.text(), /sse: cluster log not attached/);
       const refused = await fetch(new URL("/notify", far.urls.api), {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -68,6 +83,7 @@ describe(`cluster under broker trouble (${RUNTIME})`, () => {
       await publishN(far, 7);
       await waitForNumbers(client, [7]);
       assert.deepEqual(numbers(client.events), range(1, 7));
+      assert.equal((await fetch(adminUrl(far, "/readyz"))).status, 200);
       assert.ok(client.events.every((e) => e.type === "message"));
       client.close();
     } finally {

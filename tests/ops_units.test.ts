@@ -55,6 +55,7 @@ describe("checkReadiness", () => {
     listeners: ["sse", "service.admin"],
     bound: new Set(["sse", "service.admin"]),
     sources: [source("api", {}), source("rabbit", { connected: true })],
+    clusters: new Map([["feed", true]]),
     stopping: () => false,
   };
 
@@ -71,6 +72,7 @@ describe("checkReadiness", () => {
           source("rabbit", { connected: false }),
           source("queue", { connected: true, consuming: false }),
         ],
+        clusters: new Map([["feed", true], ["orders", false]]),
         stopping: () => true,
       }),
       {
@@ -80,6 +82,7 @@ describe("checkReadiness", () => {
           "sse: not listening",
           "rabbit: not connected to the broker",
           "queue: connected but not consuming",
+          "orders: cluster log not attached",
         ],
       },
     );

@@ -1,6 +1,6 @@
 /**
- * Readiness: every listener is bound and every broker connector is connected
- * and consuming. A load balancer stops sending new subscribers to an
+ * Readiness: every listener is bound, every broker connector is connected
+ * and consuming, and every cluster log is attached to its stream. A load balancer stops sending new subscribers to an
  * instance that is not ready; subscribers already connected keep their
  * streams.
  *
@@ -21,6 +21,8 @@ export interface ReadinessParts {
   /** Names of the listeners bound so far. */
   readonly bound: ReadonlySet<string>;
   readonly sources: readonly Source[];
+  /** Each SSE connector's cluster log: attached or not (none: absent). */
+  readonly clusters: ReadonlyMap<string, boolean>;
   /** True once shutdown began. */
   readonly stopping: () => boolean;
 }
@@ -40,6 +42,10 @@ export function checkReadiness(parts: ReadinessParts): Readiness {
     } else if (consuming === false) {
       failing.push(`${source.name}: connected but not consuming`);
     }
+  }
+  for (const [name, attached] of parts.clusters) {
+    // Detached, it delivers no new events: send new subscribers elsewhere.
+    if (!attached) failing.push(`${name}: cluster log not attached`);
   }
   return failing.length === 0 ? { ready: true } : { ready: false, failing };
 }

@@ -49,6 +49,7 @@ export function createOps(
         listeners: listeners.map((l) => l.connector),
         bound,
         sources,
+        clusters: clusterAttachment(hubs),
         stopping: () => stopping,
       }),
     stats: () => ({
@@ -62,4 +63,16 @@ export function createOps(
     bound: (name) => bound.add(name),
     stopping: () => stopping = true,
   };
+}
+
+/** Whether each clustered SSE connector's log is attached now. */
+function clusterAttachment(
+  hubs: ReadonlyMap<string, Hub>,
+): ReadonlyMap<string, boolean> {
+  const attached = new Map<string, boolean>();
+  for (const [name, hub] of hubs) {
+    const cluster = hub.stats().cluster;
+    if (cluster !== undefined) attached.set(name, cluster.attached === true);
+  }
+  return attached;
 }
