@@ -3,16 +3,27 @@ import { describe, test } from "node:test";
 import { type Received, subscribe, until } from "./support/clients.ts";
 import {
   cleanupCluster,
+  clusterConfig,
   clusterNames,
   clusterStats,
   publishN,
   startInstance,
 } from "./support/cluster.ts";
-import { adminUrl, type Hypha, publish, RUNTIME } from "./support/hypha.ts";
+import {
+  adminStats,
+  adminUrl,
+  type Hypha,
+  publish,
+  RUNTIME,
+  startHypha,
+} from "./support/hypha.ts";
 import { promtoolCheck, scrape } from "./support/metrics.ts";
 import {
   closeConnection,
+  connectBroker,
+  eventually,
   freePort,
+  queueCounts,
   range,
   startBrokerProxy,
   waitForNumbers,
@@ -89,6 +100,62 @@ describe(`cluster under broker trouble (${RUNTIME})`, () => {
     } finally {
       await Promise.all(instances.map((h) => h.stop()));
       await proxy.close();
+      await cleanupCluster(names);
+    }
+  });
+
+  test("stream unreachable while the input queue is not: RabbitMQ input stays in its queue, then each message becomes one event", async () => {
+    const names = clusterNames();
+    const port = await freePort();
+    let proxy = await startBrokerProxy(port);
+    const broker = await connectBroker();
+    let instance: Hypha | undefined;
+    try {
+      // The input comes straight from the broker; the stream through a proxy.
+      const config = clusterConfig(names).replace(
+        'store = "rabbit"',
+        'store = "log"',
+      ) + `
+[connector.log]
+type = "mq"
+driver = "rabbitmq"
+url = "amqp://guest:guest@127.0.0.1:${port}"
+connection_name = "${names.connection}"
+reconnect_delay = "200ms"
+`;
+      const h = instance = await startHypha(config, {}, RUNTIME);
+      const client = subscribe(h.urls.sse, { types: ["gap"] });
+      await client.opened;
+      await broker.publish(names.exchange, "feed.item", { n: 1 });
+      await waitForNumbers(client, [1]);
+
+      await proxy.close();
+      await h.waitForLine(/cluster log (detached|retrying)/);
+      for (const n of range(2, 4)) {
+        await broker.publish(names.exchange, "feed.item", { n });
+      }
+      // Taken, refused by the log, nacked back: in the queue, not lost.
+      await eventually("input nacked back", async () => {
+        const counts = await queueCounts(names.queue);
+        const { rejected } = (await adminStats(h)).sources.rabbit;
+        return counts !== undefined && counts.ready + counts.unacked === 3 &&
+          rejected.unavailable > 0;
+      });
+      assert.deepEqual(numbers(client.events), [1]);
+
+      proxy = await startBrokerProxy(port);
+      await waitForNumbers(client, [2, 3, 4]);
+      await eventually("input acked", async () => {
+        const counts = await queueCounts(names.queue);
+        return counts?.ready === 0 && counts.unacked === 0;
+      });
+      const got = numbers(client.events);
+      assert.deepEqual([...got].sort((a, b) => a - b), range(1, 4));
+      client.close();
+    } finally {
+      await instance?.stop();
+      await proxy.close();
+      await broker.cleanup({});
       await cleanupCluster(names);
     }
   });
