@@ -32,6 +32,9 @@ const resumers = Number(process.argv[4] ?? 2000);
 const missed = Number(process.argv[5] ?? 200);
 const BURST = 1000;
 const PUBLISHERS = 8;
+/** Batch publishing: BATCHES requests of BATCH events, 4 at a time. */
+const BATCH = 100;
+const BATCHES = 20;
 
 let retried = 0;
 /**
@@ -89,12 +92,34 @@ async function measure(label: string, instances: Hypha[]): Promise<void> {
   seen += BURST;
   await Promise.all(probes.map((p) => p.waitFor(seen, 120_000)));
   const rate = BURST / ((performance.now() - started) / 1000);
+  const batchStarted = performance.now();
+  let nextBatch = 0;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (nextBatch < BATCHES) {
+      const b = nextBatch++;
+      const body = Array.from(
+        { length: BATCH },
+        (_, i) => ({ n: b * BATCH + i }),
+      );
+      const answer = await post(instances[b % instances.length], body);
+      if (answer.status !== 202) throw new Error(`batch: ${answer.status}`);
+    }
+  }));
+  seen += BATCH * BATCHES;
+  await Promise.all(probes.map((p) => p.waitFor(seen, 300_000)));
+  const batchRate = BATCH * BATCHES /
+    ((performance.now() - batchStarted) / 1000);
   console.log(
     `${label}: ${instances.length} instance(s) x ${perInstance} clients, ${RUNTIME}`,
   );
   report(`  publish -> receive p50`, percentile(samples, 0.5), "ms");
   report(`  publish -> receive p99`, percentile(samples, 0.99), "ms");
   report(`  events/s (${PUBLISHERS} publishers, ${BURST} events)`, rate, "/s");
+  report(
+    `  events/s (4 publishers, ${BATCHES} batches of ${BATCH})`,
+    batchRate,
+    "/s",
+  );
   for (const c of [...crowd, ...probes]) c.close();
 }
 
