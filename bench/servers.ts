@@ -6,6 +6,7 @@
  */
 
 import { spawn } from "node:child_process";
+import process from "node:process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -43,7 +44,8 @@ function spawnUntil(
   });
   const exited = new Promise<void>((r) => child.on("exit", () => r()));
   const kill = async () => {
-    child.kill("SIGKILL");
+    // A profiled server writes its profile on a clean exit only.
+    child.kill(process.env.HYPHA_BENCH_PROFILE ? "SIGTERM" : "SIGKILL");
     await exited;
   };
   return new Promise((resolve, reject) => {
@@ -137,7 +139,11 @@ target = "input.room"
 ${rabbit}`;
 }
 
-/** hypha's real entrypoint on `runtime`; `rabbit` adds config lines. */
+/**
+ * hypha's real entrypoint on `runtime`; `rabbit` adds config lines. With
+ * HYPHA_BENCH_PROFILE=<dir>, hypha on Bun writes a CPU profile (markdown,
+ * `bun --cpu-prof-md`) there when it stops.
+ */
 export async function startHypha(
   runtime: "deno" | "bun",
   rabbit = "",
@@ -147,7 +153,15 @@ export async function startHypha(
   await writeFile(config, hyphaConfig(rabbit));
   const args = runtime === "deno"
     ? [DENO, ["run", "-A", "src/deno.ts", "--config", config]] as const
-    : [BUN, ["run", "src/bun.ts", "--config", config]] as const;
+    : [BUN, [
+      ...(process.env.HYPHA_BENCH_PROFILE
+        ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.HYPHA_BENCH_PROFILE}`]
+        : []),
+      "run",
+      "src/bun.ts",
+      "--config",
+      config,
+    ]] as const;
   const child = await spawnUntil(
     args[0],
     [...args[1]],
