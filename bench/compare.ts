@@ -24,6 +24,7 @@ import {
   type Cost,
   publishThroughput,
   roomEvents,
+  roomEventsBatched,
 } from "./scenarios.ts";
 import {
   nchanInstalled,
@@ -104,6 +105,13 @@ async function sseScenarios(server: Server): Promise<void> {
     await roomEvents(server, rooms, latencies, 500, seconds),
   );
   log(server, "room events done");
+  if (server.publishBatch !== undefined) {
+    put(
+      "rooms_batched",
+      server.name,
+      await roomEventsBatched(server, rooms, latencies, 500, seconds),
+    );
+  }
   put(
     "single",
     server.name,

@@ -132,6 +132,35 @@ export function roomEvents(
 }
 
 /**
+ * Room events at `rate`/s as batches: every 100 ms one request carrying the
+ * tenth of a second's events (hypha's batch publish).
+ */
+export function roomEventsBatched(
+  server: Server,
+  clients: readonly SseClient[],
+  latencies: Latencies,
+  rate: number,
+  seconds: number,
+): Promise<Cost> {
+  const perBatch = Math.max(1, Math.round(rate / 10));
+  const batches = Math.round(seconds * 10);
+  return measure(
+    server.pid,
+    clients,
+    latencies,
+    (batches * perBatch * clients.length) / ROOMS,
+    () =>
+      publishAtRate(10, seconds, (b) =>
+        server.publishBatch!(
+          Array.from({ length: perBatch }, (_, i) => ({
+            room: roomOf(b * perBatch + i),
+            body: stampedBody(),
+          })),
+        )),
+  );
+}
+
+/**
  * Room events as fast as the server takes them for `seconds`: `inFlight`
  * requests at a time, each carrying `perRequest` events (1: one per POST).
  * Events/s = events accepted / time until every client had them.

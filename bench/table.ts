@@ -43,6 +43,12 @@ const ROWS: Row[] = [
       } clients in 100 rooms, 500 room events/s: µs / p99 ms`,
   },
   {
+    key: "rooms_batched",
+    title: (c) =>
+      `... the same, hypha publishing 50 per POST every 100 ms (peers: one per POST): µs / p99 ms`,
+    peersFrom: "rooms",
+  },
+  {
     key: "single",
     title: () => "room events/s published, one per POST",
     rate: true,
