@@ -44,7 +44,7 @@ const ROWS: Row[] = [
   },
   {
     key: "rooms_batched",
-    title: (c) =>
+    title: () =>
       `... the same, hypha publishing 50 per POST every 100 ms (peers: one per POST): µs / p99 ms`,
     peersFrom: "rooms",
   },
