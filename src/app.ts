@@ -117,7 +117,7 @@ async function createSources(
   config: Config,
   hubs: ReadonlyMap<string, Hub>,
   { log, brokerTls }: Runtime,
-  observer: FlowObserver,
+  observer: FlowObserver | undefined,
 ): Promise<Source[]> {
   const flowsOf = (source: string): SourceFlow[] =>
     Object.entries(config.flow)

@@ -96,3 +96,19 @@ export function bearerToken(
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match === null ? "malformed" : match[1];
 }
+
+/**
+ * The path of an absolute request URL, as `new URL(url).pathname` gives it
+ * for the URLs a runtime hands over (already normalised), without parsing
+ * the whole URL on every request.
+ */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  let end = url.length;
+  const query = url.indexOf("?", start);
+  if (query !== -1) end = query;
+  const hash = url.indexOf("#", start);
+  if (hash !== -1 && hash < end) end = hash;
+  return url.slice(start, end);
+}

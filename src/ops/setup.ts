@@ -17,8 +17,8 @@ import { ADMIN_LISTENER, type TlsPem } from "./tls.ts";
 
 /** The app's operations hooks. */
 export interface Ops {
-  /** Give it to every flow. */
-  readonly observer: FlowObserver;
+  /** Give it to every flow; undefined without an admin listener to read it. */
+  readonly observer: FlowObserver | undefined;
   /** The admin listener, when `[service.admin]` is configured. */
   readonly listener?: Listener;
   /** Call when a listener is bound. */
@@ -58,7 +58,8 @@ export function createOps(
     }),
   }, tls[ADMIN_LISTENER]);
   return {
-    observer: metrics.observer,
+    // Nobody can scrape without the admin listener: count nothing per event.
+    observer: listener ? metrics.observer : undefined,
     listener,
     bound: (name) => bound.add(name),
     stopping: () => stopping = true,

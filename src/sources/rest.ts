@@ -9,7 +9,7 @@
 
 import type { RestConnector } from "../config/schema.ts";
 import { type Outcome, sendThrough } from "../core/flows.ts";
-import { type ConnectionInfo, json } from "../core/http.ts";
+import { type ConnectionInfo, json, pathOf } from "../core/http.ts";
 import { batchProblem, publishBatch } from "./batch.ts";
 import { checkObject, readJson } from "./body.ts";
 import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
@@ -54,8 +54,8 @@ export function createRestSource(
         return refusal;
       }
     }
-    const url = new URL(request.url);
-    const hit = findRoute(compiled, request.method, url.pathname);
+    const path = pathOf(request.url);
+    const hit = findRoute(compiled, request.method, path);
     if ("error" in hit) {
       if (hit.code !== undefined) countRejection(counters, hit.code);
       return json(hit.status, { error: hit.error }, hit.headers);
@@ -69,7 +69,7 @@ export function createRestSource(
     if (!body.ok) {
       return refuse(body.status, `http_${body.status}`, body.reason);
     }
-    const meta = requestMeta(request, url.pathname, hit.route.template);
+    const meta = requestMeta(request, path, hit.route.template);
     if (Array.isArray(body.value)) {
       const problem = batchProblem(body.value, connector.max_batch);
       if (problem !== undefined) return refuse(400, "bad_batch", problem);

@@ -50,8 +50,11 @@ export function matchPath(
 
 /** Splits and decodes a URL path; undefined when its encoding is broken. */
 export function splitPath(pathname: string): string[] | undefined {
+  const segments = pathname.split("/").slice(1);
+  // Most paths hold no escapes: nothing to decode.
+  if (!pathname.includes("%")) return segments;
   try {
-    return pathname.split("/").slice(1).map(decodeURIComponent);
+    return segments.map(decodeURIComponent);
   } catch {
     return undefined;
   }
