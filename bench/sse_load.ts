@@ -76,6 +76,12 @@ export function openClient(
       clearTimeout(timer);
       reject(error);
     });
+    // Closed before any answer: say so at once instead of timing out.
+    socket.on("close", () => {
+      if (!head) return;
+      clearTimeout(timer);
+      reject(new Error(`${url}: closed by the server before answering`));
+    });
     socket.on("data", (chunk: Uint8Array) => {
       const now = performance.now();
       let text = carry + latin1(chunk);
