@@ -17,6 +17,31 @@ import { RABBITMQ_URL } from "./support/rabbitmq.ts";
 const exec = promisify(execFile);
 const gapOf = (data: string) => JSON.parse(data) as Record<string, string>;
 
+/** Publishes `{ n, padding }` for each n: ~350 bytes of stream each. */
+async function publishPadded(instance: Hypha, ns: readonly number[]) {
+  const padding = "x".repeat(300);
+  for (const n of ns) {
+    await fetch(new URL("/notify", instance.urls.api), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ n, padding }),
+    }).then((r) => r.body?.cancel());
+  }
+}
+
+/** Resumes from `first`: the first event must be gap expired, id `last`. */
+async function resumeExpired(instance: Hypha, first: string, last: string) {
+  const resumed = subscribe(instance.urls.sse, {
+    types: ["gap"],
+    headers: { "last-event-id": first },
+  });
+  await resumed.waitFor(1);
+  assert.equal(resumed.events[0].type, "gap");
+  assert.equal(gapOf(resumed.events[0].data).reason, "expired");
+  assert.equal(resumed.events[0].lastEventId, last);
+  return resumed;
+}
+
 describe(`cluster retention (${RUNTIME})`, () => {
   test("a resume from an offset retention dropped gets gap expired, then live", async () => {
     const names = clusterNames();
@@ -28,24 +53,10 @@ describe(`cluster retention (${RUNTIME})`, () => {
         RUNTIME,
         'size = 2\nmax_bytes = "16KiB"',
       );
-      const padding = "x".repeat(300);
       const first = await publishN(instance, 1);
-      for (const n of range(2, 200)) {
-        await fetch(new URL("/notify", instance.urls.api), {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ n, padding }),
-        }).then((r) => r.body?.cancel());
-      }
+      await publishPadded(instance, range(2, 200));
       const last = await publishN(instance, 201);
-      const resumed = subscribe(instance.urls.sse, {
-        types: ["gap"],
-        headers: { "last-event-id": first },
-      });
-      await resumed.waitFor(1);
-      assert.equal(resumed.events[0].type, "gap");
-      assert.equal(gapOf(resumed.events[0].data).reason, "expired");
-      assert.equal(resumed.events[0].lastEventId, last);
+      const resumed = await resumeExpired(instance, first, last);
       await publishN(instance, 202);
       await resumed.waitFor(2);
       assert.equal(JSON.parse(resumed.events[1].data).n, 202);
@@ -79,26 +90,12 @@ describe(`cluster retention (${RUNTIME})`, () => {
       // The broker drops a segment once its newest record is older than
       // x-max-age, when a later segment rolls over: write ~9 KiB (more
       // than a segment) three times, 1.5 s apart.
-      const padding = "x".repeat(300);
       for (const round of range(0, 2)) {
         await new Promise((r) => setTimeout(r, 1_500));
-        for (const n of range(2 + round * 30, 31 + round * 30)) {
-          await fetch(new URL("/notify", instance.urls.api), {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ n, padding }),
-          }).then((r) => r.body?.cancel());
-        }
+        await publishPadded(instance, range(2 + round * 30, 31 + round * 30));
       }
       const last = await publishN(instance, 100);
-      const resumed = subscribe(instance.urls.sse, {
-        types: ["gap"],
-        headers: { "last-event-id": first },
-      });
-      await resumed.waitFor(1);
-      assert.equal(resumed.events[0].type, "gap");
-      assert.equal(gapOf(resumed.events[0].data).reason, "expired");
-      assert.equal(resumed.events[0].lastEventId, last);
+      const resumed = await resumeExpired(instance, first, last);
       resumed.close();
     } finally {
       await instance?.stop();
