@@ -14,7 +14,11 @@ import { cpuMs, report, rssMiB } from "./support.ts";
 
 const clients = Number(process.argv[2] ?? 2000);
 const missed = Number(process.argv[3] ?? 20);
-const hypha = await startHypha(restExample());
+// On Deno, connections past max_pending_connections that have not sent a
+// request yet are refused; the storm's raw clients do not retry.
+const hypha = await startHypha(
+  restExample(`max_pending_connections = ${Math.max(1024, 2 * clients)}`),
+);
 try {
   const probe = subscribe(hypha.urls.sse);
   await probe.opened;
