@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { CloseReason, Connection } from "./connection.ts";
+import { type CloseReason, type Connection, roomLeft } from "./connection.ts";
 import type { Registry } from "./registry.ts";
 import { encodeRetry } from "./sse.ts";
 import { clearLongTimeout } from "./long_timer.ts";
@@ -57,7 +57,7 @@ export function createClosing(
       write(c, encodeRetry(retryMs));
       // close() waits for the queue to drain; a client that is not reading
       // would hold the connection (and shutdown) open, so cut it instead.
-      const room = c.controller.desiredSize;
+      const room = roomLeft(c);
       drop(c, reason, room !== null && room <= 0);
     },
   };

@@ -33,4 +33,17 @@ export interface Connection extends Subscription {
   /** Ends the stream at the token's expiry or the max lifetime. */
   closeTimer: LongTimeout | undefined;
   readonly onClose: ((reason: CloseReason) => void) | undefined;
+  /** max_buffered: bytes its queue may hold before it counts as slow. */
+  readonly maxBuffered: number;
+}
+
+/**
+ * Bytes the connection's queue may still take before max_buffered; negative
+ * past it; null once the stream is closed. The stream's high-water mark is
+ * 0 (Bun sizes per-connection buffers after it: 1 MiB cost ~7 KB each), so
+ * `desiredSize` is minus the bytes queued.
+ */
+export function roomLeft(c: Connection): number | null {
+  const desired = c.controller.desiredSize;
+  return desired === null ? null : c.maxBuffered + desired;
 }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Connection } from "./connection.ts";
+import { type Connection, roomLeft } from "./connection.ts";
 import type { EventLog, GapReason, ReplayChunk } from "./event_log.ts";
 import { encodeEvent } from "./sse.ts";
 import type { Writer } from "./writer.ts";
@@ -47,7 +47,12 @@ export function encodeGap(
   });
 }
 
-/** Sends the next chunk of missed events; called from the stream's pull. */
+/**
+ * Sends the next chunks of missed events until the queue is full or the
+ * client has caught up; called at the start and from the stream's pull. The
+ * promise (async logs) covers every chunk it sends, so the stream never runs
+ * two steps of one connection at once.
+ */
 export function replayStep(
   ctx: ReplayContext,
   c: Connection,
@@ -57,14 +62,18 @@ export function replayStep(
   if (!c.open || c.replayedTo === undefined) return;
   const budget = Math.min(
     REPLAY_CHUNK_BYTES,
-    c.controller.desiredSize ?? REPLAY_CHUNK_BYTES,
+    roomLeft(c) ?? REPLAY_CHUNK_BYTES,
   );
   const chunk = ctx.log.read(c.replayedTo, c, budget);
   if (chunk instanceof Promise) return chunk.then((it) => send(ctx, c, it));
-  send(ctx, c, chunk);
+  return send(ctx, c, chunk);
 }
 
-function send(ctx: ReplayContext, c: Connection, chunk: ReplayChunk): void {
+function send(
+  ctx: ReplayContext,
+  c: Connection,
+  chunk: ReplayChunk,
+): void | Promise<void> {
   if (!c.open || c.replayedTo === undefined) return;
   if (chunk.kind === "gap") {
     ctx.writer.write(c, ctx.gap(chunk.reason, String(c.replayedTo)), false);
@@ -74,10 +83,26 @@ function send(ctx: ReplayContext, c: Connection, chunk: ReplayChunk): void {
   c.replayedTo = chunk.last;
   if (chunk.last >= ctx.log.lastPosition) c.replayedTo = undefined;
   ctx.writer.writeFrames(c, chunk.frames, false);
-  const room = c.controller.desiredSize;
-  if (c.open && c.replayedTo !== undefined && room !== null && room <= 0) {
-    // Its queue is full: the next pull comes when it reads. One that never
-    // does would pin its queue until the next heartbeat; cut it sooner.
-    c.stallTimer = setLongTimeout(() => ctx.cut(c, "slow"), ctx.stallMs);
-  }
+  const room = roomLeft(c);
+  if (!c.open || c.replayedTo === undefined || room === null) return;
+  // Room left (a chunk is at most REPLAY_CHUNK_BYTES): fill it, as a pull
+  // would with a high-water mark of max_buffered.
+  if (room > 0) return replayStep(ctx, c);
+  watchStall(ctx, c, room);
+}
+
+/**
+ * The queue is full. The stream's high-water mark is 0, so the next pull
+ * comes once the client has read all of it. One that read nothing for
+ * stallMs would pin its queue: cut it. One that read some is watched again
+ * (never stepped from here: a step beside a pull would send a chunk twice).
+ */
+function watchStall(ctx: ReplayContext, c: Connection, room: number): void {
+  c.stallTimer = setLongTimeout(() => {
+    c.stallTimer = undefined;
+    const now = roomLeft(c);
+    if (now === null || c.replayedTo === undefined) return;
+    if (now > room) watchStall(ctx, c, now);
+    else ctx.cut(c, "slow");
+  }, ctx.stallMs);
 }

@@ -44,6 +44,7 @@ export function openStream(
     stallTimer: undefined,
     closeTimer: undefined,
     onClose: request.onClose,
+    maxBuffered: ctx.maxBufferedBytes,
   };
   /** Where a resuming connection starts. */
   const begin = (start: ResumeStart, lastEventId: string) => {
@@ -52,6 +53,10 @@ export function openStream(
       c.controller.enqueue(replay.gap(start.reason, lastEventId));
     }
   };
+  // The first chunk of a replay is queued at once, before the client reads
+  // (with a high-water mark of 0 no pull would come until it does).
+  const firstStep = () =>
+    c.replayedTo === undefined ? undefined : replayStep(replay, c);
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       c.controller = controller;
@@ -69,20 +74,29 @@ export function openStream(
       const lastEventId = request.lastEventId;
       if (lastEventId === undefined) return;
       const start = log.resume(lastEventId);
-      if (!(start instanceof Promise)) return begin(start, lastEventId);
+      if (!(start instanceof Promise)) {
+        begin(start, lastEventId);
+        return firstStep();
+      }
       // Until the log answers, live events wait in the log for replay.
       const from = c.replayedTo = log.lastPosition;
       return start.then((s) => {
         begin(s, lastEventId);
         if (s.kind !== "replay") c.replayedTo = from;
+        return firstStep();
       });
     },
-    pull: () => replayStep(replay, c),
+    // Only a resuming connection ever replays: a live one needs no pull,
+    // which spares the runtime a call per read.
+    pull: request.lastEventId === undefined
+      ? undefined
+      : () => replayStep(replay, c),
     cancel() {
       closing.cut(c, "client");
     },
   }, {
-    highWaterMark: ctx.maxBufferedBytes,
+    // 0, not max_buffered: see roomLeft in connection.ts.
+    highWaterMark: 0,
     size: (chunk) => chunk?.byteLength ?? 0,
   });
   return { stream, disconnect: () => closing.cut(c, "client") };

@@ -12,7 +12,7 @@
  */
 
 import { concatBytes } from "./bytes.ts";
-import type { CloseReason, Connection } from "./connection.ts";
+import { type CloseReason, type Connection, roomLeft } from "./connection.ts";
 
 /** Frames at least this large are never copied to join them with others. */
 const SHARE_MIN_BYTES = 4 * 1024;
@@ -48,7 +48,7 @@ export function createWriter(
       cut(c, "client");
       return;
     }
-    const room = c.controller.desiredSize;
+    const room = roomLeft(c);
     if (live && room !== null && room < 0) cut(c, "slow");
   };
 
@@ -75,7 +75,10 @@ export function createWriter(
     const batch = dirty;
     dirty = [];
     for (const c of batch) {
-      if (c.open) writeFrames(c, c.pending, true);
+      // Most often one frame: no run to join.
+      if (c.pending.length === 1) {
+        if (c.open) write(c, c.pending[0]);
+      } else if (c.open) writeFrames(c, c.pending, true);
       c.pending.length = 0;
     }
   };
