@@ -3,11 +3,13 @@
  * generator (this process). Prints a markdown table with ratios.
  *
  *   bun run bench/compare.ts [--scale 1] [--seconds 10] [--only a,b] [--no-rabbit]
+ *     [--scenarios idle,wide,fast,rooms,publish]
  *   ./node_modules/deno/deno run -A bench/compare.ts ...
  *
  * --scale multiplies every client count (0.02 = 200 of 10,000) for a smoke
  * run; rates stay. --only picks servers: nchan, naive-deno, naive-bun,
- * hypha-deno, hypha-bun. The load generator holds one socket per client:
+ * hypha-deno, hypha-bun. --scenarios picks rows (all by default; `idle` alone
+ * measures memory per idle connection and connects/s). The load generator holds one socket per client:
  * at scale 1, 10,000 at once, so `ulimit -n` must exceed that (each server
  * process needs as many; children inherit the limit).
  */
@@ -46,6 +48,9 @@ const seconds = Number(option("seconds", "10"));
 const only = option("only", "nchan,naive-deno,naive-bun,hypha-deno,hypha-bun")
   .split(",");
 const rabbit = !args.includes("--no-rabbit");
+const scenarios = option("scenarios", "idle,wide,fast,rooms,publish")
+  .split(",");
+const want = (scenario: string) => scenarios.includes(scenario);
 const n = (count: number) => Math.max(ROOMS_MIN, Math.round(count * scale));
 const ROOMS_MIN = 100;
 
@@ -78,54 +83,70 @@ const closeAll = (clients: SseClient[]) => {
 
 async function sseScenarios(server: Server): Promise<void> {
   const latencies = new Latencies();
+  if (want("idle") || want("wide") || want("fast")) {
+    await idleScenarios(server, latencies);
+  }
+  if (!want("rooms") && !want("publish")) return;
+  const rooms = await connectRooms(server, ROOM_CLIENTS, latencies);
+  await sleep(1000);
+  if (want("rooms")) {
+    put(
+      "rooms",
+      server.name,
+      await roomEvents(server, rooms, latencies, 500, seconds),
+    );
+    log(server, "room events done");
+    if (server.publishBatch !== undefined) {
+      put(
+        "rooms_batched",
+        server.name,
+        await roomEventsBatched(server, rooms, latencies, 500, seconds),
+      );
+    }
+  }
+  if (want("publish")) {
+    put(
+      "single",
+      server.name,
+      await publishThroughput(server, rooms, latencies, 1, seconds / 2),
+    );
+    if (server.publishBatch !== undefined) {
+      put(
+        "batch",
+        server.name,
+        await publishThroughput(server, rooms, latencies, 100, seconds / 2, 2),
+      );
+    }
+    log(server, "publish throughput done");
+  }
+  closeAll(rooms);
+}
+
+/** Idle connections, then broadcasts to them (wide, then fast). */
+async function idleScenarios(server: Server, latencies: Latencies) {
   const idle = await connectIdle(server, IDLE, latencies);
   put("idle", server.name, idle.kb);
   put("connects", server.name, idle.perSecond);
   log(server, `${IDLE} connected at ${idle.perSecond.toFixed(0)}/s`);
-  put(
-    "wide",
-    server.name,
-    await broadcast(server, idle.clients, latencies, 5, seconds),
-  );
-  log(server, "broadcast 5/s done");
+  if (want("wide")) {
+    put(
+      "wide",
+      server.name,
+      await broadcast(server, idle.clients, latencies, 5, seconds),
+    );
+    log(server, "broadcast 5/s done");
+  }
   closeAll(idle.clients.splice(WIDE));
-  await sleep(2000);
-  put(
-    "fast",
-    server.name,
-    await broadcast(server, idle.clients, latencies, 50, seconds),
-  );
-  log(server, "broadcast 50/s done");
+  if (want("fast")) {
+    await sleep(2000);
+    put(
+      "fast",
+      server.name,
+      await broadcast(server, idle.clients, latencies, 50, seconds),
+    );
+    log(server, "broadcast 50/s done");
+  }
   closeAll(idle.clients);
-  const rooms = await connectRooms(server, ROOM_CLIENTS, latencies);
-  await sleep(1000);
-  put(
-    "rooms",
-    server.name,
-    await roomEvents(server, rooms, latencies, 500, seconds),
-  );
-  log(server, "room events done");
-  if (server.publishBatch !== undefined) {
-    put(
-      "rooms_batched",
-      server.name,
-      await roomEventsBatched(server, rooms, latencies, 500, seconds),
-    );
-  }
-  put(
-    "single",
-    server.name,
-    await publishThroughput(server, rooms, latencies, 1, seconds / 2),
-  );
-  if (server.publishBatch !== undefined) {
-    put(
-      "batch",
-      server.name,
-      await publishThroughput(server, rooms, latencies, 100, seconds / 2, 2),
-    );
-  }
-  log(server, "publish throughput done");
-  closeAll(rooms);
 }
 
 async function amqpScenarios(server: Server, exchange: string) {
