@@ -165,6 +165,7 @@ function refuseSlot(
 /**
  * Calls `disconnect` when the client is gone. Runtimes report that here,
  * sometimes before (or instead of) cancelling the body; it is idempotent.
+ * A runtime that cancels the body reliably needs no listener here.
  */
 function onGone(
   request: Request,
@@ -172,5 +173,7 @@ function onGone(
   disconnect: () => void,
 ): void {
   if (info.completed) info.completed.then(disconnect, disconnect);
-  else request.signal.addEventListener("abort", disconnect, { once: true });
+  else if (!info.cancelsBody) {
+    request.signal.addEventListener("abort", disconnect, { once: true });
+  }
 }

@@ -35,6 +35,8 @@ export function serveBun(listener: Listener): Promise<RunningServer> {
     async fetch(request, server) {
       const response = await listener.fetch(request, {
         remoteAddr: server.requestIP(request)?.address ?? "unknown",
+        // Bun 1.4 cancels a response's body stream when its client leaves.
+        cancelsBody: true,
       });
       // A subscriber may legitimately receive nothing for longer.
       if (listener.streaming && isStream(response)) {
