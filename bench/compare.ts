@@ -3,7 +3,7 @@
  * generator (this process). Prints a markdown table with ratios.
  *
  *   bun run bench/compare.ts [--scale 1] [--seconds 10] [--only a,b] [--no-rabbit]
- *     [--scenarios idle,wide,fast,rooms,publish]
+ *     [--scenarios idle|connects,wide,fast,rooms,publish]
  *   ./node_modules/deno/deno run -A bench/compare.ts ...
  *
  * --scale multiplies every client count (0.02 = 200 of 10,000) for a smoke
@@ -50,7 +50,10 @@ const only = option("only", "nchan,naive-deno,naive-bun,hypha-deno,hypha-bun")
 const rabbit = !args.includes("--no-rabbit");
 const scenarios = option("scenarios", "idle,wide,fast,rooms,publish")
   .split(",");
-const want = (scenario: string) => scenarios.includes(scenario);
+// `connects` is the idle row's other name: one run measures both.
+const want = (scenario: string) =>
+  scenarios.includes(scenario) ||
+  (scenario === "idle" && scenarios.includes("connects"));
 const n = (count: number) => Math.max(ROOMS_MIN, Math.round(count * scale));
 const ROOMS_MIN = 100;
 

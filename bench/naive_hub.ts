@@ -53,7 +53,7 @@ async function publish(room: string, request: Request): Promise<Response> {
   return new Response(`{"delivered":${delivered}}`, { status: 202 });
 }
 
-function handle(request: Request): Response | Promise<Response> {
+export function handle(request: Request): Response | Promise<Response> {
   const url = new URL(request.url);
   if (request.method === "GET" && url.pathname === "/events") {
     return subscribe(url.searchParams.get("room") ?? "");
@@ -67,7 +67,9 @@ function handle(request: Request): Response | Promise<Response> {
 const port = Number(
   ("Deno" in globalThis ? Deno.args : process.argv.slice(2))[0] ?? 0,
 );
-if ("Bun" in globalThis) {
+if (!import.meta.main) {
+  // Imported (bench/connect_cost.ts): the handler only, no listener.
+} else if ("Bun" in globalThis) {
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port,

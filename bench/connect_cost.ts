@@ -1,0 +1,115 @@
+/**
+ * CPU per subscriber request in process, without sockets: hypha's SSE
+ * handler (the whole app, as tests/support/in_process.ts starts it) beside
+ * the naive hub's, on this runtime. Each round opens N streams (request,
+ * handler, first chunk read) and then cancels them; µs per open and close.
+ * The runtime's HTTP server is not in it: what is left over in the
+ * end-to-end numbers of bench/compare.ts is the server's own.
+ *
+ *   bun run bench/connect_cost.ts [streams=10000] [rounds=6]
+ *   deno run -A bench/connect_cost.ts [streams=10000] [rounds=6]
+ */
+
+import process from "node:process";
+import { startApp } from "../src/app.ts";
+import { parseConfig } from "../src/config/load.ts";
+import type { Listener } from "../src/core/http.ts";
+import { createLogger } from "../src/core/log.ts";
+import { handle } from "./naive_hub.ts";
+import { report } from "./support.ts";
+
+const streams = Number(process.argv[2] ?? 10_000);
+const rounds = Number(process.argv[3] ?? 6);
+const RUNTIME = "Bun" in globalThis ? "bun" : "deno";
+
+type Handler = (request: Request, done: Promise<void>) => Promise<Response>;
+
+/** µs per open and per close of `streams` streams. */
+async function round(handler: Handler): Promise<[number, number]> {
+  const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+  const ends: (() => void)[] = [];
+  const opened = performance.now();
+  for (let i = 0; i < streams; i++) {
+    let end!: () => void;
+    const done = new Promise<void>((r) => end = r);
+    const response = await handler(
+      new Request("http://hub.test/events", {
+        headers: { accept: "text/event-stream" },
+      }),
+      done,
+    );
+    const reader = response.body!.getReader();
+    await reader.read();
+    readers.push(reader);
+    ends.push(end);
+  }
+  const closing = performance.now();
+  for (let i = 0; i < streams; i++) {
+    await readers[i].cancel();
+    ends[i]();
+  }
+  const closed = performance.now();
+  return [
+    ((closing - opened) * 1000) / streams,
+    ((closed - closing) * 1000) / streams,
+  ];
+}
+
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+
+let sse: Listener | undefined;
+const { config } = parseConfig(
+  `
+[connector.sse]
+type = "sse"
+port = 0
+max_connections = 1000000
+[connector.api]
+type = "rest"
+port = 0
+[flow.all.from]
+connector = "api"
+operation = "POST /notify"
+[flow.all.to]
+connector = "sse"
+operation = "broadcast"
+`,
+  "bench.toml",
+  {},
+);
+const app = await startApp(config, {
+  serve: (listener) => {
+    if (listener.connector === "sse") sse = listener;
+    return Promise.resolve({ port: 0, stop: () => Promise.resolve() });
+  },
+  log: createLogger(() => {}, "error"),
+});
+const servers: Record<string, Handler> = {
+  naive: (request) => Promise.resolve(handle(request)),
+  // As the runtimes call it: Deno passes `completed`, Bun does not.
+  hypha: (request, done) =>
+    sse!.fetch(request, {
+      remoteAddr: "127.0.0.1",
+      completed: RUNTIME === "deno" ? done : undefined,
+    }),
+};
+const results: Record<string, [number[], number[]]> = {
+  naive: [[], []],
+  hypha: [[], []],
+};
+for (let r = 0; r < rounds; r++) {
+  for (const name of ["naive", "hypha"]) {
+    const [open, close] = await round(servers[name]);
+    results[name][0].push(open);
+    results[name][1].push(close);
+  }
+}
+console.log(
+  `in-process subscriber requests on ${RUNTIME}: ${streams} streams, median of ${rounds} rounds`,
+);
+for (const name of ["naive", "hypha"]) {
+  report(`${name}: open`, median(results[name][0]), "µs");
+  report(`${name}: close`, median(results[name][1]), "µs");
+}
+await app.stop();
+process.exit(0);
