@@ -92,7 +92,7 @@ export function openStream(
       ? undefined
       : () => replayStep(replay, c),
     cancel() {
-      closing.cut(c, "client");
+      closing.cancelled(c);
     },
   }, {
     // 0, not max_buffered: see roomLeft in connection.ts.
