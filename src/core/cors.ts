@@ -14,6 +14,9 @@ export interface CorsPolicy {
 /** Headers a browser may send with an EventSource or fetch to the endpoint. */
 const ALLOWED_HEADERS = "Authorization, Last-Event-ID, Cache-Control, Accept";
 
+/** No CORS headers: one shared object, as most requests get it. */
+export const NO_CORS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * The CORS headers for a request's Origin: `null` when the origin is not
  * allowed, an empty object when CORS is not configured or there is no Origin.
@@ -21,8 +24,8 @@ const ALLOWED_HEADERS = "Authorization, Last-Event-ID, Cache-Control, Accept";
 export function corsHeaders(
   policy: CorsPolicy,
   origin: string | null,
-): Record<string, string> | null {
-  if (policy.origins === undefined || origin === null) return {};
+): Readonly<Record<string, string>> | null {
+  if (policy.origins === undefined || origin === null) return NO_CORS;
   const any = policy.origins.includes("*");
   if (!any && !policy.origins.includes(origin)) return null;
   if (any && !policy.allowCredentials) {

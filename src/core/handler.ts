@@ -8,6 +8,7 @@
 import {
   corsHeaders,
   type CorsPolicy,
+  NO_CORS,
   PREFLIGHT_HEADERS,
   REFUSED_ORIGIN_HEADERS,
 } from "./cors.ts";
@@ -103,7 +104,7 @@ export function createSseHandler(
     const query = parseSubscriberQuery(url.search, DEFAULT_QUERY_LIMITS);
     if ("error" in query) return text(400, query.error, cors);
 
-    const slot = slots.take(info.remoteAddr);
+    const slot = slots.take(() => info.remoteAddr);
     if (typeof slot === "string") return refuseSlot(slot, cors);
     let grant: Grant | Response;
     try {
@@ -146,7 +147,9 @@ export function createSseHandler(
     onGone(request, info, subscriber.disconnect);
     return new Response(subscriber.stream, {
       status: 200,
-      headers: { ...STREAM_HEADERS, ...cors },
+      headers: cors === NO_CORS
+        ? STREAM_HEADERS
+        : { ...STREAM_HEADERS, ...cors },
     });
   };
 }
@@ -154,7 +157,7 @@ export function createSseHandler(
 /** 503 when the listener is full, 429 when the client's address is. */
 function refuseSlot(
   limit: "full" | "ip_full",
-  cors: Record<string, string>,
+  cors: Readonly<Record<string, string>>,
 ): Response {
   const headers = { ...cors, "retry-after": "5" };
   return limit === "full"

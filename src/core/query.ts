@@ -50,9 +50,15 @@ export function checkName(
   return undefined;
 }
 
-const single = (params: URLSearchParams, key: string) => {
-  const values = params.getAll(key);
-  return values.length > 1 ? null : values[0];
+/** The keys that may appear at most once, in the order they are checked. */
+const SINGLE_KEYS = ["user_id", "last_event_id", "token"];
+
+/** What a subscriber without a query asks for (most broadcast clients). */
+const NO_QUERY: SubscriberQuery = {
+  rooms: new Set(),
+  userId: undefined,
+  lastEventId: undefined,
+  token: undefined,
 };
 
 /** Parses `search` (with or without the leading `?`). */
@@ -65,17 +71,28 @@ export function parseSubscriberQuery(
       error: `query string is longer than ${limits.maxQueryBytes} bytes`,
     };
   }
+  if (search === "" || search === "?") return NO_QUERY;
   let params: URLSearchParams;
   try {
     params = new URLSearchParams(search);
   } catch {
     return { error: "query string is not valid" };
   }
+  // One pass over the parameters: `room` values, then `rooms` lists.
+  const candidates: string[] = [];
+  const lists: string[] = [];
+  const values: Record<string, string | undefined> = {};
+  const seen: Record<string, number> = {};
+  for (const [key, value] of params) {
+    if (key === "room") candidates.push(value);
+    else if (key === "rooms") lists.push(value);
+    else if (SINGLE_KEYS.includes(key)) {
+      seen[key] = (seen[key] ?? 0) + 1;
+      values[key] ??= value;
+    }
+  }
+  for (const list of lists) candidates.push(...list.split(","));
   const rooms = new Set<string>();
-  const candidates = [
-    ...params.getAll("room"),
-    ...params.getAll("rooms").flatMap((list) => list.split(",")),
-  ];
   for (const raw of candidates) {
     const room = raw.trim();
     if (room === "") continue;
@@ -88,11 +105,9 @@ export function parseSubscriberQuery(
       };
     }
   }
-  const values: Record<string, string | undefined> = {};
-  for (const key of ["user_id", "last_event_id", "token"]) {
-    const value = single(params, key);
-    if (value === null) return { error: `${key} is given more than once` };
-    values[key] = value;
+  const repeated = SINGLE_KEYS.find((key) => (seen[key] ?? 0) > 1);
+  if (repeated !== undefined) {
+    return { error: `${repeated} is given more than once` };
   }
   let userId = values.user_id?.trim();
   if (userId === "") userId = undefined;

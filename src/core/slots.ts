@@ -14,8 +14,11 @@ export interface Slot {
 
 /** The connection limits of one listener. */
 export interface Slots {
-  /** A slot, or which limit is reached. */
-  take(address: string): Slot | "full" | "ip_full";
+  /**
+   * A slot, or which limit is reached. `address` is only asked for when
+   * the per-address limit is on (Bun finds it with a native call).
+   */
+  take(address: () => string): Slot | "full" | "ip_full";
   /** Slots held right now. */
   readonly held: number;
 }
@@ -24,22 +27,31 @@ export interface Slots {
 export function createSlots(total: number, perAddress: number): Slots {
   let held = 0;
   const byAddress = new Map<string, number>();
+  /** Gives back a slot, and one of `address` when counted per address. */
+  const giveBack = (address: string | undefined) => {
+    held--;
+    if (address === undefined) return;
+    const left = (byAddress.get(address) ?? 1) - 1;
+    if (left <= 0) byAddress.delete(address);
+    else byAddress.set(address, left);
+  };
   return {
-    take(address) {
+    take(addressOf) {
       if (held >= total) return "full";
-      const fromAddress = byAddress.get(address) ?? 0;
-      if (perAddress > 0 && fromAddress >= perAddress) return "ip_full";
+      let address: string | undefined;
+      if (perAddress > 0) {
+        address = addressOf();
+        const fromAddress = byAddress.get(address) ?? 0;
+        if (fromAddress >= perAddress) return "ip_full";
+        byAddress.set(address, fromAddress + 1);
+      }
       held++;
-      byAddress.set(address, fromAddress + 1);
       let released = false;
       return {
         release: () => {
           if (released) return;
           released = true;
-          held--;
-          const left = (byAddress.get(address) ?? 1) - 1;
-          if (left <= 0) byAddress.delete(address);
-          else byAddress.set(address, left);
+          giveBack(address);
         },
       };
     },

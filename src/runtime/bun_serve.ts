@@ -34,7 +34,10 @@ export function serveBun(listener: Listener): Promise<RunningServer> {
     tls: listener.tls,
     async fetch(request, server) {
       const response = await listener.fetch(request, {
-        remoteAddr: server.requestIP(request)?.address ?? "unknown",
+        // Read only where needed (per-address limits): a native call.
+        get remoteAddr() {
+          return server.requestIP(request)?.address ?? "unknown";
+        },
         // Bun 1.4 cancels a response's body stream when its client leaves.
         cancelsBody: true,
       });
