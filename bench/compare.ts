@@ -8,10 +8,13 @@
  *
  * --scale multiplies every client count (0.02 = 200 of 10,000) for a smoke
  * run; rates stay. --only picks servers: nchan, naive-deno, naive-bun,
- * hypha-deno, hypha-bun. --scenarios picks rows (all by default; `idle` alone
- * measures memory per idle connection and connects/s). The load generator holds one socket per client:
- * at scale 1, 10,000 at once, so `ulimit -n` must exceed that (each server
- * process needs as many; children inherit the limit).
+ * hypha-deno, hypha-bun. --scenarios picks rows: `idle` (or `connects`: the
+ * idle KB and connects/s), `wide` (10,000 x 5/s), `fast` (2,000 x 50/s),
+ * `rooms` (room events, one per POST and batched), `publish` (publish
+ * throughput); the broadcasts need the idle connects. The load generator
+ * holds one socket per client: at scale 1, 10,000 at once, so `ulimit -n`
+ * must exceed that (each server process needs as many; children inherit the
+ * limit).
  */
 
 import { AMQPClient } from "@cloudamqp/amqp-client";
