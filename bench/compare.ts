@@ -3,6 +3,7 @@
  * generator (this process). Prints a markdown table with ratios.
  *
  *   bun run bench/compare.ts [--scale 1] [--seconds 10] [--only a,b] [--no-rabbit]
+ *     [--sse "connection_guard = false"]
  *     [--scenarios idle|connects,wide,fast,rooms,publish]
  *   ./node_modules/deno/deno run -A bench/compare.ts ...
  *
@@ -51,6 +52,8 @@ const seconds = Number(option("seconds", "10"));
 const only = option("only", "nchan,naive-deno,naive-bun,hypha-deno,hypha-bun")
   .split(",");
 const rabbit = !args.includes("--no-rabbit");
+/** More lines for hypha's SSE connector, e.g. "connection_guard = false". */
+const sseLines = option("sse", "");
 const scenarios = option("scenarios", "idle,wide,fast,rooms,publish")
   .split(",");
 // `connects` is the idle row's other name: one run measures both.
@@ -260,7 +263,11 @@ async function run(id: string): Promise<void> {
     ? await startNchan()
     : kind === "naive"
     ? await startNaive(runtime)
-    : await startHypha(runtime, withRabbit ? amqpConfig(exchange, queue) : "");
+    : await startHypha(
+      runtime,
+      withRabbit ? amqpConfig(exchange, queue) : "",
+      sseLines,
+    );
   try {
     await sseScenarios(server);
     if (withRabbit) await amqpScenarios(server, exchange);

@@ -101,13 +101,15 @@ export async function startNaive(runtime: "deno" | "bun"): Promise<Server> {
 }
 
 /** hypha's config for the bench: broadcast and room routes, big limits. */
-function hyphaConfig(rabbit: string): string {
+/** `sse`: more lines for the SSE connector, e.g. `connection_guard = false`. */
+function hyphaConfig(rabbit: string, sse: string): string {
   return `
 [connector.sse]
 type = "sse"
 host = "127.0.0.1"
 port = 0
 max_connections = 100000
+${sse}
 
 [connector.api]
 type = "rest"
@@ -147,10 +149,11 @@ ${rabbit}`;
 export async function startHypha(
   runtime: "deno" | "bun",
   rabbit = "",
+  sseLines = "",
 ): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), "hypha-bench-"));
   const config = join(dir, "hypha.toml");
-  await writeFile(config, hyphaConfig(rabbit));
+  await writeFile(config, hyphaConfig(rabbit, sseLines));
   const args = runtime === "deno"
     ? [DENO, ["run", "-A", "src/deno.ts", "--config", config]] as const
     : [BUN, [

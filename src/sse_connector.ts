@@ -112,6 +112,7 @@ export function createSseConnector(
       streaming: true,
       requestTimeoutMs: c.request_timeout,
       maxPendingConnections: c.max_pending_connections,
+      connectionGuard: c.connection_guard,
       fetch,
     },
   };

@@ -139,3 +139,36 @@ describe(`connections without a request are capped (${RUNTIME})`, {
       .finally(() => clearInterval(retry));
   });
 });
+
+describe(`connection_guard = false: served as the runtime does (${RUNTIME})`, () => {
+  let hypha: Hypha;
+  before(async () => {
+    hypha = await startHypha(
+      restExample(
+        "",
+        `max_pending_connections = 2\nconnection_guard = false`,
+      ),
+    );
+  });
+  after(async () => {
+    await hypha.stop();
+  });
+
+  test("no pending-connection cap: sockets past it stay open and a publisher is served", async () => {
+    const silent: RawConnection[] = [];
+    for (let i = 0; i < 5; i++) {
+      silent.push(await rawRequest(hypha.urls.api, ""));
+    }
+    // With the guard, sockets past the cap are closed as they are accepted:
+    // before a later connection is served.
+    const answer = await publish(new URL("/notify", hypha.urls.api).href, {
+      n: 1,
+    });
+    assert.equal(answer.status, 202);
+    assert.deepEqual(
+      silent.map((c) => c.socket.destroyed || c.socket.readyState !== "open"),
+      [false, false, false, false, false],
+    );
+    for (const c of silent) c.close();
+  });
+});

@@ -14,6 +14,11 @@ export const requestLimits = () => ({
   request_timeout: duration.pipe(z.number().min(100, 'at least "100ms"'))
     .prefault("10s"),
   max_pending_connections: integer(1, Number.MAX_SAFE_INTEGER).default(1024),
+  /**
+   * Deno: accept connections in hypha to enforce the two limits above (a
+   * Deno HTTP server per connection, ~12 KB each); false: Deno.serve as is.
+   */
+  connection_guard: boolean.default(true),
 });
 
 /** Bearer tokens of a listener that needs them (REST source, admin). */

@@ -39,6 +39,11 @@ export interface Listener {
   readonly requestTimeoutMs: number;
   /** Most connections open without a request in flight (see src/runtime). */
   readonly maxPendingConnections: number;
+  /**
+   * Enforce the two limits above where the runtime cannot (Deno); false
+   * when a proxy in front does, to spare the per-connection cost.
+   */
+  readonly connectionGuard: boolean;
   /** Told of an error the fetch handler threw (the client gets a 500). */
   readonly onError?: (error: unknown) => void;
   readonly fetch: (request: Request, info: ConnectionInfo) => Promise<Response>;

@@ -92,6 +92,7 @@ export function createAdminListener(
     streaming: false,
     requestTimeoutMs: config.request_timeout,
     maxPendingConnections: config.max_pending_connections,
+    connectionGuard: config.connection_guard,
     tls,
     fetch,
   };

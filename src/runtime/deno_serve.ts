@@ -66,6 +66,8 @@ export function serveDeno(
   listener: Listener,
   warn: (line: string) => void,
 ): Promise<RunningServer> {
+  // Turned off: a proxy in front enforces the limits (README, Security).
+  if (!listener.connectionGuard) return servePlain(listener);
   const onConnection = serveOnConnection();
   if (onConnection === undefined) {
     warn(

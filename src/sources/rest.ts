@@ -93,6 +93,7 @@ export function createRestSource(
       streaming: false,
       requestTimeoutMs: connector.request_timeout,
       maxPendingConnections: connector.max_pending_connections,
+      connectionGuard: connector.connection_guard,
       fetch,
     },
     start: () => Promise.resolve(),
