@@ -115,7 +115,7 @@ describe(`connections without a request are capped (${RUNTIME})`, {
     await hypha.stop();
   });
 
-  test("past max_pending_connections new sockets are closed at once; served again once they go", async () => {
+  test("past max_pending_connections new sockets are closed; served again once they go", async () => {
     const silent: RawConnection[] = [];
     for (let i = 0; i < 8; i++) {
       silent.push(await rawRequest(hypha.urls.api, ""));
@@ -137,6 +137,40 @@ describe(`connections without a request are capped (${RUNTIME})`, {
     }, 100);
     await until(() => status === 202, "a publish accepted", 10_000)
       .finally(() => clearInterval(retry));
+  });
+});
+
+describe(`a mass disconnect does not refuse the reconnects (${RUNTIME})`, () => {
+  let hypha: Hypha;
+  before(async () => {
+    hypha = await startHypha(
+      restExample(`max_pending_connections = 20`, ""),
+    );
+  });
+  after(async () => {
+    await hypha.stop();
+  });
+
+  test("300 subscribers leave at once, 100 come back at once: all are answered", async () => {
+    const opened = async (count: number) => {
+      const subscribers = await Promise.all(
+        Array.from(
+          { length: count },
+          () => rawSubscribe(hypha.urls.sse, "/events"),
+        ),
+      );
+      // Answered: each has the `retry:` every stream starts with.
+      await until(
+        () => subscribers.every((s) => s.retries.length > 0),
+        `${count} streams open`,
+      );
+      return subscribers;
+    };
+    const leaving = await opened(300);
+    for (const s of leaving) s.close();
+    // A socket refused past max_pending_connections is closed unanswered.
+    const back = await opened(100);
+    for (const s of back) s.close();
   });
 });
 

@@ -8,7 +8,8 @@
  *   opening or of its previous response, else it is closed (slowloris, idle
  *   keep-alive).
  * - At most `maxPendingConnections` may be open with no request in flight;
- *   past that, new connections are closed at once.
+ *   past that, a new connection waits up to PENDING_GRACE_MS for room, then
+ *   is closed.
  * - Bodies are bounded in time by the REST source itself (body.ts).
  *
  * It uses `Deno[Deno.internal].serveHttpOnConnection` (Deno 2.9), the same
@@ -49,6 +50,14 @@ function serveOnConnection(): ServeOnConnection | undefined {
 /** What a TLS listener offers, in order of preference. */
 const ALPN = ["h2", "http/1.1"];
 
+/**
+ * A connection past max_pending_connections waits this long at most for
+ * room before it is closed: a connection whose client just left counts as
+ * pending until Deno sees the close, and a burst of new connections counts
+ * until Deno reads their requests. Neither must refuse well-behaved clients.
+ */
+const PENDING_GRACE_MS = 500;
+
 /** Pause after a failed accept (e.g. EMFILE) before the next one. */
 const ACCEPT_RETRY_MS = 100;
 
@@ -85,12 +94,25 @@ export function serveDeno(
     (c) => c.abort.abort(),
   );
 
+  /** Wakes the accept loop waiting for room, if it is. */
+  let room: (() => void) | undefined;
+  const waitForRoom = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => room?.(), PENDING_GRACE_MS);
+      room = () => {
+        room = undefined;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
   const setPending = (c: Connection, pending: boolean) => {
     if (c.pending === pending) return;
     c.pending = pending;
     pendingCount += pending ? 1 : -1;
     if (pending) timeouts.set(c);
     else timeouts.clear(c);
+    if (!pending && pendingCount < listener.maxPendingConnections) room?.();
   };
 
   const track = (conn: Deno.Conn) => {
@@ -145,8 +167,11 @@ export function serveDeno(
         continue;
       }
       if (pendingCount >= listener.maxPendingConnections) {
-        conn.close();
-        continue;
+        await waitForRoom();
+        if (pendingCount >= listener.maxPendingConnections) {
+          conn.close();
+          continue;
+        }
       }
       track(conn);
     }
