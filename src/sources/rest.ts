@@ -12,6 +12,7 @@ import { type Outcome, sendThrough } from "../core/flows.ts";
 import { type ConnectionInfo, json, pathOf } from "../core/http.ts";
 import { batchProblem, publishBatch } from "./batch.ts";
 import { checkObject, readJson } from "./body.ts";
+import { createTimeouts } from "../core/timeouts.ts";
 import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
 import { checkPublisher, createTokenCheck } from "./publisher_auth.ts";
 import { compileRoutes, findRoute, type Route } from "./route.ts";
@@ -41,6 +42,12 @@ export function createRestSource(
     rejected: {},
   };
 
+  // A body that does not come in time gets 408 (one timer for them all).
+  const bodyDeadlines = createTimeouts<() => void>(
+    connector.request_timeout,
+    (expire) => expire(),
+  );
+
   const refuse = (status: number, code: string, reason: string) => {
     countRejection(counters, code);
     return json(status, { error: reason });
@@ -65,6 +72,7 @@ export function createRestSource(
       request,
       connector.max_body,
       connector.request_timeout,
+      bodyDeadlines,
     );
     if (!body.ok) {
       return refuse(body.status, `http_${body.status}`, body.reason);
