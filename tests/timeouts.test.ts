@@ -68,4 +68,14 @@ describe("timeouts of one length on one timer", () => {
     advance(20);
     assert.deepEqual(await firedCount(2), ["a", "again"]);
   });
+
+  test("close cancels every timeout; clearing the last key keeps the timer, which then just stops", async () => {
+    const { timeouts, advance, settled } = harness(20);
+    timeouts.set("a");
+    timeouts.clear("a");
+    timeouts.set("b");
+    timeouts.close();
+    advance(40);
+    assert.deepEqual(await settled(), []);
+  });
 });

@@ -14,6 +14,8 @@ export interface Timeouts<K> {
   set(key: K): void;
   /** Cancels the timeout of `key`; idempotent. */
   clear(key: K): void;
+  /** Cancels every timeout and the timer (at shutdown). */
+  close(): void;
 }
 
 /** Calls `onTimeout(key)` `ms` after `set(key)`, unless cleared first. */
@@ -53,10 +55,15 @@ export function createTimeouts<K>(
       if (timer === undefined && !firing) arm(now() + ms);
     },
     clear(key) {
-      if (!due.delete(key) || due.size > 0 || timer === undefined) return;
-      // Nothing left to wait for: no timer keeps the process busy.
+      // The timer stays: one that fires with nothing due just stops. Clearing
+      // it here would arm and clear a timer per request when requests come
+      // one after the other (+45 µs of CPU per REST publish on Deno 2.9).
+      due.delete(key);
+    },
+    close() {
       clearTimeout(timer);
       timer = undefined;
+      due.clear();
     },
   };
 }

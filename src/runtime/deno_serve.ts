@@ -185,6 +185,7 @@ export function serveDeno(
       await accepting;
       // Like Deno.serve's shutdown: waits for responses in flight.
       await Promise.all([...connections].map((c) => c.server?.shutdown()));
+      timeouts.close();
     },
   });
 }

@@ -105,7 +105,10 @@ export function createRestSource(
       fetch,
     },
     start: () => Promise.resolve(),
-    stop: () => Promise.resolve(),
+    stop: () => {
+      bodyDeadlines.close();
+      return Promise.resolve();
+    },
     stats: () => structuredClone(counters),
   };
 }
