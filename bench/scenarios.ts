@@ -108,7 +108,31 @@ export function broadcast(
   );
 }
 
-/** Room events at `rate`/s, round robin over the rooms. */
+/**
+ * Room events into `clients` (spread over ROOMS): `send(i)` called
+ * `sendsPerSecond` times a second for `seconds`, each carrying
+ * `eventsPerSend` events.
+ */
+function pacedRoomEvents(
+  server: Server,
+  clients: readonly SseClient[],
+  latencies: Latencies,
+  sendsPerSecond: number,
+  seconds: number,
+  eventsPerSend: number,
+  send: (i: number) => Promise<unknown>,
+): Promise<Cost> {
+  const events = Math.round(sendsPerSecond * seconds) * eventsPerSend;
+  return measure(
+    server.pid,
+    clients,
+    latencies,
+    (events * clients.length) / ROOMS,
+    () => publishAtRate(sendsPerSecond, seconds, send),
+  );
+}
+
+/** Room events at `rate`/s, round robin over the rooms, one per POST. */
 export function roomEvents(
   server: Server,
   clients: readonly SseClient[],
@@ -116,18 +140,14 @@ export function roomEvents(
   rate: number,
   seconds: number,
 ): Promise<Cost> {
-  const events = Math.round(rate * seconds);
-  return measure(
-    server.pid,
+  return pacedRoomEvents(
+    server,
     clients,
     latencies,
-    (events * clients.length) / ROOMS,
-    () =>
-      publishAtRate(
-        rate,
-        seconds,
-        (i) => server.publish(stampedBody(), roomOf(i)),
-      ),
+    rate,
+    seconds,
+    1,
+    (i) => server.publish(stampedBody(), roomOf(i)),
   );
 }
 
@@ -143,20 +163,20 @@ export function roomEventsBatched(
   seconds: number,
 ): Promise<Cost> {
   const perBatch = Math.max(1, Math.round(rate / 10));
-  const batches = Math.round(seconds * 10);
-  return measure(
-    server.pid,
+  return pacedRoomEvents(
+    server,
     clients,
     latencies,
-    (batches * perBatch * clients.length) / ROOMS,
-    () =>
-      publishAtRate(10, seconds, (b) =>
-        server.publishBatch!(
-          Array.from({ length: perBatch }, (_, i) => ({
-            room: roomOf(b * perBatch + i),
-            body: stampedBody(),
-          })),
-        )),
+    10,
+    seconds,
+    perBatch,
+    (b) =>
+      server.publishBatch!(
+        Array.from({ length: perBatch }, (_, i) => ({
+          room: roomOf(b * perBatch + i),
+          body: stampedBody(),
+        })),
+      ),
   );
 }
 
@@ -234,22 +254,18 @@ export function amqpRooms(
   rate: number,
   seconds: number,
 ): Promise<Cost> {
-  const events = Math.round(rate * seconds);
-  return measure(
-    server.pid,
+  return pacedRoomEvents(
+    server,
     clients,
     latencies,
-    (events * clients.length) / ROOMS,
-    () =>
-      publishAtRate(
-        rate,
-        seconds,
-        (i) =>
-          channel.basicPublish(
-            exchange,
-            "room.event",
-            stampedBody({ room: roomOf(i) }),
-          ),
+    rate,
+    seconds,
+    1,
+    (i) =>
+      channel.basicPublish(
+        exchange,
+        "room.event",
+        stampedBody({ room: roomOf(i) }),
       ),
   );
 }

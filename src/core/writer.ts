@@ -57,6 +57,8 @@ export function createWriter(
     frames: readonly Uint8Array[],
     live: boolean,
   ) => {
+    // Most often one frame (a live event, a short replay): no run to join.
+    if (frames.length === 1) return write(c, frames[0], live);
     let runStart = 0;
     for (let i = 0; i <= frames.length && c.open; i++) {
       const frame = frames[i];
@@ -75,10 +77,7 @@ export function createWriter(
     const batch = dirty;
     dirty = [];
     for (const c of batch) {
-      // Most often one frame: no run to join.
-      if (c.pending.length === 1) {
-        if (c.open) write(c, c.pending[0]);
-      } else if (c.open) writeFrames(c, c.pending, true);
+      if (c.open) writeFrames(c, c.pending, true);
       c.pending.length = 0;
     }
   };
