@@ -1,8 +1,8 @@
 /**
  * Readiness: every listener is bound, every broker connector is connected
- * and consuming, and every cluster log is attached to its stream. A load balancer stops sending new subscribers to an
- * instance that is not ready; subscribers already connected keep their
- * streams.
+ * and consuming, and every cluster log is attached to its stream. A load
+ * balancer stops sending new subscribers to an instance that is not ready;
+ * subscribers already connected keep their streams.
  *
  * @module
  */
