@@ -258,11 +258,12 @@ async function run(id: string): Promise<void> {
   const tag = crypto.randomUUID().slice(0, 8);
   const exchange = `hypha-bench-${tag}`;
   const queue = `hypha-bench-${tag}`;
-  const withRabbit = kind === "hypha" && rabbit;
+  // nchan has no AMQP source: its RabbitMQ cells stay n/a.
+  const withRabbit = kind !== "nchan" && rabbit;
   const server = kind === "nchan"
     ? await startNchan()
     : kind === "naive"
-    ? await startNaive(runtime)
+    ? await startNaive(runtime, withRabbit ? { exchange, queue } : undefined)
     : await startHypha(
       runtime,
       withRabbit ? amqpConfig(exchange, queue) : "",

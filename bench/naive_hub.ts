@@ -7,10 +7,17 @@
  *   GET  /events[?room=r]   subscribe
  *   POST /publish[/r]       send the body to everyone (or to room r)
  *
- *   deno run -A bench/naive_hub.ts PORT      bun run bench/naive_hub.ts PORT
+ *   deno run -A bench/naive_hub.ts PORT [EXCHANGE QUEUE]
+ *   bun run bench/naive_hub.ts PORT [EXCHANGE QUEUE]
  *
- * Prints `listening <port>` once it accepts connections.
+ * With an exchange and a queue it also consumes RabbitMQ, as naively as
+ * over HTTP: the queue bound with `#`, no acks (`noAck`), routing key
+ * `room.event` to the room named by the body's `room`, anything else to
+ * everyone. Prints `listening <port>` once it accepts connections (and
+ * consumes).
  */
+
+import { AMQPClient } from "@cloudamqp/amqp-client";
 
 type Controller = ReadableStreamDefaultController<Uint8Array>;
 
@@ -39,7 +46,12 @@ function subscribe(room: string): Response {
 }
 
 async function publish(room: string, request: Request): Promise<Response> {
-  const frame = encoder.encode(`data: ${await request.text()}\n\n`);
+  const delivered = send(room, await request.text());
+  return new Response(`{"delivered":${delivered}}`, { status: 202 });
+}
+
+function send(room: string, body: string): number {
+  const frame = encoder.encode(`data: ${body}\n\n`);
   const set = rooms.get(room);
   let delivered = 0;
   for (const controller of set ?? []) {
@@ -50,7 +62,24 @@ async function publish(room: string, request: Request): Promise<Response> {
       set!.delete(controller);
     }
   }
-  return new Response(`{"delivered":${delivered}}`, { status: 202 });
+  return delivered;
+}
+
+/** Consumes `queue` (bound to `exchange`) and sends each message on. */
+async function consume(exchange: string, queue: string): Promise<void> {
+  const client = new AMQPClient("amqp://guest:guest@127.0.0.1:5672");
+  await client.connect();
+  const channel = await client.channel();
+  await channel.exchangeDeclare(exchange, "topic", { durable: false });
+  await channel.queueDeclare(queue, { durable: false });
+  await channel.queueBind(queue, exchange, "#");
+  await channel.basicConsume(queue, { noAck: true }, (message) => {
+    const body = message.bodyString() ?? "";
+    const room = message.routingKey === "room.event"
+      ? String(JSON.parse(body).room)
+      : "";
+    send(room, body);
+  });
 }
 
 export function handle(request: Request): Response | Promise<Response> {
@@ -64,9 +93,13 @@ export function handle(request: Request): Response | Promise<Response> {
   return new Response("not found", { status: 404 });
 }
 
-const port = Number(
-  ("Deno" in globalThis ? Deno.args : process.argv.slice(2))[0] ?? 0,
-);
+const [portArg, exchange, queue] = "Deno" in globalThis
+  ? Deno.args
+  : process.argv.slice(2);
+const port = Number(portArg ?? 0);
+if (import.meta.main && exchange !== undefined && queue !== undefined) {
+  await consume(exchange, queue);
+}
 if (!import.meta.main) {
   // Imported (bench/connect_cost.ts): the handler only, no listener.
 } else if ("Bun" in globalThis) {

@@ -82,11 +82,19 @@ async function post(url: string, body: string, type = "application/json") {
   }
 }
 
-/** The naive hub of bench/naive_hub.ts on `runtime`. */
-export async function startNaive(runtime: "deno" | "bun"): Promise<Server> {
+/**
+ * The naive hub of bench/naive_hub.ts on `runtime`; with `amqp`, it also
+ * consumes that queue (bound to that exchange).
+ */
+export async function startNaive(
+  runtime: "deno" | "bun",
+  amqp?: { exchange: string; queue: string },
+): Promise<Server> {
+  const hubArgs = ["bench/naive_hub.ts", "0"];
+  if (amqp !== undefined) hubArgs.push(amqp.exchange, amqp.queue);
   const args = runtime === "deno"
-    ? [DENO, ["run", "-A", "bench/naive_hub.ts", "0"]] as const
-    : [BUN, ["run", "bench/naive_hub.ts", "0"]] as const;
+    ? [DENO, ["run", "-A", ...hubArgs]] as const
+    : [BUN, ["run", ...hubArgs]] as const;
   const child = await spawnUntil(args[0], [...args[1]], /listening (\d+)/);
   const base = `http://127.0.0.1:${child.match[1]}`;
   return {

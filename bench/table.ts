@@ -141,7 +141,7 @@ export function table(
         if (v !== undefined) values[p] = v;
       }
     }
-    if (!HYPHAS.some((h) => values[h] !== undefined)) continue;
+    if (Object.keys(values).length === 0) continue;
     const best = bestPeer(row, values);
     const vs = (hypha: string, peer: string | undefined) =>
       peer !== undefined && values[hypha] !== undefined &&
