@@ -7,6 +7,7 @@
 
 import { streamLogOptions } from "./cluster/cluster_config.ts";
 import { createStreamLog } from "./cluster/stream_log.ts";
+import { guardsConnections } from "./config/loopback.ts";
 import type { MqConnector, SseConnector } from "./config/schema.ts";
 import type { EventLog } from "./core/event_log.ts";
 import { type Authorizer, createSseHandler } from "./core/handler.ts";
@@ -112,7 +113,7 @@ export function createSseConnector(
       streaming: true,
       requestTimeoutMs: c.request_timeout,
       maxPendingConnections: c.max_pending_connections,
-      connectionGuard: c.connection_guard,
+      connectionGuard: guardsConnections(c),
       fetch,
     },
   };

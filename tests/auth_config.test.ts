@@ -94,7 +94,6 @@ describe("security config", () => {
       max_batch: 1000,
       request_timeout: 10_000,
       max_pending_connections: 1024,
-      connection_guard: true,
       auth: { tokens: ["a-long-random-publisher-token"] },
       insecure: false,
     });

@@ -9,6 +9,8 @@ import {
 import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
 
+const GUARD = "connection_guard = true";
+
 /** Sends `text` one byte per second until the server closes the socket. */
 function trickle(connection: RawConnection, text: string): void {
   let i = 0;
@@ -44,7 +46,11 @@ describe(`slow requests are cut after request_timeout (${RUNTIME})`, () => {
   let hypha: Hypha;
   before(async () => {
     hypha = await startHypha(
-      restExample(`request_timeout = "1s"`, `request_timeout = "1s"`),
+      // Loopback listeners are unguarded unless asked (config/loopback.ts).
+      restExample(
+        `request_timeout = "1s"\n${GUARD}`,
+        `request_timeout = "1s"\n${GUARD}`,
+      ),
     );
   });
   after(async () => {
@@ -108,7 +114,10 @@ describe(`connections without a request are capped (${RUNTIME})`, {
   let hypha: Hypha;
   before(async () => {
     hypha = await startHypha(
-      restExample("", `request_timeout = "60s"\nmax_pending_connections = 5`),
+      restExample(
+        "",
+        `request_timeout = "60s"\nmax_pending_connections = 5\n${GUARD}`,
+      ),
     );
   });
   after(async () => {
@@ -144,7 +153,7 @@ describe(`a mass disconnect does not refuse the reconnects (${RUNTIME})`, () => 
   let hypha: Hypha;
   before(async () => {
     hypha = await startHypha(
-      restExample(`max_pending_connections = 20`, ""),
+      restExample(`max_pending_connections = 20\n${GUARD}`, ""),
     );
   });
   after(async () => {
@@ -174,34 +183,77 @@ describe(`a mass disconnect does not refuse the reconnects (${RUNTIME})`, () => 
   });
 });
 
-describe(`connection_guard = false: served as the runtime does (${RUNTIME})`, () => {
+for (
+  const guard of [
+    "connection_guard = false",
+    "connection_guard unset, on loopback",
+  ]
+) {
+  describe(`${guard}: served as the runtime does (${RUNTIME})`, () => {
+    let hypha: Hypha;
+    before(async () => {
+      hypha = await startHypha(
+        restExample(
+          "",
+          `max_pending_connections = 2${
+            guard.endsWith("false") ? `\n${guard}` : ""
+          }`,
+        ),
+      );
+    });
+    after(async () => {
+      await hypha.stop();
+    });
+
+    test("no pending-connection cap: sockets past it stay open and a publisher is served", async () => {
+      const silent: RawConnection[] = [];
+      for (let i = 0; i < 5; i++) {
+        silent.push(await rawRequest(hypha.urls.api, ""));
+      }
+      // With the guard, sockets past the cap are closed as they are accepted:
+      // before a later connection is served.
+      const answer = await publish(new URL("/notify", hypha.urls.api).href, {
+        n: 1,
+      });
+      assert.equal(answer.status, 202);
+      assert.deepEqual(
+        silent.map((c) => c.socket.destroyed || c.socket.readyState !== "open"),
+        [false, false, false, false, false],
+      );
+      for (const c of silent) c.close();
+    });
+  });
+}
+
+// Unset, the guard is on for a listener other machines can reach.
+describe(`a non-loopback listener is guarded by default (${RUNTIME})`, {
+  skip: RUNTIME === "bun" ? "not countable on Bun" : false,
+}, () => {
   let hypha: Hypha;
   before(async () => {
-    hypha = await startHypha(
-      restExample(
-        "",
-        `max_pending_connections = 2\nconnection_guard = false`,
-      ),
-    );
+    hypha = await startHypha(`
+[connector.sse]
+type = "sse"
+host = "0.0.0.0"
+port = 0
+max_pending_connections = 3
+`);
   });
   after(async () => {
     await hypha.stop();
   });
 
-  test("no pending-connection cap: sockets past it stay open and a publisher is served", async () => {
+  test("past max_pending_connections new sockets are closed", async () => {
     const silent: RawConnection[] = [];
-    for (let i = 0; i < 5; i++) {
-      silent.push(await rawRequest(hypha.urls.api, ""));
+    for (let i = 0; i < 6; i++) {
+      silent.push(await rawRequest(hypha.urls.sse, ""));
     }
-    // With the guard, sockets past the cap are closed as they are accepted:
-    // before a later connection is served.
-    const answer = await publish(new URL("/notify", hypha.urls.api).href, {
-      n: 1,
-    });
-    assert.equal(answer.status, 202);
+    let closed = 0;
+    for (const c of silent) c.closed.then(() => closed++);
+    await until(() => closed >= 3, "three sockets closed");
     assert.deepEqual(
       silent.map((c) => c.socket.destroyed || c.socket.readyState !== "open"),
-      [false, false, false, false, false],
+      [false, false, false, true, true, true],
     );
     for (const c of silent) c.close();
   });

@@ -10,6 +10,7 @@
 
 import { KNOWN_ALGORITHMS } from "../auth/keys.ts";
 import type { Config } from "./schema.ts";
+import { isLoopback } from "./loopback.ts";
 
 /** Where `checkConfig` collects results. */
 export interface Findings {
@@ -18,12 +19,6 @@ export interface Findings {
 }
 
 const KEY_SOURCES = ["jwt_secret", "public_key_file", "jwks_file"] as const;
-
-/** True for hosts only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 /** Adds the problems and warnings about authentication. */
 export function checkAuth(config: Config, findings: Findings): void {

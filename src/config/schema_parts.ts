@@ -17,8 +17,9 @@ export const requestLimits = () => ({
   /**
    * Deno: accept connections in hypha to enforce the two limits above (a
    * Deno HTTP server per connection, ~12 KB each); false: Deno.serve as is.
+   * Unset: on unless bound to loopback (see loopback.ts).
    */
-  connection_guard: boolean.default(true),
+  connection_guard: boolean.optional(),
 });
 
 /** Bearer tokens of a listener that needs them (REST source, admin). */

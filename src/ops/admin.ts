@@ -9,6 +9,7 @@
  */
 
 import type { Registry } from "prom-client";
+import { guardsConnections } from "../config/loopback.ts";
 import type { AdminListener } from "../config/schema_parts.ts";
 import {
   BASE_HEADERS,
@@ -92,7 +93,7 @@ export function createAdminListener(
     streaming: false,
     requestTimeoutMs: config.request_timeout,
     maxPendingConnections: config.max_pending_connections,
-    connectionGuard: config.connection_guard,
+    connectionGuard: guardsConnections(config),
     tls,
     fetch,
   };

@@ -11,6 +11,7 @@ import type { RestConnector } from "../config/schema.ts";
 import { type Outcome, sendThrough } from "../core/flows.ts";
 import { type ConnectionInfo, json, pathOf } from "../core/http.ts";
 import { batchProblem, publishBatch } from "./batch.ts";
+import { guardsConnections } from "../config/loopback.ts";
 import { checkObject, readJson } from "./body.ts";
 import { createTimeouts } from "../core/timeouts.ts";
 import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
@@ -101,7 +102,7 @@ export function createRestSource(
       streaming: false,
       requestTimeoutMs: connector.request_timeout,
       maxPendingConnections: connector.max_pending_connections,
-      connectionGuard: connector.connection_guard,
+      connectionGuard: guardsConnections(connector),
       fetch,
     },
     start: () => Promise.resolve(),
