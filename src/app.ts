@@ -57,7 +57,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const listeners: Listener[] = [];
   const sources: Source[] = [];
   const tls = runtime.tls ?? {};
-  const ops = createOps(config, hubs, sources, listeners, tls);
+  const ops = await createOps(config, hubs, sources, listeners, tls);
   const logs: SseConnectorParts[] = [];
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
