@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { rawRequest, sleep, subscribe } from "./support/clients.ts";
+import {
+  rawRequest,
+  rawSubscribe,
+  sleep,
+  subscribe,
+} from "./support/clients.ts";
 import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
 
@@ -128,6 +133,39 @@ describe(`quiet hub (${RUNTIME})`, () => {
       assert.equal(result.body.delivered, 1);
       await raw.waitFor(/data: \{"late":true,"user_id":"7"\}\n\n/);
       raw.close();
+    } finally {
+      assert.equal(await hypha.stop(), 0);
+    }
+  });
+});
+
+describe(`keepalives only for silent connections (${RUNTIME})`, () => {
+  test("a subscriber receiving events gets no keepalive, an idle one gets them every heartbeat_interval", async () => {
+    const hypha = await startHypha(restExample(`heartbeat_interval = "1s"`));
+    try {
+      const busy = await rawSubscribe(hypha.urls.sse, "/events?room=busy");
+      const idle = await rawSubscribe(hypha.urls.sse, "/events?room=idle");
+      const notify = `${hypha.urls.api}notify/busy`;
+      await publish(notify, { n: 0 });
+      await busy.waitFor(1);
+      const before = busy.comments.length;
+      // 3 s of events every 100 ms: three heartbeat intervals.
+      for (let n = 1; n <= 30; n++) {
+        await publish(notify, { n });
+        await sleep(100);
+      }
+      await busy.waitFor(31);
+      // Sent to every connection each interval, busy would have had ~3.
+      assert.ok(
+        busy.comments.length - before <= 1,
+        `busy got ${busy.comments.length - before} keepalives`,
+      );
+      assert.ok(
+        idle.comments.filter((c) => c.trim() === "keepalive").length >= 2,
+        `idle got ${JSON.stringify(idle.comments)}`,
+      );
+      busy.close();
+      idle.close();
     } finally {
       assert.equal(await hypha.stop(), 0);
     }

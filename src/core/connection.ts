@@ -28,6 +28,8 @@ export interface Connection extends Subscription {
   replayedTo: number | undefined;
   /** Log position of the newest event queued: one event, one copy. */
   lastQueued: number;
+  /** Written to since the heartbeat last looked: it needs no keepalive. */
+  active: boolean;
   /** Cuts a resuming client that stopped reading; see the hub. */
   stallTimer: LongTimeout | undefined;
   /** Ends the stream at the token's expiry or the max lifetime. */

@@ -150,14 +150,21 @@ export function createHub(options: HubOptions): Hub {
     return n;
   });
 
-  // Chained: "720h" overflows one timer, which then fires every millisecond.
-  // heartbeatMs 0 turns keepalives off; the log still expires on a timer.
+  // Keepalives go only where nothing else was written: ticking twice per
+  // interval and skipping a connection written to since the last tick, no
+  // connection is silent for longer than the interval, and busy ones get
+  // none (no burst of writes to every client each interval, which delayed
+  // the events behind it). heartbeatMs 0 turns keepalives off; the log still
+  // expires on a timer. Chained: "720h" overflows one timer.
   const heartbeat = setLongInterval(() => {
     if (options.heartbeatMs > 0) {
-      for (const c of registry.all) writer.queue(c, HEARTBEAT);
+      for (const c of registry.all) {
+        if (c.active) c.active = false;
+        else writer.queue(c, HEARTBEAT);
+      }
     }
     log.expire();
-  }, options.heartbeatMs > 0 ? options.heartbeatMs : EXPIRE_SWEEP_MS);
+  }, options.heartbeatMs > 0 ? options.heartbeatMs / 2 : EXPIRE_SWEEP_MS);
 
   return {
     subscribe: (request) => openStream(streams, request),

@@ -41,6 +41,7 @@ export function openStream(
     open: true,
     replayedTo: undefined,
     lastQueued: -Infinity,
+    active: true,
     stallTimer: undefined,
     closeTimer: undefined,
     onClose: request.onClose,

@@ -41,6 +41,7 @@ export function createWriter(
   let scheduled = false;
 
   const write = (c: Connection, chunk: Uint8Array, live = true) => {
+    c.active = true;
     try {
       c.controller.enqueue(chunk);
     } catch {
