@@ -3,7 +3,7 @@
  * generator (this process). Prints a markdown table with ratios.
  *
  *   bun run bench/compare.ts [--scale 1] [--seconds 10] [--only a,b] [--no-rabbit]
- *     [--sse "connection_guard = false"]
+ *     [--sse "connection_guard = true"] [--repeat 1]
  *     [--scenarios idle|connects,wide,fast,rooms,publish]
  *   ./node_modules/deno/deno run -A bench/compare.ts ...
  *
@@ -15,7 +15,9 @@
  * throughput); the broadcasts need the idle connects. The load generator
  * holds one socket per client: at scale 1, 10,000 at once, so `ulimit -n`
  * must exceed that (each server process needs as many; children inherit the
- * limit).
+ * limit). --repeat N runs every server N times, round robin (so drift on a
+ * shared machine touches each alike), prints each round's table, then the
+ * table of medians.
  */
 
 import { AMQPClient } from "@cloudamqp/amqp-client";
@@ -40,7 +42,7 @@ import {
   startNchan,
 } from "./servers.ts";
 import { Latencies, openClients, sleep, type SseClient } from "./sse_load.ts";
-import { type Results, table } from "./table.ts";
+import { medians, type Results, table } from "./table.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -52,6 +54,7 @@ const seconds = Number(option("seconds", "10"));
 const only = option("only", "nchan,naive-deno,naive-bun,hypha-deno,hypha-bun")
   .split(",");
 const rabbit = !args.includes("--no-rabbit");
+const repeat = Math.max(1, Number(option("repeat", "1")));
 /** More lines for hypha's SSE connector, e.g. "connection_guard = false". */
 const sseLines = option("sse", "");
 const scenarios = option("scenarios", "idle,wide,fast,rooms,publish")
@@ -82,7 +85,7 @@ function checkFileLimit(): void {
   }
 }
 
-const results: Results = {};
+let results: Results = {};
 const put = (row: string, server: string, value: number | Cost) =>
   (results[row] ??= {})[server] = value;
 
@@ -283,13 +286,26 @@ async function run(id: string): Promise<void> {
 
 checkFileLimit();
 const started = new Date();
-for (const id of only) await run(id);
+const counts = { IDLE, WIDE, ROOM_CLIENTS, AMQP_SUBSCRIBERS, AMQP_MESSAGES };
+const rounds: Results[] = [];
+for (let round = 1; round <= repeat; round++) {
+  results = {};
+  for (const id of only) await run(id);
+  rounds.push(results);
+  if (repeat > 1) {
+    console.log(`\n## Round ${round} of ${repeat}\n`);
+    console.log(
+      table(results, { date: started.toISOString(), scale, seconds, counts }),
+    );
+  }
+}
+if (repeat > 1) console.log(`\n## Medians of ${repeat} rounds\n`);
 console.log(
-  table(results, {
+  table(medians(rounds), {
     date: started.toISOString(),
     scale,
     seconds,
-    counts: { IDLE, WIDE, ROOM_CLIENTS, AMQP_SUBSCRIBERS, AMQP_MESSAGES },
+    counts,
   }),
 );
 process.exit(0);

@@ -74,6 +74,46 @@ const ROWS: Row[] = [
   },
 ];
 
+/**
+ * Cell by cell, the median over rounds (of µs and of p99 apart); a cost
+ * keeps the worst round's delivery, so a loss is never hidden.
+ */
+export function medians(rounds: readonly Results[]): Results {
+  const out: Results = {};
+  for (const round of rounds) {
+    for (const [row, servers] of Object.entries(round)) {
+      for (const server of Object.keys(servers)) {
+        const values = rounds.map((r) => r[row]?.[server])
+          .filter((v) => v !== undefined);
+        (out[row] ??= {})[server] = typeof values[0] === "number"
+          ? median(values as number[])
+          : medianCost(values as Cost[]);
+      }
+    }
+  }
+  return out;
+}
+
+function medianCost(costs: readonly Cost[]): Cost {
+  const worst = costs.reduce((w, c) =>
+    c.expected - c.delivered > w.expected - w.delivered ? c : w
+  );
+  return {
+    us: median(costs.map((c) => c.us)),
+    p99: median(costs.map((c) => c.p99)),
+    delivered: worst.delivered,
+    expected: worst.expected,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? sorted[mid]
+    : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return "n/a";
   return n >= 100
