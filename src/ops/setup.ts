@@ -42,7 +42,7 @@ export async function createOps(
   const admin = config.service.admin;
   const hooks = { bound: (name: string) => bound.add(name) };
   // Nobody can scrape without the admin listener: count nothing per event,
-  // and leave prom-client unloaded (~15 MiB of RSS on Deno 2.9, 10 on Bun).
+  // and leave prom-client unloaded (idle RSS: Deno 76 -> 72, Bun 62 -> 59 MiB).
   if (admin === undefined) {
     return { observer: undefined, ...hooks, stopping: () => stopping = true };
   }
