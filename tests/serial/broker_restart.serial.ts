@@ -71,9 +71,17 @@ describe(`cluster across a broker restart (${RUNTIME})`, () => {
       stopped = true;
       const before = confirmed.length;
       await until(() => (answers.get(503) ?? 0) >= 5, "503s", 30_000);
-      for (const c of clients) {
-        assert.equal(c.source.readyState, c.source.OPEN);
-      }
+      clients.forEach((c, i) => {
+        // Seen once in CI, not reproduced: say which instance and what it
+        // logged (a stream ended by the server, or an instance that died).
+        assert.equal(
+          c.source.readyState,
+          c.source.OPEN,
+          `the client of instance ${i} is reconnecting; its log:\n${
+            instances[i].lines.slice(-40).join("\n")
+          }`,
+        );
+      });
       await rabbitmqctl("start_app");
       stopped = false;
       await until(
