@@ -18,6 +18,8 @@ await main({
       process.on(signal, () => handler(signal));
     }
   },
+  onUnhandledRejection: (handler) =>
+    process.on("unhandledRejection", (reason) => handler(reason)),
   print: (text) => console.log(text),
   printError: (line) => console.error(line),
   exit: (code) => process.exit(code),

@@ -18,6 +18,14 @@ await main({
       Deno.addSignalListener(signal, () => handler(signal));
     }
   },
+  onUnhandledRejection: (handler) =>
+    globalThis.addEventListener(
+      "unhandledrejection",
+      (event: PromiseRejectionEvent) => {
+        event.preventDefault();
+        handler(event.reason);
+      },
+    ),
   print: (text) => console.log(text),
   printError: (line) => console.error(line),
   exit: (code) => Deno.exit(code),

@@ -54,6 +54,8 @@ export interface Platform {
   readonly readTextFile: (path: string) => Promise<string>;
   readonly serve: (listener: Listener) => Promise<RunningServer>;
   readonly onSignal: (handler: (signal: string) => void) => void;
+  /** Hands over rejections nobody handled, instead of the runtime's crash. */
+  readonly onUnhandledRejection: (handler: (reason: unknown) => void) => void;
   readonly print: (text: string) => void;
   readonly printError: (line: string) => void;
   readonly exit: (code: number) => never;
@@ -130,6 +132,12 @@ export async function main(platform: Platform): Promise<never> {
     config.service.log_level as Level,
     config.service.log_format,
   );
+  // A rejection nobody handled is a bug, but ending the process for it drops
+  // every subscriber at once (seen: one from amqp-client while the broker
+  // shut down killed a Deno instance; Bun only prints them): log it, serve on.
+  platform.onUnhandledRejection((reason) => {
+    log.error("unhandled rejection", { reason: errorMessage(reason) });
+  });
   // Signals are wired before anything starts, so none is lost during startup.
   let app: App | undefined;
   let stopping = false;
