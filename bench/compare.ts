@@ -286,7 +286,12 @@ async function run(id: string): Promise<void> {
 
 checkFileLimit();
 const started = new Date();
-const counts = { IDLE, WIDE, ROOM_CLIENTS, AMQP_SUBSCRIBERS, AMQP_MESSAGES };
+const meta = {
+  date: started.toISOString(),
+  scale,
+  seconds,
+  counts: { IDLE, WIDE, ROOM_CLIENTS, AMQP_SUBSCRIBERS, AMQP_MESSAGES },
+};
 const rounds: Results[] = [];
 for (let round = 1; round <= repeat; round++) {
   results = {};
@@ -294,18 +299,9 @@ for (let round = 1; round <= repeat; round++) {
   rounds.push(results);
   if (repeat > 1) {
     console.log(`\n## Round ${round} of ${repeat}\n`);
-    console.log(
-      table(results, { date: started.toISOString(), scale, seconds, counts }),
-    );
+    console.log(table(results, meta));
   }
 }
 if (repeat > 1) console.log(`\n## Medians of ${repeat} rounds\n`);
-console.log(
-  table(medians(rounds), {
-    date: started.toISOString(),
-    scale,
-    seconds,
-    counts,
-  }),
-);
+console.log(table(medians(rounds), meta));
 process.exit(0);

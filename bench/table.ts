@@ -80,16 +80,20 @@ const ROWS: Row[] = [
  */
 export function medians(rounds: readonly Results[]): Results {
   const out: Results = {};
-  for (const round of rounds) {
-    for (const [row, servers] of Object.entries(round)) {
-      for (const server of Object.keys(servers)) {
-        const values = rounds.map((r) => r[row]?.[server])
-          .filter((v) => v !== undefined);
-        (out[row] ??= {})[server] = typeof values[0] === "number"
-          ? median(values as number[])
-          : medianCost(values as Cost[]);
-      }
-    }
+  const cells = new Set(
+    rounds.flatMap((r) =>
+      Object.entries(r).flatMap(([row, servers]) =>
+        Object.keys(servers).map((server) => `${row}\t${server}`)
+      )
+    ),
+  );
+  for (const cell of cells) {
+    const [row, server] = cell.split("\t");
+    const values = rounds.map((r) => r[row]?.[server])
+      .filter((v) => v !== undefined);
+    (out[row] ??= {})[server] = typeof values[0] === "number"
+      ? median(values as number[])
+      : medianCost(values as Cost[]);
   }
   return out;
 }

@@ -23,14 +23,12 @@ const SHARE_MIN_BYTES = 4 * 1024;
  * turn), else a timer (Deno clamps `setTimeout(f, 0)` to 2.2 ms a turn, Bun
  * to 1.1 ms: added to the latency of every event).
  */
-const nextTurn: (f: () => void) => void = (() => {
-  const immediate = (globalThis as {
-    setImmediate?: (f: () => void) => unknown;
-  }).setImmediate;
-  return typeof immediate === "function"
-    ? (f) => immediate(f)
-    : (f) => setTimeout(f, 0);
-})();
+const immediate = (globalThis as {
+  setImmediate?: (f: () => void) => unknown;
+}).setImmediate;
+const nextTurn: (f: () => void) => void = typeof immediate === "function"
+  ? (f) => immediate(f)
+  : (f) => setTimeout(f, 0);
 
 /** The writer of one hub. */
 export interface Writer {
