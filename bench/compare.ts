@@ -3,7 +3,7 @@
  * generator (this process). Prints a markdown table with ratios.
  *
  *   bun run bench/compare.ts [--scale 1] [--seconds 10] [--only a,b] [--no-rabbit]
- *     [--sse "connection_guard = true"] [--repeat 1]
+ *     [--sse "connection_guard = true"] [--amqp "prefetch = 1000"] [--repeat 1]
  *     [--scenarios idle|connects,wide,fast,rooms,publish]
  *   ./node_modules/deno/deno run -A bench/compare.ts ...
  *
@@ -57,6 +57,8 @@ const rabbit = !args.includes("--no-rabbit");
 const repeat = Math.max(1, Number(option("repeat", "1")));
 /** More lines for hypha's SSE connector, e.g. "connection_guard = false". */
 const sseLines = option("sse", "");
+/** More lines for hypha's RabbitMQ consumer, e.g. "prefetch = 1000". */
+const consumerLines = option("amqp", "");
 const scenarios = option("scenarios", "idle,wide,fast,rooms,publish")
   .split(",");
 // `connects` is the idle row's other name: one run measures both.
@@ -223,6 +225,8 @@ routing_key = "#"
 [connector.rabbit.queue]
 name = "${queue}"
 durable = false
+[connector.rabbit.consumer]
+${consumerLines}
 
 [flow.feed.from]
 connector = "rabbit"

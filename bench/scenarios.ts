@@ -40,6 +40,7 @@ export async function connectIdle(
   latencies: Latencies,
 ): Promise<{ clients: SseClient[]; perSecond: number; kb: number }> {
   const rssBefore = rssMiB(server.pid);
+  await server.profiler?.start();
   const started = performance.now();
   const clients = await openClients(
     count,
@@ -47,6 +48,7 @@ export async function connectIdle(
     latencies,
   );
   const perSecond = count / ((performance.now() - started) / 1000);
+  await server.profiler?.stop(`${server.name} connects`);
   // Let lazy allocations and the GC settle before reading RSS.
   await sleep(3000);
   const kb = ((rssMiB(server.pid) - rssBefore) * 1024) / count;
@@ -64,7 +66,9 @@ export function connectRooms(
 
 /** Measures `publish` at `rate` for `seconds`, expecting `perEvent` each. */
 export async function measure(
-  pid: number,
+  server: Server,
+  /** Names the window's CPU profile, when the server is profiled. */
+  label: string,
   clients: readonly SseClient[],
   latencies: Latencies,
   expected: number,
@@ -73,15 +77,23 @@ export async function measure(
   const before = totalEvents(clients);
   latencies.reset();
   latencies.recording = true;
-  const cpuBefore = cpuMs(pid);
+  await server.profiler?.start();
+  const cpuBefore = cpuMs(server.pid);
   await run();
   await waitUntil(
     () => totalEvents(clients) - before >= expected,
     DRAIN_MS,
   );
-  const cpu = cpuMs(pid) - cpuBefore;
+  const cpu = cpuMs(server.pid) - cpuBefore;
+  await server.profiler?.stop(`${server.name} ${label}`);
   latencies.recording = false;
   const delivered = totalEvents(clients) - before;
+  // The shape behind the p99, on stderr: a tail or a shifted whole.
+  console.error(
+    `  latency ms p50 ${pct(latencies, 50)} p90 ${pct(latencies, 90)} p99 ${
+      pct(latencies, 99)
+    } max ${pct(latencies, 100)}`,
+  );
   return {
     us: (cpu * 1000) / Math.max(1, delivered),
     p99: latencies.percentile(99),
@@ -89,6 +101,8 @@ export async function measure(
     expected,
   };
 }
+
+const pct = (l: Latencies, p: number) => l.percentile(p).toFixed(1);
 
 /** Broadcast at `rate` events/s for `seconds` to every client. */
 export function broadcast(
@@ -100,7 +114,8 @@ export function broadcast(
 ): Promise<Cost> {
   const events = Math.round(rate * seconds);
   return measure(
-    server.pid,
+    server,
+    `broadcast ${clients.length}x${rate}`,
     clients,
     latencies,
     events * clients.length,
@@ -121,10 +136,12 @@ function pacedRoomEvents(
   seconds: number,
   eventsPerSend: number,
   send: (i: number) => Promise<unknown>,
+  label: string,
 ): Promise<Cost> {
   const events = Math.round(sendsPerSecond * seconds) * eventsPerSend;
   return measure(
-    server.pid,
+    server,
+    label,
     clients,
     latencies,
     (events * clients.length) / ROOMS,
@@ -148,6 +165,7 @@ export function roomEvents(
     seconds,
     1,
     (i) => server.publish(stampedBody(), roomOf(i)),
+    "rooms",
   );
 }
 
@@ -177,6 +195,7 @@ export function roomEventsBatched(
           body: stampedBody(),
         })),
       ),
+    "rooms batched",
   );
 }
 
@@ -230,7 +249,8 @@ export async function amqpThroughput(
 ): Promise<{ perSecond: number; cost: Cost }> {
   const started = performance.now();
   const cost = await measure(
-    server.pid,
+    server,
+    "amqp throughput",
     clients,
     latencies,
     messages * clients.length,
@@ -267,5 +287,6 @@ export function amqpRooms(
         "room.event",
         stampedBody({ room: roomOf(i) }),
       ),
+    "amqp rooms",
   );
 }

@@ -13,6 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../tests/support/rabbitmq.ts";
 import { sleep } from "./sse_load.ts";
+import { connectProfiler, type Profiler } from "./inspector.ts";
+
+/** HYPHA_BENCH_PROFILE=<dir>: where servers write their CPU profiles. */
+const PROFILE_DIR = process.env.HYPHA_BENCH_PROFILE;
 
 const ROOT = new URL("../", import.meta.url).pathname;
 export const DENO = join(ROOT, "node_modules/deno/deno");
@@ -29,7 +33,21 @@ export interface Server {
   publish(body: string, room?: string): Promise<void>;
   /** hypha only: publishes many room events in one request. */
   publishBatch?(bodies: { room: string; body: string }[]): Promise<void>;
+  /** A Deno server with HYPHA_BENCH_PROFILE: profiles each measurement. */
+  readonly profiler?: Profiler;
   stop(): Promise<void>;
+}
+
+/** Deno's args for `script`: inspected when profiling (bench/inspector.ts). */
+async function denoRun(
+  script: string[],
+): Promise<{ args: string[]; attach?: () => Promise<Profiler> }> {
+  if (PROFILE_DIR === undefined) return { args: ["run", "-A", ...script] };
+  const port = await freePort();
+  return {
+    args: ["run", "-A", `--inspect=127.0.0.1:${port}`, ...script],
+    attach: () => connectProfiler(port, PROFILE_DIR),
+  };
 }
 
 /** Spawns `command`, resolves with the child once `ready` matches output. */
@@ -45,7 +63,7 @@ function spawnUntil(
   const exited = new Promise<void>((r) => child.on("exit", () => r()));
   const kill = async () => {
     // A profiled server writes its profile on a clean exit only.
-    child.kill(process.env.HYPHA_BENCH_PROFILE ? "SIGTERM" : "SIGKILL");
+    child.kill(PROFILE_DIR ? "SIGTERM" : "SIGKILL");
     await exited;
   };
   return new Promise((resolve, reject) => {
@@ -92,19 +110,25 @@ export async function startNaive(
 ): Promise<Server> {
   const hubArgs = ["bench/naive_hub.ts", "0"];
   if (amqp !== undefined) hubArgs.push(amqp.exchange, amqp.queue);
-  const args = runtime === "deno"
-    ? [DENO, ["run", "-A", ...hubArgs]] as const
+  const deno = runtime === "deno" ? await denoRun(hubArgs) : undefined;
+  const args = deno !== undefined
+    ? [DENO, deno.args] as const
     : [BUN, ["run", ...hubArgs]] as const;
   const child = await spawnUntil(args[0], [...args[1]], /listening (\d+)/);
   const base = `http://127.0.0.1:${child.match[1]}`;
+  const profiler = await deno?.attach?.();
   return {
     name: `naive ${runtime}`,
     pid: child.pid,
+    profiler,
     subscribeUrl: (room) =>
       new URL(room === undefined ? "/events" : `/events?room=${room}`, base),
     publish: (body, room) =>
       post(`${base}/publish${room === undefined ? "" : `/${room}`}`, body),
-    stop: child.kill,
+    stop: async () => {
+      profiler?.close();
+      await child.kill();
+    },
   };
 }
 
@@ -152,7 +176,8 @@ ${rabbit}`;
 /**
  * hypha's real entrypoint on `runtime`; `rabbit` adds config lines. With
  * HYPHA_BENCH_PROFILE=<dir>, hypha on Bun writes a CPU profile (markdown,
- * `bun --cpu-prof-md`) there when it stops.
+ * `bun --cpu-prof-md`) there when it stops; on Deno, one profile per
+ * measurement (bench/inspector.ts).
  */
 export async function startHypha(
   runtime: "deno" | "bun",
@@ -162,17 +187,16 @@ export async function startHypha(
   const dir = await mkdtemp(join(tmpdir(), "hypha-bench-"));
   const config = join(dir, "hypha.toml");
   await writeFile(config, hyphaConfig(rabbit, sseLines));
-  const args = runtime === "deno"
-    ? [DENO, ["run", "-A", "src/deno.ts", "--config", config]] as const
-    : [BUN, [
-      ...(process.env.HYPHA_BENCH_PROFILE
-        ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.HYPHA_BENCH_PROFILE}`]
-        : []),
-      "run",
-      "src/bun.ts",
-      "--config",
-      config,
-    ]] as const;
+  const deno = runtime === "deno"
+    ? await denoRun(["src/deno.ts", "--config", config])
+    : undefined;
+  const args = deno !== undefined ? [DENO, deno.args] as const : [BUN, [
+    ...(PROFILE_DIR ? ["--cpu-prof-md", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+    "run",
+    "src/bun.ts",
+    "--config",
+    config,
+  ]] as const;
   const child = await spawnUntil(
     args[0],
     [...args[1]],
@@ -180,9 +204,11 @@ export async function startHypha(
   );
   const sse = child.match[1];
   const api = child.match[2];
+  const profiler = await deno?.attach?.();
   return {
     name: `hypha ${runtime}`,
     pid: child.pid,
+    profiler,
     subscribeUrl: (room) =>
       new URL(room === undefined ? "/events" : `/events?room=${room}`, sse),
     publish: (body, room) =>
@@ -197,6 +223,7 @@ export async function startHypha(
         }]`,
       ),
     stop: async () => {
+      profiler?.close();
       await child.kill();
       await rm(dir, { recursive: true, force: true });
     },

@@ -10,6 +10,7 @@
 
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { MqConnector } from "../config/schema.ts";
+import { ACK_DELAY_MS, ackBatch, createAcker } from "./rabbitmq_acks.ts";
 import { createDeliveryHandler } from "./rabbitmq_delivery.ts";
 import { keepConnected, type LoopState } from "./rabbitmq_loop.ts";
 import { resolveRabbitSettings } from "./rabbitmq_settings.ts";
@@ -33,11 +34,16 @@ export function createRabbitSource(
     filtered: 0,
     rejected: {},
   };
+  const acker = createAcker({
+    delayMs: ACK_DELAY_MS,
+    batch: ackBatch(settings.prefetch),
+  });
   const onMessage = createDeliveryHandler(
     name,
     settings.autoAck,
     context,
     counters,
+    acker,
   );
 
   const state: LoopState = {
@@ -65,6 +71,8 @@ export function createRabbitSource(
       state.stopped = true;
       state.pause.wake();
       state.connecting?.socket?.destroy(new Error("stopping"));
+      // What was routed is acked before the close, not redelivered after.
+      acker.flush();
       if (state.current !== undefined) await closeSession(state.current);
       await running;
     },

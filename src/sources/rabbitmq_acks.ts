@@ -1,6 +1,11 @@
 /**
- * Batched acks: one `basic.ack` with `multiple` for every delivery settled
- * in the same turn, instead of one frame per message. Safe because an ack
+ * Batched acks: one `basic.ack` with `multiple` for the deliveries settled
+ * within `delayMs` of each other, instead of one frame per message (at
+ * 1,000 messages/s one frame per 10 ms instead of a thousand a second, a
+ * write less per message here and a frame less for the broker, which
+ * shares the machine). A batch goes out at once when `batch` deliveries
+ * are held (half the prefetch): the broker's window never waits on the
+ * delay, and prefetch = 1 acks every message at once. Safe because an ack
  * with `multiple` only ever covers a contiguous run of deliveries that are
  * all settled: acked here (waiting for the batch) or already nacked (a nack
  * is sent at once, so the broker has forgotten it). A delivery still being
@@ -20,6 +25,24 @@ export interface Acker {
   ack(message: AMQPMessage): void;
   /** Nacks it now (by default without requeue: it can never be routed). */
   nack(message: AMQPMessage, requeue?: boolean): void;
+  /** Acks everything settled now, without waiting (before a clean close). */
+  flush(): void;
+}
+
+/** When a batch goes out. */
+export interface AckerOptions {
+  /** At most this long after the first settled delivery of a batch. */
+  readonly delayMs: number;
+  /** At once when this many deliveries are held (settled or routing). */
+  readonly batch: number;
+}
+
+/** How long settled deliveries wait for company by default. */
+export const ACK_DELAY_MS = 10;
+
+/** Half the prefetch (at least 1); 256 with no prefetch limit (0). */
+export function ackBatch(prefetch: number): number {
+  return prefetch === 0 ? 256 : Math.max(1, Math.floor(prefetch / 2));
 }
 
 /** Where a delivery stands until its channel hears about it. */
@@ -31,19 +54,21 @@ interface ChannelAcks {
   tags: number[];
   states: Map<number, State>;
   head: number;
-  scheduled: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** An ack or nack on a channel that just closed: the broker redelivers. */
 function ignoreClosed(): void {}
 
 /** Creates the acker of one source. */
-export function createAcker(): Acker {
-  const channels = new WeakMap<AMQPChannel, ChannelAcks>();
+export function createAcker(
+  options: AckerOptions = { delayMs: ACK_DELAY_MS, batch: ackBatch(100) },
+): Acker {
+  const channels = new Map<AMQPChannel, ChannelAcks>();
   const of = (channel: AMQPChannel) => {
     let acks = channels.get(channel);
     if (acks === undefined) {
-      acks = { tags: [], states: new Map(), head: 0, scheduled: false };
+      acks = { tags: [], states: new Map(), head: 0, timer: undefined };
       channels.set(channel, acks);
     }
     return acks;
@@ -51,7 +76,8 @@ export function createAcker(): Acker {
 
   /** Acks, in one frame, the longest settled run from the oldest delivery. */
   const flush = (channel: AMQPChannel, acks: ChannelAcks) => {
-    acks.scheduled = false;
+    clearTimeout(acks.timer);
+    acks.timer = undefined;
     let lastAcked: number | undefined;
     while (acks.head < acks.tags.length) {
       const tag = acks.tags[acks.head];
@@ -68,16 +94,21 @@ export function createAcker(): Acker {
     if (lastAcked !== undefined && !channel.closed) {
       channel.basicAck(lastAcked, true).catch(ignoreClosed);
     }
+    // Nothing held (or a closed channel, whose tags mean nothing on the
+    // next one): forget it, so reconnects leave nothing behind.
+    if (channel.closed || acks.head === acks.tags.length) {
+      channels.delete(channel);
+    }
   };
 
   const settle = (message: AMQPMessage, state: State) => {
-    const acks = of(message.channel);
-    acks.states.set(message.deliveryTag, state);
-    if (acks.scheduled) return;
-    acks.scheduled = true;
-    // Deliveries of one socket read are queued as microtasks before this
-    // one, so the batch holds all of them.
-    queueMicrotask(() => flush(message.channel, acks));
+    const { channel, deliveryTag } = message;
+    const acks = of(channel);
+    acks.states.set(deliveryTag, state);
+    if (acks.tags.length - acks.head >= options.batch) flush(channel, acks);
+    else {
+      acks.timer ??= setTimeout(() => flush(channel, acks), options.delayMs);
+    }
   };
 
   return {
@@ -90,6 +121,9 @@ export function createAcker(): Acker {
     nack(message, requeue = false) {
       message.nack(requeue).catch(ignoreClosed);
       settle(message, State.Nacked);
+    },
+    flush() {
+      for (const [channel, acks] of channels) flush(channel, acks);
     },
   };
 }

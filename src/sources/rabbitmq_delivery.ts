@@ -15,7 +15,7 @@ import type { Logger } from "../core/log.ts";
 import { rateLimited } from "../core/log.ts";
 import { compileTopic } from "../core/topic.ts";
 import { checkJsonMessage } from "../core/json.ts";
-import { createAcker } from "./rabbitmq_acks.ts";
+import type { Acker } from "./rabbitmq_acks.ts";
 import {
   countRejection,
   countRouted,
@@ -38,10 +38,10 @@ export function createDeliveryHandler(
   autoAck: boolean,
   context: SourceContext,
   counters: SourceStats,
+  acker: Acker,
 ): (message: AMQPMessage) => void {
   const { log } = context;
   const logRejection = rateLimited(REJECTION_LOG_INTERVAL_MS);
-  const acker = createAcker();
   // A flow without an operation reads every message.
   const matchers = context.flows.map(({ operation, flow }) => ({
     matches: compileTopic(operation ?? "#"),
