@@ -86,12 +86,10 @@ const app = await startApp(config, {
 });
 const servers: Record<string, Handler> = {
   naive: (request) => Promise.resolve(handle(request)),
-  // As the runtimes call it: Deno passes `completed`, Bun does not.
-  hypha: (request, done) =>
-    sse!.fetch(request, {
-      remoteAddr: "127.0.0.1",
-      completed: RUNTIME === "deno" ? done : undefined,
-    }),
+  // As the runtimes call it (src/runtime): both cancel a body whose
+  // client left.
+  hypha: (request) =>
+    sse!.fetch(request, { remoteAddr: "127.0.0.1", cancelsBody: true }),
 };
 const results: Record<string, [number[], number[]]> = {
   naive: [[], []],

@@ -120,9 +120,13 @@ export function createSseHandler(
       for (const [k, v] of Object.entries(cors)) grant.headers.set(k, v);
       return grant;
     }
-    // (Deno 2.9 warns about any use of request.signal; there the body's
-    // cancel and `completed` report a client that left during auth.)
-    if (info.completed === undefined && request.signal.aborted) {
+    // Where the runtime cancels the body (or settles `completed`), that
+    // reports a client that left during auth; request.signal is the last
+    // resort (Bun allocates it on first use, Deno 2.9 warns about any use).
+    if (
+      !info.cancelsBody && info.completed === undefined &&
+      request.signal.aborted
+    ) {
       slot.release();
       return text(499, "client closed request");
     }
@@ -175,8 +179,7 @@ function onGone(
   info: ConnectionInfo,
   disconnect: () => void,
 ): void {
+  if (info.cancelsBody) return;
   if (info.completed) info.completed.then(disconnect, disconnect);
-  else if (!info.cancelsBody) {
-    request.signal.addEventListener("abort", disconnect, { once: true });
-  }
+  else request.signal.addEventListener("abort", disconnect, { once: true });
 }

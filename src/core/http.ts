@@ -14,9 +14,9 @@ export interface ConnectionInfo {
    */
   readonly completed?: Promise<unknown>;
   /**
-   * The runtime cancels a streamed body when its client goes: nothing else
-   * needs to hold the request (Bun: its abort listener kept each request
-   * alive, ~0.3 KB per idle stream).
+   * The runtime cancels a streamed body when its client goes (Bun 1.4,
+   * Deno 2.9): nothing else needs to hold the request (Bun: its abort
+   * listener kept each request alive, ~0.3 KB per idle stream).
    */
   readonly cancelsBody?: boolean;
 }

@@ -47,17 +47,6 @@ export function openStream(
     onClose: request.onClose,
     maxBuffered: ctx.maxBufferedBytes,
   };
-  /** Where a resuming connection starts. */
-  const begin = (start: ResumeStart, lastEventId: string) => {
-    if (start.kind === "replay") c.replayedTo = start.after;
-    else if (start.kind === "gap") {
-      c.controller.enqueue(replay.gap(start.reason, lastEventId));
-    }
-  };
-  // The first chunk of a replay is queued at once, before the client reads
-  // (with a high-water mark of 0 no pull would come until it does).
-  const firstStep = () =>
-    c.replayedTo === undefined ? undefined : replayStep(replay, c);
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       c.controller = controller;
@@ -76,15 +65,15 @@ export function openStream(
       if (lastEventId === undefined) return;
       const start = log.resume(lastEventId);
       if (!(start instanceof Promise)) {
-        begin(start, lastEventId);
-        return firstStep();
+        begin(replay, c, start, lastEventId);
+        return firstStep(replay, c);
       }
       // Until the log answers, live events wait in the log for replay.
       const from = c.replayedTo = log.lastPosition;
       return start.then((s) => {
-        begin(s, lastEventId);
+        begin(replay, c, s, lastEventId);
         if (s.kind !== "replay") c.replayedTo = from;
-        return firstStep();
+        return firstStep(replay, c);
       });
     },
     // Only a resuming connection ever replays: a live one needs no pull,
@@ -95,10 +84,37 @@ export function openStream(
     cancel() {
       closing.cancelled(c);
     },
-  }, {
-    // 0, not max_buffered: see roomLeft in connection.ts.
-    highWaterMark: 0,
-    size: (chunk) => chunk?.byteLength ?? 0,
-  });
+  }, BYTES);
   return { stream, disconnect: () => closing.cut(c, "client") };
+}
+
+/**
+ * Every stream's queuing strategy, shared (not a closure per stream):
+ * chunks count their bytes; 0, not max_buffered: see roomLeft in
+ * connection.ts.
+ */
+const BYTES: QueuingStrategy<Uint8Array> = {
+  highWaterMark: 0,
+  size: (chunk) => chunk?.byteLength ?? 0,
+};
+
+/** Where a resuming connection starts. */
+function begin(
+  replay: ReplayContext,
+  c: Connection,
+  start: ResumeStart,
+  lastEventId: string,
+): void {
+  if (start.kind === "replay") c.replayedTo = start.after;
+  else if (start.kind === "gap") {
+    c.controller.enqueue(replay.gap(start.reason, lastEventId));
+  }
+}
+
+/**
+ * The first chunk of a replay, queued at once, before the client reads
+ * (with a high-water mark of 0 no pull would come until it does).
+ */
+function firstStep(replay: ReplayContext, c: Connection) {
+  return c.replayedTo === undefined ? undefined : replayStep(replay, c);
 }

@@ -23,7 +23,7 @@
  */
 
 import type { RunningServer } from "../app.ts";
-import type { Listener } from "../core/http.ts";
+import type { ConnectionInfo, Listener } from "../core/http.ts";
 import { createTimeouts } from "../core/timeouts.ts";
 import { internalError } from "./internal_error.ts";
 
@@ -133,10 +133,7 @@ export function serveDeno(
         if (--c.inFlight === 0 && connections.has(c)) setPending(c, true);
       };
       info.completed.then(done, done);
-      return listener.fetch(request, {
-        remoteAddr: info.remoteAddr.hostname,
-        completed: info.completed,
-      });
+      return listener.fetch(request, connectionInfo(info));
     };
     c.server = onConnection(
       conn,
@@ -200,6 +197,24 @@ function listen(listener: Listener): Deno.Listener {
 }
 
 /** Deno.serve as is: no header, idle or pending-connection limits. */
+/**
+ * What hypha's handlers need to know of a request's connection. Deno 2.9
+ * cancels a streamed body as soon as its client leaves (also one that was
+ * never written to), so nothing else has to watch for that: `completed`
+ * is a promise and a pending native op per request, and the address a call
+ * into Deno, both left untouched unless asked for (per-address limits).
+ */
+function connectionInfo(
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+): ConnectionInfo {
+  return {
+    get remoteAddr() {
+      return info.remoteAddr.hostname;
+    },
+    cancelsBody: true,
+  };
+}
+
 function servePlain(listener: Listener): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     try {
@@ -210,11 +225,7 @@ function servePlain(listener: Listener): Promise<RunningServer> {
         onListen: ({ port }) =>
           resolve({ port, stop: () => server.shutdown() }),
         onError: (error) => internalError(listener, error),
-      }, (request, info) =>
-        listener.fetch(request, {
-          remoteAddr: info.remoteAddr.hostname,
-          completed: info.completed,
-        }));
+      }, (request, info) => listener.fetch(request, connectionInfo(info)));
     } catch (error) {
       reject(error);
     }
