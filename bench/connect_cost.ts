@@ -22,7 +22,10 @@ const streams = Number(process.argv[2] ?? 10_000);
 const rounds = Number(process.argv[3] ?? 6);
 const RUNTIME = "Bun" in globalThis ? "bun" : "deno";
 
-type Handler = (request: Request, done: Promise<void>) => Promise<Response>;
+type Handler = (
+  request: Request,
+  done: Promise<void>,
+) => Response | Promise<Response>;
 
 /** µs per open and per close of `streams` streams. */
 async function round(handler: Handler): Promise<[number, number]> {
@@ -85,7 +88,7 @@ const app = await startApp(config, {
   log: createLogger(() => {}, "error"),
 });
 const servers: Record<string, Handler> = {
-  naive: (request) => Promise.resolve(handle(request)),
+  naive: (request) => handle(request),
   // As the runtimes call it (src/runtime): both cancel a body whose
   // client left.
   hypha: (request) =>

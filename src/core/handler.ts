@@ -12,14 +12,14 @@ import {
   PREFLIGHT_HEADERS,
   REFUSED_ORIGIN_HEADERS,
 } from "./cors.ts";
-import { BASE_HEADERS, type ConnectionInfo, text } from "./http.ts";
+import { BASE_HEADERS, type ConnectionInfo, type Fetch, text } from "./http.ts";
 import type { Hub } from "./hub.ts";
 import {
   DEFAULT_QUERY_LIMITS,
   parseSubscriberQuery,
   type SubscriberQuery,
 } from "./query.ts";
-import { createSlots } from "./slots.ts";
+import { createSlots, type Slot } from "./slots.ts";
 
 /** What a subscriber may receive, after authentication. */
 export interface Grant {
@@ -65,7 +65,7 @@ const STREAM_HEADERS: Readonly<Record<string, string>> = {
 export function createSseHandler(
   hub: Hub,
   options: SseHandlerOptions,
-): (request: Request, info: ConnectionInfo) => Promise<Response> {
+): Fetch {
   const now = options.now ?? Date.now;
   // A slot is taken before the (async) authorization and kept by the
   // stream, so connections that arrive together cannot pass the limits.
@@ -74,8 +74,13 @@ export function createSseHandler(
     options.maxConnectionsPerIp,
   );
   const allow = options.cors.origins === undefined ? "GET" : "GET, OPTIONS";
+  // Built once: a Response copies a Headers object faster than it reads a
+  // record (Bun 1.4: 0.5 vs 1.4 µs for these four).
+  const streamHeaders = new Headers(STREAM_HEADERS);
 
-  return async (request, info) => {
+  // Synchronous unless the authorizer is not: no promise per connection
+  // for the runtime to wait on.
+  return (request, info) => {
     const url = new URL(request.url);
     if (url.pathname !== options.path) {
       // For load balancers: answers without opening a stream.
@@ -106,15 +111,35 @@ export function createSseHandler(
 
     const slot = slots.take(() => info.remoteAddr);
     if (typeof slot === "string") return refuseSlot(slot, cors);
-    let grant: Grant | Response;
+    if (options.authorize === undefined) {
+      const grant = { rooms: query.rooms, userId: query.userId };
+      return admit(request, info, query, grant, slot, cors);
+    }
+    let granted: ReturnType<Authorizer>;
     try {
-      grant = options.authorize === undefined
-        ? { rooms: query.rooms, userId: query.userId }
-        : await options.authorize(request, query);
+      granted = options.authorize(request, query);
     } catch (error) {
       slot.release();
       throw error;
     }
+    const settle = (grant: Grant | Response) =>
+      answer(request, info, query, grant, slot, cors);
+    if (!(granted instanceof Promise)) return settle(granted);
+    return granted.then(settle, (error) => {
+      slot.release();
+      throw error;
+    });
+  };
+
+  /** A refusal from the authorizer, or the stream it allowed. */
+  function answer(
+    request: Request,
+    info: ConnectionInfo,
+    query: SubscriberQuery,
+    grant: Grant | Response,
+    slot: Slot,
+    cors: Readonly<Record<string, string>>,
+  ): Response {
     if (grant instanceof Response) {
       slot.release();
       for (const [k, v] of Object.entries(cors)) grant.headers.set(k, v);
@@ -130,7 +155,18 @@ export function createSseHandler(
       slot.release();
       return text(499, "client closed request");
     }
+    return admit(request, info, query, grant, slot, cors);
+  }
 
+  /** Opens the stream `grant` allows; the stream keeps the slot. */
+  function admit(
+    request: Request,
+    info: ConnectionInfo,
+    query: SubscriberQuery,
+    grant: Grant,
+    slot: Slot,
+    cors: Readonly<Record<string, string>>,
+  ): Response {
     // An empty Last-Event-ID means "no id yet", as browsers treat it.
     const lastEventId = request.headers.get("last-event-id") ||
       query.lastEventId || undefined;
@@ -152,10 +188,10 @@ export function createSseHandler(
     return new Response(subscriber.stream, {
       status: 200,
       headers: cors === NO_CORS
-        ? STREAM_HEADERS
+        ? streamHeaders
         : { ...STREAM_HEADERS, ...cors },
     });
-  };
+  }
 }
 
 /** 503 when the listener is full, 429 when the client's address is. */

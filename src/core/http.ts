@@ -21,6 +21,12 @@ export interface ConnectionInfo {
   readonly cancelsBody?: boolean;
 }
 
+/** A listener's handler: synchronous where it can be (no promise to wait on). */
+export type Fetch = (
+  request: Request,
+  info: ConnectionInfo,
+) => Response | Promise<Response>;
+
 /** An HTTP listener a connector needs the runtime to serve. */
 export interface Listener {
   readonly connector: string;
@@ -46,7 +52,7 @@ export interface Listener {
   readonly connectionGuard: boolean;
   /** Told of an error the fetch handler threw (the client gets a 500). */
   readonly onError?: (error: unknown) => void;
-  readonly fetch: (request: Request, info: ConnectionInfo) => Promise<Response>;
+  readonly fetch: Fetch;
 }
 
 /** Headers every response carries. */

@@ -10,11 +10,7 @@
 
 import type { Config, SseConnector } from "../config/schema.ts";
 import { isExpression } from "../core/expression.ts";
-import {
-  BASE_HEADERS,
-  type ConnectionInfo,
-  type Listener,
-} from "../core/http.ts";
+import { BASE_HEADERS, type Fetch, type Listener } from "../core/http.ts";
 import { CONSOLE_HTML, CONSOLE_SCRIPT } from "./console_page.ts";
 
 /** Path of the console on the SSE listener. */
@@ -30,8 +26,6 @@ export interface ConsoleSettings {
   readonly auth: "none" | "query" | "cookie";
   readonly cookie: string;
 }
-
-type Fetch = (request: Request, info: ConnectionInfo) => Promise<Response>;
 
 /** The SSE listener of connector `name`, with the console when it is on. */
 export function withConsoleIfOn(
@@ -87,7 +81,7 @@ export function withConsole(fetch: Fetch, settings: ConsoleSettings): Fetch {
     "content-security-policy":
       `default-src 'none'; script-src 'sha256-${hash}'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
   }));
-  return async (request, info) => {
+  return (request, info) => {
     const { pathname } = new URL(request.url);
     if (pathname !== CONSOLE_PATH || settings.path === CONSOLE_PATH) {
       return fetch(request, info);
@@ -95,7 +89,7 @@ export function withConsole(fetch: Fetch, settings: ConsoleSettings): Fetch {
     if (request.method !== "GET" && request.method !== "HEAD") {
       return fetch(request, info);
     }
-    return new Response(html, { headers: await headers });
+    return headers.then((h) => new Response(html, { headers: h }));
   };
 }
 

@@ -32,8 +32,8 @@ export function serveBun(listener: Listener): Promise<RunningServer> {
     idleTimeout,
     // HTTPS; Bun 1.4 offers no h2 by ALPN: HTTP/1.1 only (README, Operations).
     tls: listener.tls,
-    async fetch(request, server) {
-      const response = await listener.fetch(request, {
+    fetch(request, server) {
+      const response = listener.fetch(request, {
         // Read only where needed (per-address limits): a native call.
         get remoteAddr() {
           return server.requestIP(request)?.address ?? "unknown";
@@ -42,10 +42,14 @@ export function serveBun(listener: Listener): Promise<RunningServer> {
         cancelsBody: true,
       });
       // A subscriber may legitimately receive nothing for longer.
-      if (listener.streaming && isStream(response)) {
-        server.timeout(request, 0);
-      }
-      return response;
+      const untimed = (r: Response) => {
+        if (listener.streaming && isStream(r)) server.timeout(request, 0);
+        return r;
+      };
+      // Synchronous where the handler is: no promise per request.
+      return response instanceof Promise
+        ? response.then(untimed)
+        : untimed(response);
     },
     error: (error) => internalError(listener, error),
   });

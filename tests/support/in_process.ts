@@ -50,8 +50,9 @@ export async function inProcess(
   const fetchOf = (name: string) => {
     const listener = listeners.get(name);
     if (listener === undefined) throw new Error(`no listener ${name}`);
-    return ((input: RequestInfo | URL, init?: RequestInit) =>
-      listener.fetch(new Request(input, init), {
+    // Always a promise, as fetch answers (the handler may answer at once).
+    return (async (input: RequestInfo | URL, init?: RequestInit) =>
+      await listener.fetch(new Request(input, init), {
         remoteAddr: "127.0.0.1",
       })) as typeof fetch;
   };
