@@ -12,7 +12,13 @@ import {
   PREFLIGHT_HEADERS,
   REFUSED_ORIGIN_HEADERS,
 } from "./cors.ts";
-import { BASE_HEADERS, type ConnectionInfo, type Fetch, text } from "./http.ts";
+import {
+  BASE_HEADERS,
+  type ConnectionInfo,
+  type Fetch,
+  headerOf,
+  text,
+} from "./http.ts";
 import type { Hub } from "./hub.ts";
 import {
   DEFAULT_QUERY_LIMITS,
@@ -89,7 +95,7 @@ export function createSseHandler(
       }
       return text(404, "not found");
     }
-    const cors = corsHeaders(options.cors, request.headers.get("origin"));
+    const cors = corsHeaders(options.cors, headerOf(request, info, "origin"));
     if (request.method === "OPTIONS" && options.cors.origins !== undefined) {
       if (cors === null) {
         return text(403, "origin not allowed", REFUSED_ORIGIN_HEADERS);
@@ -168,7 +174,7 @@ export function createSseHandler(
     cors: Readonly<Record<string, string>>,
   ): Response {
     // An empty Last-Event-ID means "no id yet", as browsers treat it.
-    const lastEventId = request.headers.get("last-event-id") ||
+    const lastEventId = headerOf(request, info, "last-event-id") ||
       query.lastEventId || undefined;
     const lifetimeAt = options.maxLifetimeMs > 0
       ? now() + options.maxLifetimeMs * (0.8 + 0.2 * Math.random())

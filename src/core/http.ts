@@ -19,6 +19,23 @@ export interface ConnectionInfo {
    * listener kept each request alive, ~0.3 KB per idle stream).
    */
   readonly cancelsBody?: boolean;
+  /**
+   * One request header, read without building `request.headers` (Deno
+   * copies every header into the JS heap for that, kept as long as the
+   * stream). Absent: `request.headers.get`.
+   */
+  readonly header?: (name: string) => string | null;
+}
+
+/** A request header, the cheapest way the runtime offers. */
+export function headerOf(
+  request: Request,
+  info: ConnectionInfo,
+  name: string,
+): string | null {
+  return info.header === undefined
+    ? request.headers.get(name)
+    : info.header(name);
 }
 
 /** A listener's handler: synchronous where it can be (no promise to wait on). */

