@@ -80,9 +80,6 @@ export function createSseHandler(
     options.maxConnectionsPerIp,
   );
   const allow = options.cors.origins === undefined ? "GET" : "GET, OPTIONS";
-  // Built once: a Response copies a Headers object faster than it reads a
-  // record (Bun 1.4: 0.5 vs 1.4 µs for these four).
-  const streamHeaders = new Headers(STREAM_HEADERS);
 
   // Synchronous unless the authorizer is not: no promise per connection
   // for the runtime to wait on.
@@ -194,7 +191,7 @@ export function createSseHandler(
     return new Response(subscriber.stream, {
       status: 200,
       headers: cors === NO_CORS
-        ? streamHeaders
+        ? STREAM_HEADERS
         : { ...STREAM_HEADERS, ...cors },
     });
   }
