@@ -254,6 +254,30 @@ describe("hub", () => {
     hub.close(0);
   });
 
+  test("clients that got the same small events in one turn share one joined chunk; a client with other events gets its own", async () => {
+    const hub = testHub(options);
+    const readers = [
+      hub.subscribe(subscription()),
+      hub.subscribe(subscription()),
+      hub.subscribe(subscription({ rooms: new Set(["r"]) })),
+    ].map((s) => s.stream.getReader());
+    for (const r of readers) await r.read(); // retry: at connect
+    hub.publish(EVERYONE, "message", "a");
+    hub.publish({ kind: "room", names: ["r"] }, "message", "only r");
+    hub.publish(EVERYONE, "message", "b");
+    const [one, two, inRoom] = await Promise.all(
+      readers.map(async (r) => (await r.read()).value!),
+    );
+    const data = (chunk: Uint8Array) =>
+      [...new TextDecoder().decode(chunk).matchAll(/^data: (.*)$/gm)].map(
+        (m) => m[1],
+      );
+    assert.deepEqual(data(one), ["a", "b"]);
+    assert.equal(one, two, "one copy for both");
+    assert.deepEqual(data(inRoom), ["a", "only r", "b"]);
+    hub.close(0);
+  });
+
   test("a large event is queued to every client as the same buffer, never copied", async () => {
     const hub = testHub(options);
     const readers = [

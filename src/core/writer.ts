@@ -3,7 +3,8 @@
  *
  * Frames queued for one connection in the same loop turn go out together
  * (Bun writes each enqueued chunk as its own write). Runs of small frames
- * are joined into one short-lived chunk; large frames are enqueued as the
+ * are joined into one short-lived chunk, shared by the connections that got
+ * the same frames in that turn; large frames are enqueued as the
  * shared buffer itself, so a thousand lagging clients hold one copy of a big
  * event, not a thousand. A live connection whose queue passes max_buffered
  * is cut as slow.
@@ -29,6 +30,19 @@ const immediate = (globalThis as {
 const nextTurn: (f: () => void) => void = typeof immediate === "function"
   ? (f) => immediate(f)
   : (f) => setTimeout(f, 0);
+
+/** Same frames (the same objects) in the same order. */
+function sameFrames(a: readonly Uint8Array[], b: readonly Uint8Array[]) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Small enough, every one, to be joined into one chunk. */
+function allSmall(frames: readonly Uint8Array[]): boolean {
+  for (const f of frames) if (f.byteLength >= SHARE_MIN_BYTES) return false;
+  return true;
+}
 
 /** The writer of one hub. */
 export interface Writer {
@@ -90,9 +104,24 @@ export function createWriter(
     scheduled = false;
     const batch = dirty;
     dirty = [];
+    // Connections that got the same small frames this turn (everyone, a
+    // room) share one joined chunk: one copy per turn, not per client.
+    // They are next to each other here, queued in fan-out order.
+    let joinedFrames: Uint8Array[] = [];
+    let joined: Uint8Array | undefined;
     for (const c of batch) {
-      if (c.open) writeFrames(c, c.pending, true);
-      c.pending.length = 0;
+      const frames = c.pending;
+      if (!c.open) {
+        // Nothing to send.
+      } else if (frames.length === 1) write(c, frames[0], true);
+      else if (joined !== undefined && sameFrames(frames, joinedFrames)) {
+        write(c, joined, true);
+      } else if (allSmall(frames)) {
+        joinedFrames = frames.slice();
+        joined = concatBytes(frames);
+        write(c, joined, true);
+      } else writeFrames(c, frames, true);
+      frames.length = 0;
     }
   };
 
