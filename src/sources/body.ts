@@ -43,6 +43,8 @@ export function checkObject(value: unknown): BodyResult {
  */
 export async function readJson(
   request: Request,
+  /** A request header (src/core/http.ts headerOf: cheap on Deno). */
+  header: (name: string) => string | null,
   maxBytes: number,
   timeoutMs: number,
   deadlines: Timeouts<() => void>,
@@ -50,7 +52,7 @@ export async function readJson(
   | { readonly ok: true; readonly value: unknown }
   | Extract<BodyResult, { ok: false }>
 > {
-  const type = request.headers.get("content-type") ?? "";
+  const type = header("content-type") ?? "";
   if (!JSON_TYPE.test(type)) {
     return {
       ok: false,
@@ -60,7 +62,7 @@ export async function readJson(
       }`,
     };
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
+  const declared = Number(header("content-length") ?? "0");
   const tooLarge = {
     ok: false,
     status: 413,

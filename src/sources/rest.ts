@@ -9,7 +9,7 @@
 
 import type { RestConnector } from "../config/schema.ts";
 import { type Outcome, sendThrough } from "../core/flows.ts";
-import { type ConnectionInfo, json, pathOf } from "../core/http.ts";
+import { type ConnectionInfo, headerOf, json, pathOf } from "../core/http.ts";
 import { batchProblem, publishBatch } from "./batch.ts";
 import { guardsConnections } from "../config/loopback.ts";
 import { checkObject, readJson } from "./body.ts";
@@ -54,7 +54,7 @@ export function createRestSource(
     return json(status, { error: reason });
   };
 
-  const fetch = async (request: Request, _info: ConnectionInfo) => {
+  const fetch = async (request: Request, info: ConnectionInfo) => {
     if (checkToken !== undefined) {
       const refusal = await checkPublisher(request, name, checkToken);
       if (refusal !== undefined) {
@@ -71,6 +71,7 @@ export function createRestSource(
     counters.received++;
     const body = await readJson(
       request,
+      (header) => headerOf(request, info, header),
       connector.max_body,
       connector.request_timeout,
       bodyDeadlines,
