@@ -6,7 +6,7 @@
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client";
-import { cpuMs, rssMiB } from "./support.ts";
+import { cpuMs, cpuSplitMs, rssMiB } from "./support.ts";
 import type { Server } from "./servers.ts";
 import {
   Latencies,
@@ -79,20 +79,24 @@ export async function measure(
   latencies.recording = true;
   await server.profiler?.start();
   const cpuBefore = cpuMs(server.pid);
+  const splitBefore = cpuSplitMs(server.pid);
   await run();
   await waitUntil(
     () => totalEvents(clients) - before >= expected,
     DRAIN_MS,
   );
   const cpu = cpuMs(server.pid) - cpuBefore;
+  const split = cpuSplitMs(server.pid);
   await server.profiler?.stop(`${server.name} ${label}`);
   latencies.recording = false;
   const delivered = totalEvents(clients) - before;
   // The shape behind the p99, on stderr: a tail or a shifted whole.
   console.error(
-    `  latency ms p50 ${pct(latencies, 50)} p90 ${pct(latencies, 90)} p99 ${
-      pct(latencies, 99)
-    } max ${pct(latencies, 100)}`,
+    `  ${server.name} ${label}: latency ms p50 ${pct(latencies, 50)} p90 ${
+      pct(latencies, 90)
+    } p99 ${pct(latencies, 99)} max ${pct(latencies, 100)}; cpu ms user ${
+      split.user - splitBefore.user
+    } system ${split.system - splitBefore.system}`,
   );
   return {
     us: (cpu * 1000) / Math.max(1, delivered),

@@ -10,10 +10,16 @@ export function rssMiB(pid: number): number {
 
 /** User + system CPU time of `pid`, in ms (Linux, 100 ticks per second). */
 export function cpuMs(pid: number): number {
+  const { user, system } = cpuSplitMs(pid);
+  return user + system;
+}
+
+/** User and system CPU time of `pid` apart, in ms. */
+export function cpuSplitMs(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(
     " ",
   );
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
 }
 
 /** Prints one result line as `name value unit`, easy to grep and compare. */
