@@ -196,7 +196,6 @@ function listen(listener: Listener): Deno.Listener {
     : Deno.listenTls({ ...address, ...listener.tls, alpnProtocols: ALPN });
 }
 
-/** Deno.serve as is: no header, idle or pending-connection limits. */
 /**
  * What hypha's handlers need to know of a request's connection. Deno 2.9
  * cancels a streamed body as soon as its client leaves (also one that was
@@ -243,6 +242,7 @@ function headerReader(
   };
 }
 
+/** Deno.serve as is: no header, idle or pending-connection limits. */
 function servePlain(listener: Listener): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     try {
