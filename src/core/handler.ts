@@ -116,7 +116,7 @@ export function createSseHandler(
     if (typeof slot === "string") return refuseSlot(slot, cors);
     if (options.authorize === undefined) {
       const grant = { rooms: query.rooms, userId: query.userId };
-      return admit(request, info, query, grant, slot, cors);
+      return answer(request, info, query, grant, slot, cors);
     }
     let granted: ReturnType<Authorizer>;
     try {
@@ -134,7 +134,7 @@ export function createSseHandler(
     });
   };
 
-  /** A refusal from the authorizer, or the stream it allowed. */
+  /** The authorizer's refusal, or the stream the grant allows. */
   function answer(
     request: Request,
     info: ConnectionInfo,
@@ -158,19 +158,9 @@ export function createSseHandler(
       slot.release();
       return text(499, "client closed request");
     }
-    return admit(request, info, query, grant, slot, cors);
-  }
 
-  /** Opens the stream `grant` allows; the stream keeps the slot. */
-  function admit(
-    request: Request,
-    info: ConnectionInfo,
-    query: SubscriberQuery,
-    grant: Grant,
-    slot: Slot,
-    cors: Readonly<Record<string, string>>,
-  ): Response {
-    // An empty Last-Event-ID means "no id yet", as browsers treat it.
+    // The stream keeps the slot. An empty Last-Event-ID means "no id yet",
+    // as browsers treat it.
     const lastEventId = headerOf(request, info, "last-event-id") ||
       query.lastEventId || undefined;
     const lifetimeAt = options.maxLifetimeMs > 0

@@ -107,20 +107,17 @@ export function createWriter(
     // Connections that got the same small frames this turn (everyone, a
     // room) share one joined chunk: one copy per turn, not per client.
     // They are next to each other here, queued in fan-out order.
-    let joinedFrames: Uint8Array[] = [];
-    let joined: Uint8Array | undefined;
+    let joinedFrames: readonly Uint8Array[] = [];
+    let joined: Uint8Array = new Uint8Array();
     for (const c of batch) {
       const frames = c.pending;
-      if (!c.open) {
-        // Nothing to send.
-      } else if (frames.length === 1) write(c, frames[0], true);
-      else if (joined !== undefined && sameFrames(frames, joinedFrames)) {
+      if (c.open && frames.length > 1 && allSmall(frames)) {
+        if (!sameFrames(frames, joinedFrames)) {
+          joinedFrames = frames.slice();
+          joined = concatBytes(frames);
+        }
         write(c, joined, true);
-      } else if (allSmall(frames)) {
-        joinedFrames = frames.slice();
-        joined = concatBytes(frames);
-        write(c, joined, true);
-      } else writeFrames(c, frames, true);
+      } else if (c.open) writeFrames(c, frames, true);
       frames.length = 0;
     }
   };

@@ -61,9 +61,7 @@ interface ChannelAcks {
 function ignoreClosed(): void {}
 
 /** Creates the acker of one source. */
-export function createAcker(
-  options: AckerOptions = { delayMs: ACK_DELAY_MS, batch: ackBatch(100) },
-): Acker {
+export function createAcker(options: AckerOptions): Acker {
   const channels = new Map<AMQPChannel, ChannelAcks>();
   const of = (channel: AMQPChannel) => {
     let acks = channels.get(channel);
