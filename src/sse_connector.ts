@@ -56,7 +56,7 @@ export function createSseConnector(
   /** The mq connector `history.store` names, for a cluster. */
   store?: MqConnector,
 ): SseConnectorParts {
-  const logSlow = rateLimited(10_000);
+  const logLimited = rateLimited(10_000);
   const eventLog = createLog(name, c, store, log);
   const hub = createHub({
     log: eventLog,
@@ -67,7 +67,7 @@ export function createSseConnector(
     gapEvent: c.gap_event,
     onClosed: (reason) => {
       if (reason !== "slow") return;
-      logSlow(
+      logLimited(
         name,
         (suppressed) =>
           log.warn(
@@ -100,6 +100,15 @@ export function createSseConnector(
     maxLifetimeMs: c.max_lifetime,
     retryMs: c.retry,
     authorize,
+    onResumeRefused: () =>
+      logLimited(
+        `${name}.resume`,
+        (suppressed) =>
+          log.warn(
+            "refused resuming subscribers: the cluster log is not attached",
+            { connector: name, count: suppressed || undefined },
+          ),
+      ),
   });
   return {
     hub,

@@ -4,6 +4,7 @@ import { AMQPClient } from "@cloudamqp/amqp-client";
 import type { LoggedEvent } from "../src/core/event_log.ts";
 import { createLogger } from "../src/core/log.ts";
 import { createStreamLog, type StreamLog } from "../src/cluster/stream_log.ts";
+import { encodeEventRecord } from "../src/cluster/record.ts";
 import { RABBITMQ_URL, uniqueName } from "./support/rabbitmq.ts";
 import { RUNTIME } from "./support/hypha.ts";
 
@@ -13,30 +14,39 @@ const quiet = createLogger(() => {}, "error");
 interface Instance {
   readonly log: StreamLog;
   readonly delivered: LoggedEvent[];
+  /** What the log told the hub it lost, as "<reason> <resume from>". */
+  readonly gaps: string[];
 }
 
 async function startInstance(
   stream: string,
-  options: { cacheSize?: number; maxBytes?: number } = {},
+  options: {
+    cacheSize?: number;
+    maxBytes?: number;
+    maxReplayOffsets?: number;
+    reconnectDelayMs?: number;
+  } = {},
 ): Promise<Instance> {
   const delivered: LoggedEvent[] = [];
+  const gaps: string[] = [];
   const log = createStreamLog({
     stream: { name: stream, maxAgeMs: 0, maxBytes: options.maxBytes ?? 0 },
     url: RABBITMQ_URL,
     connectionName: uniqueName("stream-log"),
     heartbeatSeconds: 10,
-    reconnectDelayMs: 200,
+    reconnectDelayMs: options.reconnectDelayMs ?? 200,
     cacheSize: options.cacheSize ?? 1000,
     cacheBytes: 1 << 20,
+    maxReplayOffsets: options.maxReplayOffsets,
     log: quiet,
     where: { stream },
   });
   log.connect((event) => {
     delivered.push(event);
     return 1;
-  });
+  }, (reason, resumeFrom) => gaps.push(`${reason} ${resumeFrom}`));
   await log.start();
-  return { log, delivered };
+  return { log, delivered, gaps };
 }
 
 async function deleteQueue(name: string): Promise<void> {
@@ -166,6 +176,131 @@ describe(`cluster stream log (${RUNTIME})`, () => {
       });
     } finally {
       await a.log.close();
+      await deleteQueue(stream);
+    }
+  });
+
+  test("a resume further back than the replay bound gets gap expired, without reading the stream", async () => {
+    const stream = uniqueName("stream");
+    const a = await startInstance(stream, { maxReplayOffsets: 10 });
+    try {
+      const ids: string[] = [];
+      for (let n = 1; n <= 15; n++) {
+        ids.push((await a.log.append(record(n))).id);
+      }
+      assert.deepEqual(await a.log.resume(ids[0]), {
+        kind: "gap",
+        reason: "expired",
+      });
+      assert.equal((await a.log.resume(ids[10])).kind, "replay");
+      assert.equal(a.log.clusterStats().stream_reads, 0);
+    } finally {
+      await a.log.close();
+      await deleteQueue(stream);
+    }
+  });
+
+  test("a stream deleted under running instances: the one that attaches last still delivers what the first appended meanwhile, after a gap", async () => {
+    const stream = uniqueName("stream");
+    const early = await startInstance(stream, { reconnectDelayMs: 50 });
+    const late = await startInstance(stream, { reconnectDelayMs: 3_000 });
+    try {
+      await early.log.append(record(1));
+      await deleteQueue(stream);
+      // The early instance attaches to the new stream within ~1 s, the late
+      // one after its 3 s backoff: these appends land before it is back.
+      const fresh: string[] = [];
+      const deadline = Date.now() + 20_000;
+      for (let n = 2; n <= 4; n++) {
+        for (;;) {
+          try {
+            fresh.push((await early.log.append(record(n))).id);
+            break;
+          } catch (error) {
+            if (Date.now() > deadline) throw error;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      }
+      assert.equal(late.log.clusterStats().attached, false);
+      const until = Date.now() + 20_000;
+      while (late.delivered.length < 4 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(late.delivered.slice(1).map((e) => e.id), fresh);
+      const epoch = fresh[0].split("-")[0];
+      assert.deepEqual(late.gaps, [`unknown ${epoch}-0`]);
+      assert.deepEqual(early.gaps, [`unknown ${epoch}-0`]);
+    } finally {
+      await early.log.close();
+      await late.log.close();
+      await deleteQueue(stream).catch(() => {});
+    }
+  });
+
+  test("an input redelivered 31 s after its first append (past any time window) becomes no second event", async () => {
+    const stream = uniqueName("stream");
+    const a = await startInstance(stream);
+    try {
+      const keyed = { ...record(1), key: "mq/order-1/feed" };
+      const first = await a.log.append(keyed);
+      await new Promise((r) => setTimeout(r, 31_000));
+      const again = await a.log.append(keyed);
+      assert.deepEqual(again, { id: first.id, delivered: 0 });
+      await a.log.append(record(2));
+      assert.deepEqual(a.delivered.map((e) => text([e.frame])), [
+        `id: ${first.id}\nevent: message\ndata: {"n":1}\n\n`,
+        `id: ${a.delivered[1].id}\nevent: message\ndata: {"n":2}\n\n`,
+      ]);
+    } finally {
+      await a.log.close();
+      await deleteQueue(stream);
+    }
+  });
+
+  test("a duplicate that reached the stream is dropped alike by running instances, one started after it, and their replays", async () => {
+    const stream = uniqueName("stream");
+    const a = await startInstance(stream);
+    const b = await startInstance(stream);
+    let late: Instance | undefined;
+    const client = new AMQPClient(RABBITMQ_URL, undefined, null);
+    await client.connect();
+    try {
+      const keyed = { ...record(1), key: "mq/order-1/feed" };
+      const first = await a.log.append(keyed);
+      for (let n = 2; n <= 4; n++) await b.log.append(record(n));
+      // As two instances appending the same input at once would leave it.
+      const channel = await client.channel();
+      await channel.confirmSelect();
+      const epoch = first.id.split("-")[0];
+      await channel.basicPublish("", stream, encodeEventRecord(epoch, keyed));
+      const last = await b.log.append(record(5));
+      late = await startInstance(stream, { cacheSize: 2 });
+      const numbersOf = (events: readonly LoggedEvent[]) =>
+        events.map((e) => text([e.frame]).match(/"n":(\d+)/)![1]).join(",");
+      for (const instance of [a, b]) {
+        const until = Date.now() + 10_000;
+        while (instance.delivered.length < 5 && Date.now() < until) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(numbersOf(instance.delivered), "1,2,3,4,5");
+        assert.equal(instance.delivered[4].id, last.id);
+      }
+      for (const instance of [a, b, late]) {
+        const start = await instance.log.resume(first.id);
+        assert.equal(start.kind, "replay");
+        if (start.kind !== "replay") continue;
+        const { frames } = await readAll(instance.log, start.after, 64);
+        assert.equal(
+          text(frames).match(/"n":\d+/g)!.join(","),
+          '"n":2,"n":3,"n":4,"n":5',
+        );
+      }
+    } finally {
+      await client.close();
+      await a.log.close();
+      await b.log.close();
+      await late?.log.close();
       await deleteQueue(stream);
     }
   });

@@ -109,7 +109,9 @@ describe(`cluster retention (${RUNTIME})`, () => {
     try {
       instances.push(await startInstance(names, "deno"));
       instances.push(await startInstance(names, "bun"));
-      const live = instances.map((h) => subscribe(h.urls.sse));
+      const live = instances.map((h) =>
+        subscribe(h.urls.sse, { types: ["gap"] })
+      );
       await Promise.all(live.map((c) => c.opened));
       const old = await publishN(instances[0], 1);
       await publishN(instances[1], 2);
@@ -131,12 +133,14 @@ describe(`cluster retention (${RUNTIME})`, () => {
         fresh.push(await publishN(instances[n % 2], n));
       }
       for (const c of live) {
-        await c.waitFor(5);
-        assert.deepEqual(
-          c.events.map((e) => JSON.parse(e.data).n),
-          range(1, 5),
-        );
-        assert.deepEqual(c.events.slice(2).map((e) => e.lastEventId), fresh);
+        // What the old stream held past this instance's tail is gone: a gap
+        // says so, then the new stream's events follow from its start.
+        await c.waitFor(6);
+        assert.equal(c.events[2].type, "gap");
+        assert.equal(gapOf(c.events[2].data).reason, "unknown");
+        const events = c.events.filter((e) => e.type === "message");
+        assert.deepEqual(events.map((e) => JSON.parse(e.data).n), range(1, 5));
+        assert.deepEqual(events.slice(2).map((e) => e.lastEventId), fresh);
       }
       assert.notEqual(fresh[0].split("-")[0], old.split("-")[0]);
       const resumed = subscribe(instances[1].urls.sse, {

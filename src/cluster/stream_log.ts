@@ -10,24 +10,20 @@
  * @module
  */
 
-import type {
-  AMQPChannel,
-  AMQPClient,
-  AMQPConsumer,
-} from "@cloudamqp/amqp-client";
+import type { AMQPChannel, AMQPClient } from "@cloudamqp/amqp-client";
 import type {
   Appended,
   EventLog,
   EventRecord,
-  ResumeStart,
+  Interrupted,
 } from "../core/event_log.ts";
 import type { Fields, Logger } from "../core/log.ts";
 import { createEventCache } from "./cache.ts";
 import { createDedupeWindow } from "./dedupe_window.ts";
-import { parseId } from "./event_id.ts";
+import { formatId } from "./event_id.ts";
 import { createPendingAppends } from "./pending_appends.ts";
-import { encodeEventRecord, encodeHelloRecord } from "./record.ts";
-import { consumeStream } from "./stream_consumer.ts";
+import { encodeEventRecord } from "./record.ts";
+import { follow, resumeStart } from "./stream_follow.ts";
 import { createLink } from "./stream_link.ts";
 import { createStreamReads } from "./stream_reads.ts";
 import {
@@ -35,9 +31,8 @@ import {
   discoverEpoch,
   type StreamSpec,
 } from "./stream_setup.ts";
-import { createTail, type Tail } from "./stream_tail.ts";
+import { createTail } from "./stream_tail.ts";
 import { LogUnavailableError } from "./unavailable.ts";
-import { waitFor } from "./wait.ts";
 
 /** Everything a stream log needs, resolved from the config. */
 export interface StreamLogOptions {
@@ -49,6 +44,8 @@ export interface StreamLogOptions {
   /** Local cache bounds (history.size, history.max_bytes). */
   readonly cacheSize: number;
   readonly cacheBytes: number;
+  /** Offsets a resume may read back; MAX_REPLAY_OFFSETS unless set. */
+  readonly maxReplayOffsets?: number;
   readonly log: Logger;
   readonly where: Fields;
 }
@@ -70,14 +67,19 @@ export interface StreamLog extends EventLog {
   clusterStats(): StreamLogStats;
 }
 
-const TAIL_PREFETCH = 1_000;
 const APPEND_TIMEOUT_MS = 15_000;
-/** How long a resume waits for the tail to reach an id from another instance. */
-const CATCH_UP_MS = 3_000;
-const HELLO_TIMEOUT_MS = 15_000;
-/** A new tail starts this far back, to fill the dedupe window and the cache. */
-const DEDUPE_WINDOW_MS = 30_000;
-const DEDUPE_KEYS = 100_000;
+/**
+ * Offsets of the stream a duplicate input is recognised across: at 1,000
+ * events a second, 100 s of appends while one instance reconnects after an
+ * outage (nothing is appended while the broker is down).
+ */
+const DEDUPE_OFFSETS = 100_000;
+/**
+ * A resume reads at most this many offsets of the stream; an older id gets
+ * `gap expired`. The epoch and offset are in every id, so without a bound
+ * one forged header could have an instance read the whole stream.
+ */
+export const MAX_REPLAY_OFFSETS = 100_000;
 
 /** Creates the log; call `start` before serving. */
 export function createStreamLog(options: StreamLogOptions): StreamLog {
@@ -86,12 +88,13 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
   const nonce = crypto.randomUUID().slice(0, 8);
   const cache = createEventCache(options.cacheSize, options.cacheBytes);
   const pending = createPendingAppends(APPEND_TIMEOUT_MS);
-  const dedupe = createDedupeWindow(DEDUPE_WINDOW_MS, DEDUPE_KEYS);
+  const dedupe = createDedupeWindow(DEDUPE_OFFSETS);
   const tail = createTail(cache, pending, dedupe);
   let publisher: AMQPChannel | undefined;
-  let reader: AMQPChannel | undefined;
+  let consuming: AMQPClient | undefined;
   let sequence = 0;
-  const reads = createStreamReads(stream, cache, tail, () => reader);
+  let interrupted: Interrupted = () => {};
+  const reads = createStreamReads(stream, cache, tail, () => consuming);
   const clusterStats = (): StreamLogStats => ({
     attached: publisher !== undefined,
     epoch: tail.epoch,
@@ -107,17 +110,21 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
   ) => {
     await declareStream(client, options.stream);
     const epoch = await discoverEpoch(client, stream);
-    if (tail.epoch !== "" && epoch !== tail.epoch) {
+    const recreated = tail.epoch !== "" && epoch !== tail.epoch;
+    if (recreated) {
       log.warn("cluster stream was recreated; older ids now give a gap", {
         ...where,
         epoch,
       });
       tail.reset();
+      // What the old stream held past this tail is gone with it: say so to
+      // every client, which then resumes from the new stream's start.
+      interrupted("unknown", formatId(epoch, 0));
     }
     tail.epoch = epoch;
     const channel = await publishing.channel();
     await channel.confirmSelect();
-    reader = await client.channel();
+    consuming = client;
     const following = await follow(
       tail,
       client,
@@ -143,22 +150,24 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     where,
     attach,
     detached(reason) {
-      publisher = reader = undefined;
+      publisher = consuming = undefined;
       pending.detached(reason);
     },
   });
 
   return {
     shared: true,
-    connect(deliver) {
+    connect(deliver, lost) {
       tail.deliver = deliver;
+      if (lost !== undefined) interrupted = lost;
+    },
+    get available() {
+      return publisher !== undefined;
     },
     start: () => link.start(),
     async append(record) {
       const key = record.key;
-      const known = key === undefined
-        ? undefined
-        : dedupe.lookup(key, Date.now());
+      const known = key === undefined ? undefined : dedupe.lookup(key);
       if (known !== undefined) return { id: known, delivered: 0 };
       const channel = publisher;
       if (channel === undefined) {
@@ -173,11 +182,18 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
       );
       return await done;
     },
-    resume: (lastEventId) => resumeStart(tail, lastEventId),
+    resume: (lastEventId) =>
+      resumeStart(
+        tail,
+        lastEventId,
+        options.maxReplayOffsets ?? MAX_REPLAY_OFFSETS,
+      ),
     read: (after, subscription, budget) =>
       reads.read(after, subscription, budget),
+    // Every record moves it (a replay past a hello marker finds nothing),
+    // so it is an offset from the first record on: never -Infinity.
     get lastPosition() {
-      return tail.lastPosition;
+      return tail.offset;
     },
     get lastId() {
       return tail.lastId;
@@ -195,51 +211,4 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     },
     clusterStats,
   };
-}
-
-/** Follows the tail from where it stopped, or, new, from a hello marker. */
-async function follow(
-  tail: Tail,
-  client: AMQPClient,
-  publisher: AMQPChannel,
-  stream: string,
-  marker: string,
-): Promise<AMQPConsumer> {
-  const consumer = await client.channel();
-  if (tail.offset >= 0) {
-    // Right after the last record seen: nothing twice, nothing skipped.
-    const from = tail.offset + 1;
-    return consumeStream(consumer, stream, from, TAIL_PREFETCH, tail.onMessage);
-  }
-  const seen = tail.expectHello(marker);
-  const since = new Date(Date.now() - DEDUPE_WINDOW_MS);
-  const following = await consumeStream(
-    consumer,
-    stream,
-    since,
-    TAIL_PREFETCH,
-    tail.onMessage,
-  );
-  const hello = encodeHelloRecord(tail.epoch, marker);
-  await publisher.basicPublish("", stream, hello);
-  await waitFor(seen, HELLO_TIMEOUT_MS, "own hello record on the tail");
-  return following;
-}
-
-/** Where a client that last saw `lastEventId` resumes. */
-async function resumeStart(
-  tail: Tail,
-  lastEventId: string,
-): Promise<ResumeStart> {
-  const parsed = parseId(lastEventId);
-  if (parsed === undefined) return { kind: "gap", reason: "malformed" };
-  if (tail.epoch === "" || parsed.epoch !== tail.epoch) {
-    return { kind: "gap", reason: "unknown" };
-  }
-  // The id may come from an instance whose tail is a little ahead.
-  if (!(await tail.reaches(parsed.offset, CATCH_UP_MS))) {
-    return { kind: "gap", reason: "unknown" };
-  }
-  if (parsed.offset >= tail.lastPosition) return { kind: "live" };
-  return { kind: "replay", after: parsed.offset };
 }

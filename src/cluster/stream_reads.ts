@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { AMQPChannel } from "@cloudamqp/amqp-client";
+import type { AMQPClient } from "@cloudamqp/amqp-client";
 import { audienceIncludes, type Subscription } from "../core/audience.ts";
 import type { LoggedEvent, ReplayChunk } from "../core/event_log.ts";
 import type { EventCache } from "./cache.ts";
@@ -21,6 +21,8 @@ const READ_PREFETCH = 500;
 const WINDOW_OFFSETS = 1_000;
 const WINDOWS_KEPT = 16;
 const READ_TIMEOUT_MS = 15_000;
+/** Stream consumers reading for resumes at once, per instance. */
+const CONCURRENT_READS = 4;
 
 /** Reads for replays. */
 export interface StreamReads {
@@ -33,41 +35,53 @@ export interface StreamReads {
   readonly opened: number;
 }
 
-/** Creates the reads; `channel()` is the reader channel while attached. */
+/** Creates the reads; `client()` is the consuming connection while attached. */
 export function createStreamReads(
   stream: string,
   cache: EventCache,
   tail: Tail,
-  channel: () => AMQPChannel | undefined,
+  client: () => AMQPClient | undefined,
 ): StreamReads {
   const windows = createWindowReader({
     windowSize: WINDOW_OFFSETS,
     keep: WINDOWS_KEPT,
     timeoutMs: READ_TIMEOUT_MS,
+    concurrent: CONCURRENT_READS,
     async open(from, onMessage) {
-      const reader = channel();
-      if (reader === undefined) {
+      const connection = client();
+      if (connection === undefined || connection.closed) {
         throw new LogUnavailableError("the cluster stream is not reachable");
       }
+      // A channel of its own: whatever the broker says to one read closes
+      // that read only, never the tail's connection.
+      const channel = await connection.channel();
       let finished = false;
-      const consumer = await consumeStream(
-        reader,
-        stream,
-        from,
-        READ_PREFETCH,
-        (offset, message) => {
-          if (!finished && onMessage(offset, message.body)) finished = true;
-        },
-      );
-      return () => void consumer.cancel().catch(() => {});
+      try {
+        await consumeStream(
+          channel,
+          stream,
+          from,
+          READ_PREFETCH,
+          (offset, message) => {
+            if (!finished && onMessage(offset, message.body)) finished = true;
+          },
+        );
+      } catch (error) {
+        channel.close().catch(() => {});
+        throw error;
+      }
+      return () => void channel.close().catch(() => {});
     },
     toEvent(offset, body, keys) {
       const record = decodeRecord(body);
       if (record?.kind !== "event" || record.epoch !== tail.epoch) {
         return undefined;
       }
-      // The tail's dedupe rule, within what one read sees.
-      if (record.key !== undefined) {
+      // The tail's decisions where they are exact; before, the same rule
+      // within what one read sees.
+      if (record.key !== undefined && offset >= tail.dedupe.exactFrom) {
+        if (tail.dedupe.isDuplicate(offset)) return undefined;
+      } else if (record.key !== undefined) {
         if (keys.has(record.key)) return undefined;
         keys.add(record.key);
       }
@@ -78,7 +92,7 @@ export function createStreamReads(
   const fromCache = (after: number, sub: Subscription, budget: number) => {
     let i = cache.indexAfter(after);
     const next = () => cache.at(i++);
-    return pick(next, after, Math.max(after, tail.lastPosition), sub, budget);
+    return pick(next, after, Math.max(after, tail.offset), sub, budget);
   };
 
   const fromStream = async (

@@ -31,11 +31,14 @@ export interface Tail {
   reaches(offset: number, ms: number): Promise<boolean>;
   /** The event of a record at `offset`, as the log hands it out. */
   toEvent(offset: number, record: EventRecord): LoggedEvent;
+  /** Duplicate decisions, shared with appends and replays. */
+  readonly dedupe: DedupeWindow;
   /** Forgets the position (the stream was recreated). */
   reset(): void;
+  /** True after a reset: the new stream is followed from its start. */
+  readonly recreated: boolean;
   /** Newest record of any kind seen; -1 before any. */
   readonly offset: number;
-  readonly lastPosition: number;
   readonly lastId: string;
 }
 
@@ -46,13 +49,14 @@ export function createTail(
   dedupe: DedupeWindow,
 ): Tail {
   let offset = -1;
-  let lastPosition = -Infinity;
+  let recreated = false;
   let lastId = "";
   let hello: { nonce: string; seen: () => void } | undefined;
   const moved = new Set<() => void>();
 
   const tail: Tail = {
     epoch: "",
+    dedupe,
     deliver: () => 0,
     onMessage(at, message) {
       if (!(at > offset)) return;
@@ -65,18 +69,19 @@ export function createTail(
       if (record?.kind === "event" && record.epoch === tail.epoch) {
         const event = tail.toEvent(at, record.record);
         const key = record.key;
-        const first = key === undefined ||
-          dedupe.remember(key, event.id, Date.now());
+        const first = key === undefined || dedupe.remember(key, event.id, at);
+        // Before exactFrom this instance cannot tell every duplicate: such
+        // events stay out of the cache (replays read them from the stream).
+        const exact = at >= dedupe.exactFrom;
         let delivered = 0;
         if (first) {
-          cache.add(event);
-          lastPosition = at;
+          if (exact) cache.add(event);
           lastId = event.id;
           if (hello === undefined) delivered = tail.deliver(event);
-        } else cache.seen(at);
-        const id = first ? event.id : dedupe.lookup(key!, Date.now())!;
+        } else if (exact) cache.seen(at);
+        const id = first ? event.id : dedupe.lookup(key!)!;
         pending.seen(message.properties.messageId ?? "", { id, delivered });
-      } else cache.seen(at);
+      } else if (at >= dedupe.exactFrom) cache.seen(at);
       for (const check of moved) check();
     },
     expectHello(nonce) {
@@ -102,13 +107,15 @@ export function createTail(
     },
     reset() {
       offset = -1;
+      recreated = true;
       cache.reset();
+      dedupe.clear();
+    },
+    get recreated() {
+      return recreated;
     },
     get offset() {
       return offset;
-    },
-    get lastPosition() {
-      return lastPosition;
     },
     get lastId() {
       return lastId;

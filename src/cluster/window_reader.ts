@@ -33,6 +33,11 @@ export interface WindowReaderOptions {
   /** Windows kept after they were read. */
   readonly keep: number;
   readonly timeoutMs: number;
+  /**
+   * Stream consumers open at once, at most; further reads wait for a turn
+   * (and their timeout starts with it), so forged ids cannot open hundreds.
+   */
+  readonly concurrent: number;
   /** Opens a stream consumer at `from`; resolves with its cancel. */
   open(from: number, onMessage: OnStreamMessage): Promise<() => void>;
   /**
@@ -62,9 +67,25 @@ export function createWindowReader(options: WindowReaderOptions): WindowReader {
   const kept = new Map<number, Promise<StreamWindow>>();
   let opened = 0;
 
-  const read = (start: number, end: number): Promise<StreamWindow> => {
+  const turns = createTurns(options.concurrent);
+
+  const read = async (start: number, end: number): Promise<StreamWindow> => {
+    // A position that is not an offset would reach the broker as a consumer
+    // argument it refuses by closing the connection.
+    if (!Number.isSafeInteger(start) || start < 0 || !(end >= start)) {
+      throw new RangeError(`no stream window from ${start} to ${end}`);
+    }
+    const release = await turns.take();
     opened++;
-    return new Promise((resolve, reject) => {
+    try {
+      return await readOnce(start, end);
+    } finally {
+      release();
+    }
+  };
+
+  const readOnce = (start: number, end: number): Promise<StreamWindow> =>
+    new Promise((resolve, reject) => {
       const events: LoggedEvent[] = [];
       const keys = new Set<string>();
       let first = -1;
@@ -74,9 +95,11 @@ export function createWindowReader(options: WindowReaderOptions): WindowReader {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        cancel?.();
+        // Settled before the cancel: a cancel that throws must not leave
+        // every client of this window waiting for ever.
         if (error) reject(error);
         else resolve({ first, end, events });
+        stop(cancel);
       };
       const timer = setTimeout(
         () => finish(new Error(`stream read at ${start} timed out`)),
@@ -84,6 +107,7 @@ export function createWindowReader(options: WindowReaderOptions): WindowReader {
       );
       options.open(start, (offset, body) => {
         if (done) return true;
+        if (offset < start) return false;
         if (first < 0) first = offset;
         if (offset <= end) {
           const event = options.toEvent(offset, body, keys);
@@ -93,10 +117,9 @@ export function createWindowReader(options: WindowReaderOptions): WindowReader {
         return done;
       }).then((c) => {
         cancel = c;
-        if (done) c();
+        if (done) stop(c);
       }, (error) => finish(error));
     });
-  };
 
   return {
     window(offset, limit) {
@@ -124,5 +147,44 @@ export function createWindowReader(options: WindowReaderOptions): WindowReader {
       return opened;
     },
     clear: () => kept.clear(),
+  };
+}
+
+/** Ends a read's consumer; its failure changes nothing for the readers. */
+function stop(cancel: (() => void) | undefined): void {
+  try {
+    cancel?.();
+  } catch { /* the consumer or its channel is gone already */ }
+}
+
+/** At most `n` holders at once; the others wait in arrival order. */
+function createTurns(n: number): { take(): Promise<() => void> } {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next !== undefined) next();
+    else free++;
+  };
+  return {
+    take() {
+      if (free > 0) {
+        free--;
+        return Promise.resolve(once(release));
+      }
+      return new Promise((resolve) =>
+        waiting.push(() => resolve(once(release)))
+      );
+    },
+  };
+}
+
+function once(f: () => void): () => void {
+  let called = false;
+  return () => {
+    if (!called) {
+      called = true;
+      f();
+    }
   };
 }

@@ -33,7 +33,14 @@ export function createClosing(
   registry: Registry,
   onClosed: ((reason: CloseReason) => void) | undefined,
 ): Closing {
-  const closed = { client: 0, slow: 0, lifetime: 0, expired: 0, shutdown: 0 };
+  const closed = {
+    client: 0,
+    slow: 0,
+    lifetime: 0,
+    expired: 0,
+    shutdown: 0,
+    unavailable: 0,
+  };
 
   /** `end`: close the stream ("close"), error it ("error"), or it is over. */
   const drop = (

@@ -13,7 +13,9 @@ export type CloseReason =
   | "slow"
   | "lifetime"
   | "expired"
-  | "shutdown";
+  | "shutdown"
+  /** A replay could not be read (the cluster log went away): retry. */
+  | "unavailable";
 
 /** A subscriber's open stream and where it stands in the event log. */
 export interface Connection extends Subscription {

@@ -75,6 +75,12 @@ export type ReplayChunk =
 /** Fan-out: queues an event to this process's connections; returns how many. */
 export type Deliver = (event: LoggedEvent) => number;
 
+/**
+ * The log lost events it cannot name (a shared log's stream was deleted):
+ * every connection gets a gap, and resumes from `resumeFrom`.
+ */
+export type Interrupted = (reason: GapReason, resumeFrom: string) => void;
+
 /** An event log; see the module comment. */
 export interface EventLog {
   /** True when other processes append to this log too (a cluster). */
@@ -82,8 +88,14 @@ export interface EventLog {
   /**
    * Registers the fan-out. The log calls it exactly once per event, in log
    * order (for events of any instance when the log is shared).
+   * `interrupted` hears of losses no replay can fill.
    */
-  connect(deliver: Deliver): void;
+  connect(deliver: Deliver, interrupted?: Interrupted): void;
+  /**
+   * False while a shared log cannot answer resumes (not attached to its
+   * broker); absent means always.
+   */
+  readonly available?: boolean;
   /**
    * Appends an event. It reaches `deliver` once the log holds it (the
    * in-memory log does that before returning); resolves with its id.
@@ -100,7 +112,11 @@ export interface EventLog {
     subscription: Subscription,
     budgetBytes: number,
   ): ReplayChunk | Promise<ReplayChunk>;
-  /** Position of the newest event handed to `deliver`; -Infinity before any. */
+  /**
+   * The log's newest position: every event up to it was handed to
+   * `deliver`. -Infinity before any event, in a log that has no other
+   * records; a shared log's is always a stream offset.
+   */
   readonly lastPosition: number;
   /** Id of the newest event handed to `deliver`; "" before any. */
   readonly lastId: string;

@@ -54,6 +54,8 @@ export interface SseHandlerOptions {
   /** Absent: every subscriber gets what it asks for, as in the seed. */
   readonly authorize?: Authorizer;
   readonly now?: () => number;
+  /** Told of each resume refused because the log is away (to log it). */
+  readonly onResumeRefused?: () => void;
 }
 
 /** Health check path on every SSE listener. */
@@ -163,6 +165,16 @@ export function createSseHandler(
     // as browsers treat it.
     const lastEventId = headerOf(request, info, "last-event-id") ||
       query.lastEventId || undefined;
+    if (lastEventId !== undefined && !hub.resumable) {
+      // Nothing here can prove what the client missed: it retries later,
+      // or elsewhere, with its id intact.
+      slot.release();
+      options.onResumeRefused?.();
+      return text(503, "event log unavailable, retry later", {
+        ...cors,
+        "retry-after": "5",
+      });
+    }
     const lifetimeAt = options.maxLifetimeMs > 0
       ? now() + options.maxLifetimeMs * (0.8 + 0.2 * Math.random())
       : undefined;

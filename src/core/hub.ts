@@ -16,7 +16,12 @@
 import type { Audience, Subscription } from "./audience.ts";
 import { createClosing } from "./closing.ts";
 import type { CloseReason } from "./connection.ts";
-import type { Appended, EventLog, LoggedEvent } from "./event_log.ts";
+import type {
+  Appended,
+  EventLog,
+  GapReason,
+  LoggedEvent,
+} from "./event_log.ts";
 import { createRegistry } from "./registry.ts";
 import { encodeGap, type ReplayContext } from "./replay.ts";
 import { encodeRetry, HEARTBEAT } from "./sse.ts";
@@ -91,6 +96,8 @@ export interface Hub {
   ): Appended | Promise<Appended>;
   /** True when the log is a cluster's: ids are the same on every instance. */
   readonly shared: boolean;
+  /** False while the log cannot answer a Last-Event-ID (a detached cluster). */
+  readonly resumable: boolean;
   /** Connections currently open. */
   readonly size: number;
   stats(): HubStats;
@@ -110,16 +117,21 @@ export function createHub(options: HubOptions): Hub {
   const writer = createWriter(closing.cut);
   const counts = { events: 0, deliveries: 0, gaps: 0 };
   const gapReasons: Record<string, number> = {};
+  const countGap = (reason: GapReason) => {
+    counts.gaps++;
+    gapReasons[reason] = (gapReasons[reason] ?? 0) + 1;
+  };
   const replay: ReplayContext = {
     log,
     writer,
     gap: (reason, lastEventId) => {
-      counts.gaps++;
-      gapReasons[reason] = (gapReasons[reason] ?? 0) + 1;
+      countGap(reason);
       return encodeGap(options.gapEvent, reason, lastEventId, log.lastId);
     },
     stallMs: options.stallMs ?? DEFAULT_STALL_MS,
     cut: closing.cut,
+    unreadable: (c) =>
+      closing.retire(c, "unavailable", options.retryMs, writer.write),
   };
   const streams: StreamContext = {
     log,
@@ -148,6 +160,14 @@ export function createHub(options: HubOptions): Hub {
     }
     counts.deliveries += n;
     return n;
+  }, (reason, resumeFrom) => {
+    const frame = encodeGap(options.gapEvent, reason, log.lastId, resumeFrom);
+    // Positions of the lost log mean nothing any more: replays stop too.
+    for (const c of registry.all) {
+      c.replayedTo = undefined;
+      countGap(reason);
+      writer.write(c, frame, false);
+    }
   });
 
   // Keepalives go only where nothing else was written: ticking twice per
@@ -173,6 +193,10 @@ export function createHub(options: HubOptions): Hub {
       log.append({ audience, event, data, key }),
 
     shared: log.shared === true,
+
+    get resumable() {
+      return log.available !== false;
+    },
 
     get size() {
       return registry.all.size;

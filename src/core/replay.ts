@@ -26,6 +26,11 @@ export interface ReplayContext {
   /** A resuming client that reads nothing for this long is cut as slow. */
   readonly stallMs: number;
   readonly cut: (c: Connection, reason: "slow") => void;
+  /**
+   * A read failed (the shared log went away mid-replay): the connection is
+   * closed with a retry hint and resumes from what it got, elsewhere or later.
+   */
+  readonly unreadable: (c: Connection) => void;
 }
 
 /** The gap event: why the resume is incomplete and where the stream goes on. */
@@ -65,7 +70,9 @@ export function replayStep(
     roomLeft(c) ?? REPLAY_CHUNK_BYTES,
   );
   const chunk = ctx.log.read(c.replayedTo, c, budget);
-  if (chunk instanceof Promise) return chunk.then((it) => send(ctx, c, it));
+  if (chunk instanceof Promise) {
+    return chunk.then((it) => send(ctx, c, it), () => ctx.unreadable(c));
+  }
   return send(ctx, c, chunk);
 }
 

@@ -36,6 +36,7 @@ const DISCONNECT_REASONS: readonly CloseReason[] = [
   "lifetime",
   "expired",
   "shutdown",
+  "unavailable",
 ];
 /** Gap reasons always shown (at 0), so alerts need no absent() tricks. */
 const GAP_REASONS = ["restart", "unknown", "malformed", "expired"];
