@@ -19,6 +19,7 @@ import type { TlsPem } from "./ops/tls.ts";
 import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
 import { createRestSource } from "./sources/rest.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
+import { createStartupHold, startupGrace } from "./sources/startup_grace.ts";
 
 /** A listener the runtime has bound. */
 export interface RunningServer {
@@ -142,7 +143,10 @@ async function createSources(
       sources.push(createRestSource(name, c, context));
     } else if (c.type === "mq" && !storeOnly(config, name)) {
       const { createRabbitSource } = await import("./sources/rabbitmq.ts");
-      sources.push(createRabbitSource(name, c, context, brokerTls?.[name]));
+      const hold = createStartupHold(startupGrace(config, name), log, name);
+      sources.push(
+        createRabbitSource(name, c, { ...context, hold }, brokerTls?.[name]),
+      );
     }
   }
   return sources;

@@ -6,7 +6,7 @@ import type { Source, SourceStats } from "../src/sources/source.ts";
 
 const source = (
   name: string,
-  stats: Pick<SourceStats, "connected" | "consuming">,
+  stats: Pick<SourceStats, "connected" | "consuming" | "held">,
 ): Source => ({
   name,
   start: () => Promise.resolve(),
@@ -55,7 +55,7 @@ describe("checkReadiness", () => {
     listeners: ["sse", "service.admin"],
     bound: new Set(["sse", "service.admin"]),
     sources: [source("api", {}), source("rabbit", { connected: true })],
-    clusters: new Map([["feed", true]]),
+    clusters: new Map<string, string | undefined>([["feed", undefined]]),
     stopping: () => false,
   };
 
@@ -71,8 +71,13 @@ describe("checkReadiness", () => {
         sources: [
           source("rabbit", { connected: false }),
           source("queue", { connected: true, consuming: false }),
+          source("held", { connected: false, held: true }),
         ],
-        clusters: new Map([["feed", true], ["orders", false]]),
+        clusters: new Map([
+          ["feed", undefined],
+          ["orders", "cluster log not attached"],
+          ["news", "the broker blocks publishing (low on memory)"],
+        ]),
         stopping: () => true,
       }),
       {
@@ -83,6 +88,7 @@ describe("checkReadiness", () => {
           "rabbit: not connected to the broker",
           "queue: connected but not consuming",
           "orders: cluster log not attached",
+          "news: the broker blocks publishing (low on memory)",
         ],
       },
     );

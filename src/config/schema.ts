@@ -194,6 +194,12 @@ export const service = z.object({
   admin: admin.optional(),
   /** Clients reconnect at a random time within this spread after shutdown. */
   shutdown_spread: duration.prefault("5s"),
+  /**
+   * How long broker sources feeding an in-memory history wait after start,
+   * so returning subscribers get the queued backlog; unset: the largest
+   * `retry` they serve plus 2 s.
+   */
+  startup_grace: duration.optional(),
 }).strict();
 
 export const config = z.object({

@@ -21,8 +21,12 @@ export interface ReadinessParts {
   /** Names of the listeners bound so far. */
   readonly bound: ReadonlySet<string>;
   readonly sources: readonly Source[];
-  /** Each SSE connector's cluster log: attached or not (none: absent). */
-  readonly clusters: ReadonlyMap<string, boolean>;
+  /**
+   * Each SSE connector's cluster log: undefined when it takes events, else
+   * why not (not attached, publishing blocked); a connector without a
+   * cluster log is absent.
+   */
+  readonly clusters: ReadonlyMap<string, string | undefined>;
   /** True once shutdown began. */
   readonly stopping: () => boolean;
 }
@@ -36,16 +40,18 @@ export function checkReadiness(parts: ReadinessParts): Readiness {
   }
   for (const source of parts.sources) {
     // Only broker sources report `connected`; REST is ready once it listens.
-    const { connected, consuming } = source.stats();
+    const { connected, consuming, held } = source.stats();
+    // Held for the startup grace on purpose: subscribers must come in.
+    if (held) continue;
     if (connected === false) {
       failing.push(`${source.name}: not connected to the broker`);
     } else if (consuming === false) {
       failing.push(`${source.name}: connected but not consuming`);
     }
   }
-  for (const [name, attached] of parts.clusters) {
-    // Detached, it delivers no new events: send new subscribers elsewhere.
-    if (!attached) failing.push(`${name}: cluster log not attached`);
+  for (const [name, problem] of parts.clusters) {
+    // It takes no new events: send new subscribers elsewhere.
+    if (problem !== undefined) failing.push(`${name}: ${problem}`);
   }
   return failing.length === 0 ? { ready: true } : { ready: false, failing };
 }

@@ -26,7 +26,11 @@ export function createRabbitSource(
   /** Client certificate and CA, read at start (see rabbitmq_tls.ts). */
   tlsOptions?: AMQPTlsOptions,
 ): Source {
-  const settings = { ...resolveRabbitSettings(name, connector), tlsOptions };
+  const settings = {
+    ...resolveRabbitSettings(name, connector),
+    tlsOptions,
+    hold: context.hold,
+  };
   const { log } = context;
   const counters: SourceStats = {
     received: 0,
@@ -82,6 +86,7 @@ export function createRabbitSource(
       connected: state.current !== undefined,
       // A session exists only once basicConsume succeeded.
       consuming: state.current !== undefined,
+      held: settings.hold?.active || undefined,
       reconnects: Math.max(0, state.connections - 1),
     }),
   };

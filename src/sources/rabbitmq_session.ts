@@ -95,7 +95,11 @@ async function open(
   }
   try {
     const channel = await client.channel();
-    const queue = await declareTopology(channel, settings);
+    const { name: queue, messageCount } = await declareTopology(
+      channel,
+      settings,
+    );
+    await settings.hold?.wait(messageCount);
     if (!settings.autoAck) await channel.basicQos(settings.prefetch);
     const consumer = await channel.basicConsume(queue, {
       noAck: settings.autoAck,

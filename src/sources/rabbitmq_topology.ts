@@ -33,7 +33,7 @@ export class TopologyError extends Error {
 export async function declareTopology(
   channel: AMQPChannel,
   settings: RabbitSettings,
-): Promise<string> {
+): Promise<{ readonly name: string; readonly messageCount: number }> {
   const { queue, exchange, deadLetter } = settings;
   if (deadLetter !== undefined) {
     // Fanout: every rejected message lands in the DLQ whatever its routing
@@ -78,7 +78,7 @@ export async function declareTopology(
       );
     }
   }
-  return declared.name;
+  return declared;
 }
 
 /** Runs a declare; turns NOT_FOUND and PRECONDITION_FAILED into advice. */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { StartupHold } from "./startup_grace.ts";
 import type { Flow } from "../core/flows.ts";
 import type { Listener } from "../core/http.ts";
 import type { Logger } from "../core/log.ts";
@@ -25,6 +26,8 @@ export interface SourceStats {
   reconnects?: number;
   /** For broker sources: whether a consumer is running on the queue now. */
   consuming?: boolean;
+  /** For broker sources: held back for the startup grace. */
+  held?: boolean;
 }
 
 /** A running source. */
@@ -51,6 +54,8 @@ export interface SourceContext {
   /** The flows that read from this source. */
   readonly flows: readonly SourceFlow[];
   readonly log: Logger;
+  /** Broker sources: the startup grace (see startup_grace.ts). */
+  readonly hold?: StartupHold;
 }
 
 /** Counts a message the flows took: sent, or dropped by every filter. */

@@ -81,6 +81,7 @@ export function mapHcl(
       name: "copy",
       log_level: "copy",
       shutdown_spread: "copy",
+      startup_grace: "copy",
       version: {
         ignore: "Mycel's service version is a label; hypha does not use it",
       },
