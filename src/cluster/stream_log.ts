@@ -57,6 +57,8 @@ export type StreamLogStats = {
   readonly tail_offset: number;
   readonly stream_reads: number;
   readonly pending_appends: number;
+  /** The broker's reason while it blocks publishing (a resource alarm). */
+  readonly blocked?: string;
 };
 
 /** The stream log: an EventLog plus its broker life. */
@@ -92,6 +94,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
   const tail = createTail(cache, pending, dedupe);
   let publisher: AMQPChannel | undefined;
   let consuming: AMQPClient | undefined;
+  let blocked: string | undefined;
   let sequence = 0;
   let interrupted: Interrupted = () => {};
   const reads = createStreamReads(stream, cache, tail, () => consuming);
@@ -101,6 +104,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     tail_offset: tail.offset,
     stream_reads: reads.opened,
     pending_appends: pending.size,
+    blocked,
   });
 
   const attach = async (
@@ -138,7 +142,26 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
       () => lost("tail consumer ended"),
       (error: Error) => lost(`tail consumer ended: ${error.message}`),
     );
+    watchBlocked(publishing);
     publisher = channel;
+  };
+
+  // A resource alarm: the broker stops reading this connection, so appends
+  // in flight would wait out APPEND_TIMEOUT_MS; they fail now instead (503,
+  // as new ones do), and readiness says why.
+  const watchBlocked = (publishing: AMQPClient) => {
+    publishing.onblocked = (reason) => {
+      blocked = reason;
+      log.warn("the broker blocks publishing; appends answer 503", {
+        ...where,
+        reason,
+      });
+      pending.detached(`the broker blocks publishing: ${reason}`);
+    };
+    publishing.onunblocked = () => {
+      blocked = undefined;
+      log.info("the broker takes appends again", where);
+    };
   };
 
   const link = createLink({
@@ -150,7 +173,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     where,
     attach,
     detached(reason) {
-      publisher = consuming = undefined;
+      publisher = consuming = blocked = undefined;
       pending.detached(reason);
     },
   });

@@ -67,14 +67,22 @@ export async function createOps(
   return { observer: metrics.observer, listener, ...hooks };
 }
 
-/** Whether each clustered SSE connector's log is attached now. */
+/** What keeps each clustered SSE connector's log from taking events now. */
 function clusterAttachment(
   hubs: ReadonlyMap<string, Hub>,
-): ReadonlyMap<string, boolean> {
-  const attached = new Map<string, boolean>();
+): ReadonlyMap<string, string | undefined> {
+  const problems = new Map<string, string | undefined>();
   for (const [name, hub] of hubs) {
     const cluster = hub.stats().cluster;
-    if (cluster !== undefined) attached.set(name, cluster.attached === true);
+    if (cluster === undefined) continue;
+    problems.set(
+      name,
+      cluster.attached !== true
+        ? "cluster log not attached"
+        : typeof cluster.blocked === "string"
+        ? `the broker blocks publishing (${cluster.blocked})`
+        : undefined,
+    );
   }
-  return attached;
+  return problems;
 }
