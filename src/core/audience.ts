@@ -38,3 +38,24 @@ export function audienceIncludes(
         audience.names.includes(subscription.userId);
   }
 }
+
+/**
+ * What one name costs beside its characters: the string's header in the
+ * engine (V8 and JavaScriptCore both keep one) and its slot in the list.
+ */
+const NAME_OVERHEAD_BYTES = 40;
+
+/**
+ * Memory an audience pins while its event is held, estimated high: each
+ * name as two bytes per UTF-16 unit plus its overhead. History counts it
+ * beside the frame, so a target list of many long names cannot hide behind
+ * a small frame and `history.max_bytes` bounds what history really holds.
+ */
+export function audienceBytes(audience: Audience): number {
+  if (audience.kind === "all") return 0;
+  let bytes = 0;
+  for (const name of audience.names) {
+    bytes += NAME_OVERHEAD_BYTES + 2 * name.length;
+  }
+  return bytes;
+}
