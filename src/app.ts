@@ -165,6 +165,8 @@ async function serveAll(
       const server = await runtime.serve({
         ...listener,
         onError: (error) => logInternal(listener.connector, error),
+        onWarning: (message) =>
+          runtime.log.warn(message, { connector: listener.connector }),
       });
       servers.push(server);
       bound(listener.connector);

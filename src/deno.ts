@@ -12,7 +12,7 @@ await main({
   args: Deno.args,
   env: Deno.env.toObject(),
   readTextFile: (path) => Deno.readTextFile(path),
-  serve: (listener) => serveDeno(listener, (line) => console.error(line)),
+  serve: serveDeno,
   onSignal: (handler) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(signal, () => handler(signal));

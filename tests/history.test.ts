@@ -27,6 +27,25 @@ describe("history", () => {
     assert.equal(h.bytes, 20);
   });
 
+  test("bytes count what an event's audience pins, and max_bytes evicts by it", () => {
+    const h = createHistory({ size: 100, maxBytes: 10_000, ttlMs: 60_000 });
+    const names = Array.from(
+      { length: 40 },
+      (_, i) => `${i}`.padStart(64, "r"),
+    );
+    const room = (position: number) => ({
+      ...event(position, 10),
+      audience: { kind: "room" as const, names },
+    });
+    h.append(room(1));
+    assert.ok(h.bytes >= 10 + 40 * 64, `${h.bytes} bytes held`);
+    for (let id = 2; id <= 10; id++) h.append(room(id));
+    assert.ok(h.bytes <= 10_000, `${h.bytes} bytes held`);
+    assert.ok(h.length < 10, `${h.length} events held`);
+    h.expire(Infinity);
+    assert.equal(h.bytes, 0);
+  });
+
   test("expire drops events older than the ttl", () => {
     const h = createHistory({ size: 100, maxBytes: 1 << 20, ttlMs: 1000 });
     h.append(event(1, 10, 0));

@@ -102,6 +102,23 @@ queue = "${dlq}"
     orders.close();
   });
 
+  test("a routing key with terminal escapes and line breaks is logged escaped on one line", async () => {
+    const key = "feed.\x1b[31mred\r\nINFO forged\u0085\u2028";
+    await broker.publish(exchange, key, { n: 1 });
+    const line = await hypha.waitForLine(/rejected message.*code=no_flow/);
+    assert.ok(
+      line.includes(
+        'routing_key="feed.\\u001b[31mred\\r\\nINFO forged\\u0085\\u2028"',
+      ),
+      line,
+    );
+    assert.ok(
+      !hypha.lines.some((l) =>
+        l.includes("\x1b") || l.startsWith("INFO forged")
+      ),
+    );
+  });
+
   test("a flood of bad messages is logged at a limited rate and the consumer goes on", async () => {
     const all = subscribe(hypha.urls.sse);
     await all.opened;

@@ -3,7 +3,14 @@ import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
 import { rawSubscribe } from "./support/clients.ts";
 import { restExample } from "./support/configs.ts";
-import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import {
+  ADMIN,
+  adminStats,
+  type Hypha,
+  publish,
+  RUNTIME,
+  startHypha,
+} from "./support/hypha.ts";
 import { SECRET, sign } from "./support/auth.ts";
 
 const ORIGIN = "https://app.example.com";
@@ -34,7 +41,17 @@ operation = "POST /typed"
 connector = "sse"
 operation = "broadcast"
 event = "input.type"
-`,
+
+[flow.many.from]
+connector = "api"
+operation = "POST /many"
+[flow.many.to]
+connector = "sse"
+operation = "send_to_room"
+target = "input.rooms"
+[flow.many.transform]
+text = "input.text"
+` + ADMIN,
     );
     api = hypha.urls.api.replace(/\/$/, "");
   });
@@ -60,6 +77,64 @@ event = "input.type"
     await sub.waitFor(1);
     assert.deepEqual(sub.events.map((e) => e.event), [fits]);
     sub.close();
+  });
+
+  test("a room name longer than a subscriber may join is refused with 422 and a reason; the rooms that fit are served", async () => {
+    const token = await sign({ sub: "42", rooms: ["*"] });
+    const fits = "r".repeat(128);
+    const sub = await rawSubscribe(hypha.urls.sse, `/events?room=${fits}`, {
+      authorization: `Bearer ${token}`,
+    });
+    const long = await publish(`${api}/many`, {
+      rooms: [fits, "r".repeat(129)],
+      text: "x",
+    });
+    assert.deepEqual(long, {
+      status: 422,
+      body: {
+        error: `flow many: target input.rooms holds "${
+          "r".repeat(32)
+        }…", which no subscriber can join: room name is longer than 128 bytes`,
+      },
+    });
+    const single = await publish(`${api}/notify/${"é".repeat(65)}`, {});
+    assert.equal(single.status, 422);
+    assert.match(
+      String(single.body.error),
+      /^flow notify_room: target input\.room is "é{32}…", which no subscriber can join: room name is longer than 128 bytes$/,
+    );
+    const sent = await publish(`${api}/many`, { rooms: [fits], text: "y" });
+    assert.equal(sent.status, 202);
+    await sub.waitFor(1);
+    assert.deepEqual(sub.events.map((e) => e.data), ['{"text":"y"}']);
+    sub.close();
+  });
+
+  test("an event for many rooms counts the room names in /stats history bytes, not only its small frame", async () => {
+    const before = (await adminStats(hypha)).hubs.sse.historyBytes;
+    const rooms = Array.from(
+      { length: 1000 },
+      (_, i) => `${i}`.padStart(128, "r"),
+    );
+    const sent = await publish(`${api}/many`, { rooms, text: "small" });
+    assert.equal(sent.status, 202);
+    const grown = (await adminStats(hypha)).hubs.sse.historyBytes - before;
+    assert.ok(
+      grown >= 1000 * 128,
+      `history grew by ${grown} bytes for 128,000 bytes of room names`,
+    );
+  });
+
+  test("a token whose subject is longer than a user name may be is refused with 401 saying so", async () => {
+    const token = await sign({ sub: "u".repeat(129) });
+    const response = await fetch(hypha.urls.sse, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(response.status, 401);
+    assert.equal(
+      (await response.text()).trim(),
+      "token claim sub: user name is longer than 128 bytes",
+    );
   });
 
   test("a token with an unknown crit header parameter is refused saying so", async () => {

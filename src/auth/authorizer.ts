@@ -13,7 +13,11 @@
 
 import type { Authorizer } from "../core/handler.ts";
 import { bearerToken, text } from "../core/http.ts";
-import type { SubscriberQuery } from "../core/query.ts";
+import {
+  checkName,
+  DEFAULT_QUERY_LIMITS,
+  type SubscriberQuery,
+} from "../core/query.ts";
 import { compileRooms, roomsClaim } from "./rooms.ts";
 import type { Verifier } from "./verify.ts";
 
@@ -75,6 +79,13 @@ export function createAuthorizer(options: SubscriberAuthOptions): Authorizer {
     const { sub, exp } = verdict.claims;
     if (sub !== undefined && typeof sub !== "string") {
       return unauthorized("token claim sub is not a string", "invalid_token");
+    }
+    // The user is held to the rule publish targets are: one limit for both.
+    const subProblem = sub === undefined
+      ? undefined
+      : checkName("user", sub, DEFAULT_QUERY_LIMITS);
+    if (subProblem !== undefined) {
+      return unauthorized(`token claim sub: ${subProblem}`, "invalid_token");
     }
     const patterns = roomsClaim(verdict.claims.rooms);
     if (patterns === undefined) {

@@ -1,9 +1,9 @@
 /**
  * The local cache of a cluster instance: the newest events its tail
- * consumer delivered, bounded by count and bytes. It answers most resumes
- * without touching the broker. It covers a contiguous range of stream
- * offsets, [coveredFrom, newest], with no event of that range missing
- * (offsets of non-event records are simply not in it).
+ * consumer delivered, bounded by count and bytes (frames plus audience
+ * names). It answers most resumes without touching the broker. It covers a
+ * contiguous range of stream offsets, [coveredFrom, newest], with no event
+ * of that range missing (offsets of non-event records are simply not in it).
  *
  * @module
  */

@@ -27,6 +27,7 @@ import {
   transformData,
 } from "./flow_shape.ts";
 import type { Hub } from "./hub.ts";
+import { checkName, DEFAULT_QUERY_LIMITS } from "./query.ts";
 
 /** The SSE connector's operations, as in the seed. */
 export type Operation = "broadcast" | "send_to_room" | "send_to_user";
@@ -195,6 +196,15 @@ function resolveAudience(flow: Flow, message: Message): Audience | string {
       ? `is a list that is empty, longer than ${MAX_TARGET_NAMES} or holds something other than strings and numbers`
       : `is ${value === null ? "null" : typeof value}, not a string or number`;
     return `flow ${flow.name}: target ${expression.text} ${found}`;
+  }
+  // A name no subscriber can join would only pin memory in history.
+  for (const name of names) {
+    const problem = checkName(kind, name, DEFAULT_QUERY_LIMITS);
+    if (problem === undefined) continue;
+    const shown = name.length > 32 ? `${name.slice(0, 32)}…` : name;
+    return `flow ${flow.name}: target ${expression.text} ${
+      Array.isArray(value) ? "holds" : "is"
+    } ${JSON.stringify(shown)}, which no subscriber can join: ${problem}`;
   }
   return { kind, names };
 }

@@ -7,13 +7,21 @@
  * @module
  */
 
-/** What the queue holds: a position and its encoded frame. */
+import { type Audience, audienceBytes } from "./audience.ts";
+
+/** What the queue holds: a position, who it is for and its encoded frame. */
 export interface Positioned {
   readonly position: number;
+  readonly audience: Audience;
   readonly frame: Uint8Array;
 }
 
-/** A position-ordered queue of frames that counts its bytes. */
+/** Bytes an item pins: its frame and its audience's names. */
+function weigh(item: Positioned): number {
+  return item.frame.byteLength + audienceBytes(item.audience);
+}
+
+/** A position-ordered queue of frames that counts the bytes it pins. */
 export interface FrameQueue<T extends Positioned> {
   push(item: T): void;
   /** Removes and returns the oldest item. */
@@ -35,14 +43,14 @@ export function createFrameQueue<T extends Positioned>(): FrameQueue<T> {
   return {
     push(item) {
       items.push(item);
-      bytes += item.frame.byteLength;
+      bytes += weigh(item);
     },
     shift() {
       if (head === items.length) return undefined;
       const old = items[head];
       items[head] = undefined as unknown as T;
       head++;
-      bytes -= old.frame.byteLength;
+      bytes -= weigh(old);
       if (head > 1024 && head * 2 > items.length) {
         items = items.slice(head);
         head = 0;

@@ -1,7 +1,8 @@
 /**
  * Bounded in-memory history of sent events, for resuming with Last-Event-ID.
  * Bounded three ways (count, bytes, age); whichever is hit first evicts the
- * oldest events. Positions are strictly increasing, so lookups are binary
+ * oldest events. Bytes are what an event pins: its frame and the names of
+ * its audience (a list of rooms can outweigh a small frame). Positions are strictly increasing, so lookups are binary
  * searches.
  *
  * @module
@@ -41,6 +42,7 @@ export interface History {
   /** Index of the first event with a position greater than `position`. */
   indexAfter(position: number): number;
   readonly length: number;
+  /** Frames plus audience names held (see audienceBytes). */
   readonly bytes: number;
   /** Position of the newest event ever evicted, 0 when none was. */
   readonly lastEvictedPosition: number;

@@ -69,6 +69,11 @@ export interface Listener {
   readonly connectionGuard: boolean;
   /** Told of an error the fetch handler threw (the client gets a 500). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Told of what the runtime's server cannot do here (a limit it does not
+   * enforce), so it reaches the log in its format, never raw on stderr.
+   */
+  readonly onWarning?: (message: string) => void;
   readonly fetch: Fetch;
 }
 

@@ -46,19 +46,46 @@ export function createLogger(
   };
 }
 
+/**
+ * What a log line must not carry raw: C0 controls (ESC starts a terminal
+ * escape, CR and LF forge lines), DEL, C1 controls (U+0085 is a line break
+ * to some readers, U+009B a CSI) and the Unicode line and paragraph
+ * separators (JSON.stringify leaves those last three raw).
+ */
+// deno-lint-ignore no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
+/** What is left raw after JSON.stringify (it escapes C0 itself). */
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** `\u001b` for ESC and so on: the JSON spelling, which every reader knows. */
+function escapeOne(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/** `text` with every unsafe character escaped. */
+function escapeControls(text: string): string {
+  return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, escapeOne) : text;
+}
+
+/** A field value: bare when plain, else quoted with every control escaped. */
+function textValue(text: string): string {
+  if (text !== "" && !/[\s"=]/.test(text) && !UNSAFE.test(text)) return text;
+  return JSON.stringify(text).replace(UNSAFE_IN_JSON, escapeOne);
+}
+
 function textLine(
   time: string,
   level: Level,
   message: string,
   fields: Fields | undefined,
 ): string {
-  let line = `${time} ${level.toUpperCase().padEnd(5)} ${message}`;
+  let line = `${time} ${level.toUpperCase().padEnd(5)} ${
+    escapeControls(message)
+  }`;
   for (const [key, value] of Object.entries(fields ?? {})) {
     if (value === undefined) continue;
-    const text = String(value);
-    line += ` ${key}=${
-      /[\s"=]/.test(text) || text === "" ? JSON.stringify(text) : text
-    }`;
+    line += ` ${escapeControls(key)}=${textValue(String(value))}`;
   }
   return line;
 }
@@ -74,7 +101,7 @@ function jsonLine(
   for (const [key, value] of Object.entries(fields ?? {})) {
     if (!(key in line)) line[key] = value;
   }
-  return JSON.stringify(line);
+  return JSON.stringify(line).replace(UNSAFE_IN_JSON, escapeOne);
 }
 
 /** A URL with its password replaced by `***`, safe to log. */

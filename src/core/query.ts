@@ -13,7 +13,12 @@ export interface QueryLimits {
   readonly maxQueryBytes: number;
 }
 
-/** Default limits: generous for apps, small enough to bound memory per connection. */
+/**
+ * Default limits: generous for apps, small enough to bound memory per
+ * connection. `maxNameBytes` is also what a publish target is held to
+ * (flows, config, token subjects use checkName with these limits), so a
+ * message is never sent to a name no subscriber could join.
+ */
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxRooms: 64,
   maxNameBytes: 128,
@@ -44,9 +49,12 @@ export function checkName(
   limits: QueryLimits,
 ): string | undefined {
   if (CONTROL.test(name)) return `${kind} name contains a control character`;
-  if (encoder.encode(name).byteLength > limits.maxNameBytes) {
-    return `${kind} name is longer than ${limits.maxNameBytes} bytes`;
-  }
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes: encode only when length can't tell.
+  const max = limits.maxNameBytes;
+  if (
+    name.length > max ||
+    (name.length * 3 > max && encoder.encode(name).byteLength > max)
+  ) return `${kind} name is longer than ${max} bytes`;
   return undefined;
 }
 

@@ -120,7 +120,7 @@ function registerHubMetrics(
   );
   gauge(
     "hypha_history_bytes",
-    "Bytes held in the resume history.",
+    "Bytes the resume history holds: frames plus audience names.",
     C,
     hubs((c, s) => [[{ connector: c }, s.historyBytes]]),
   );

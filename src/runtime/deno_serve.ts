@@ -70,17 +70,14 @@ interface Connection {
   pending: boolean;
 }
 
-/** Serves `listener` with request timeouts; `warn` is told of a fallback. */
-export function serveDeno(
-  listener: Listener,
-  warn: (line: string) => void,
-): Promise<RunningServer> {
+/** Serves `listener` with request timeouts; a fallback is told to onWarning. */
+export function serveDeno(listener: Listener): Promise<RunningServer> {
   // Turned off: a proxy in front enforces the limits (README, Security).
   if (!listener.connectionGuard) return servePlain(listener);
   const onConnection = serveOnConnection();
   if (onConnection === undefined) {
-    warn(
-      `hypha: WARN this Deno has no serveHttpOnConnection internal: request_timeout and max_pending_connections are not enforced on ${listener.connector}`,
+    listener.onWarning?.(
+      "this Deno has no serveHttpOnConnection internal: request_timeout and max_pending_connections are not enforced",
     );
     return servePlain(listener);
   }

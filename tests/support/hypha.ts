@@ -4,6 +4,7 @@
  * config file, and learns its URLs from the startup log.
  */
 
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,17 +16,21 @@ export const RUNTIME: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
+/**
+ * Deno's arguments of `deno task start` (deno.json), so tests run hypha as
+ * users do: its `--quiet` keeps Deno's own log lines (h2 warnings) off
+ * stderr, where they would break `log_format = "json"`.
+ */
+const DENO_START_ARGS: string[] = JSON.parse(
+  readFileSync(join(ROOT, "deno.json"), "utf8"),
+).tasks.start.split(" ").slice(1).map((arg: string) =>
+  arg.endsWith(".ts") ? join(ROOT, arg) : arg
+);
+
 /** Command line that runs the entrypoint of `runtime` (default: this one). */
 export function entrypointArgs(runtime = RUNTIME): string[] {
   return runtime === "deno"
-    ? [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      join(ROOT, "src/deno.ts"),
-    ]
+    ? DENO_START_ARGS
     : ["run", join(ROOT, "src/bun.ts")];
 }
 
