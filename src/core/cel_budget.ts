@@ -31,13 +31,13 @@ import { celFunc } from "@bufbuild/cel";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 
 /** Elements one evaluation's macros may visit (nested ones multiply). */
-export const MAX_CEL_STEPS = 10_000;
+export const MAX_CEL_STEPS = 5_000;
 /** Values (list elements, map entries, scalars) one result may hold. */
 export const MAX_CEL_RESULT_VALUES = 100_000;
 /** Characters of strings (map keys included) one result may hold. */
 export const MAX_CEL_RESULT_CHARS = 16 * 1024 * 1024;
 /** Wall-clock bound of one evaluation, for work a step does not count. */
-export const MAX_CEL_MILLISECONDS = 100;
+export const MAX_CEL_MILLISECONDS = 250;
 
 const STEP = "@hypha_step";
 const APPEND = "@hypha_append";
