@@ -2,7 +2,8 @@
  * The CEL cost bound through a real hypha process on REST: a filter or
  * transform that would run too long refuses its message (422, or that
  * element's own entry in a 207), the others go out, the counters add up,
- * and the server keeps answering while it works.
+ * and the server keeps answering while it works. On RabbitMQ the refused
+ * message is dead-lettered like any other refusal.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -16,6 +17,15 @@ import {
   RUNTIME,
   startHypha,
 } from "./support/hypha.ts";
+import {
+  type Broker,
+  connectBroker,
+  eventually,
+  rabbitConfig,
+  sourceStats,
+  uniqueName,
+  waitForNumbers,
+} from "./support/rabbitmq.ts";
 
 const CONFIG = `${ADMIN}
 [connector.sse]
@@ -178,5 +188,71 @@ describe(`CEL cost bound through REST (${RUNTIME})`, () => {
       doubled: numbers(5_000).map((n) => n * 2),
     });
     room.close();
+  });
+});
+
+describe(`CEL cost bound through RabbitMQ (${RUNTIME})`, () => {
+  const exchange = uniqueName("x");
+  const queue = uniqueName("q");
+  const dlx = uniqueName("dlx");
+  const dlq = uniqueName("dlq");
+  let broker: Broker;
+  let hypha: Hypha;
+
+  before(async () => {
+    broker = await connectBroker();
+    hypha = await startHypha(rabbitConfig(
+      `
+url = "amqp://guest:guest@127.0.0.1:5672"
+connection_name = "${uniqueName("cel-limit")}"
+[connector.rabbit.exchange]
+name = "${exchange}"
+durable = false
+routing_key = "#"
+[connector.rabbit.consumer]
+queue = "${queue}"
+[connector.rabbit.consumer.dlq]
+enabled = true
+exchange = "${dlx}"
+queue = "${dlq}"
+`,
+      `
+[flow.tags.from]
+connector = "rabbit"
+operation = "tags.#"
+[flow.tags.to]
+connector = "sse"
+operation = "broadcast"
+[flow.tags]
+filter = "input.tags.all(t, !input.tags.exists(u, u == t + '!'))"
+`,
+    ));
+    await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
+  });
+
+  after(async () => {
+    await hypha?.stop();
+    await broker?.cleanup({ queues: [queue, dlq], exchanges: [exchange, dlx] });
+  });
+
+  test("a quadratic filter over 10,000 tags dead-letters that message as cel_limit; the next one arrives", async () => {
+    const all = subscribe(hypha.urls.sse);
+    await all.opened;
+    await broker.publish(exchange, "tags.big", { n: 1, tags: tags(10_000) });
+    await broker.publish(exchange, "tags.small", { n: 2, tags: ["a", "b"] });
+    assert.deepEqual(await waitForNumbers(all, [2]), [2]);
+    let dead: string[] = [];
+    await eventually("the refused message in the DLQ", async () => {
+      dead = dead.concat(await broker.drain(dlq));
+      return dead.length >= 1;
+    });
+    assert.deepEqual(dead.map((b) => JSON.parse(b).n), [1]);
+    const stats = await sourceStats(hypha);
+    assert.deepEqual(stats.rejected, { cel_limit: 1 });
+    assert.equal(stats.delivered, 1);
+    await hypha.waitForLine(
+      /WARN\s+rejected message.*cel_limit.*flow tags: filter: evaluation stopped/,
+    );
+    all.close();
   });
 });
