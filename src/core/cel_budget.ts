@@ -21,14 +21,18 @@
  */
 
 import {
+  celFunc,
   type CelList,
   celList,
   CelScalar,
   type CelValue,
   isCelList,
 } from "@bufbuild/cel";
-import { celFunc } from "@bufbuild/cel";
-import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import {
+  type Expr,
+  ExprSchema,
+} from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { create } from "@bufbuild/protobuf";
 
 /**
  * Elements one evaluation's macros may visit (nested ones multiply). A step
@@ -204,12 +208,7 @@ function appendInPlace(step: Expr | undefined, accuVar: string): void {
 }
 
 function call(name: string, args: Expr[]): Expr {
-  return {
-    $typeName: "cel.expr.Expr",
-    id: 0n,
-    exprKind: {
-      case: "callExpr",
-      value: { $typeName: "cel.expr.Expr.Call", function: name, args },
-    },
-  } as Expr;
+  return create(ExprSchema, {
+    exprKind: { case: "callExpr", value: { function: name, args } },
+  });
 }
