@@ -2,7 +2,8 @@
  * CEL expressions (transform fields, filters) over a message, with
  * @bufbuild/cel: compiled once at start, run per message. The variables are
  * `input` (the body object) and `meta` (the source's metadata); the
- * functions are CEL's standard ones plus the strings extension.
+ * functions are CEL's standard ones plus the strings extension. Each run
+ * has a cost bound (cel_budget.ts).
  *
  * Compiling also refuses what CEL would only find at run time: a name other
  * than `input`, `meta` or a macro's variable, and a function that does not
@@ -15,19 +16,14 @@ import {
   type CelEnv,
   celEnv,
   type CelInput,
-  type CelValue,
   isCelError,
-  isCelList,
-  isCelMap,
-  isCelType,
-  isCelUint,
   parse,
   plan,
 } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
-import { toJson as toJsonOfMessage } from "@bufbuild/protobuf";
-import { isReflectMessage } from "@bufbuild/protobuf/reflect";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
+import { budgetFuncs, instrument, withinBudget } from "./cel_budget.ts";
+import { toJson } from "./cel_json.ts";
 import { errorMessage } from "./errors.ts";
 import type { Message } from "./expression.ts";
 
@@ -41,7 +37,12 @@ export interface CelProgram {
 /** What running a program gave. */
 export type CelOutcome =
   | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly reason: string };
+  | {
+    readonly ok: false;
+    readonly reason: string;
+    /** True when the evaluation was stopped by its cost bound (cel_budget.ts). */
+    readonly limit?: true;
+  };
 
 /** A CEL expression that does not compile, with where (1-based). */
 export class CelSyntaxError extends SyntaxError {
@@ -75,7 +76,7 @@ const OPERATOR = /^(?:_.+|[!-]_|@.+)$/;
 const PARSE_ERROR = /^<input>:(\d+):(\d+): ([\s\S]*)$/;
 
 let sharedEnv: CelEnv | undefined;
-const env = () => sharedEnv ??= celEnv({ funcs: strings });
+const env = () => sharedEnv ??= celEnv({ funcs: [...strings, ...budgetFuncs] });
 
 /** Compiles `text`; throws CelSyntaxError with the position on a mistake. */
 export function compileCel(text: string): CelProgram {
@@ -95,22 +96,34 @@ export function compileCel(text: string): CelProgram {
     const { line, column } = lineAndColumn(text, offset);
     throw new CelSyntaxError(unknown.reason, line, column);
   }
+  instrument(parsed.expr);
   const evaluate = plan(env(), parsed);
   return {
     text,
     run(message) {
-      let result: CelValue | ReturnType<typeof evaluate>;
+      let ran;
       try {
-        result = evaluate({
-          input: message.input as CelInput,
-          meta: message.meta as CelInput,
+        ran = withinBudget(() => {
+          const result = evaluate({
+            input: message.input as CelInput,
+            meta: message.meta as CelInput,
+          });
+          return isCelError(result) ? result : { json: toJson(result) };
         });
       } catch (error) {
-        // The library returns errors; a throw is a bug there, not here.
-        return { ok: false, reason: String(error) };
+        // A throw (a RangeError of the runtime, say) refuses this message
+        // only; it is never the caller's 500.
+        return {
+          ok: false,
+          reason: `evaluation failed: ${errorMessage(error)}`,
+        };
       }
+      if ("spent" in ran) {
+        return { ok: false, reason: `evaluation ${ran.spent}`, limit: true };
+      }
+      const result = ran.value;
       if (isCelError(result)) return { ok: false, reason: result.message };
-      return { ok: true, value: toJson(result) };
+      return { ok: true, value: result.json };
     },
   };
 }
@@ -197,36 +210,4 @@ function lineAndColumn(
 ): { line: number; column: number } {
   const before = text.slice(0, offset).split("\n");
   return { line: before.length, column: before[before.length - 1].length + 1 };
-}
-
-/**
- * A CEL value as JSON: int and uint as numbers, maps as objects (keys as
- * strings), bytes as base64, timestamps and durations as their JSON strings.
- */
-export function toJson(value: CelValue): unknown {
-  if (value === null || typeof value !== "object") {
-    return typeof value === "bigint" ? Number(value) : value;
-  }
-  if (isCelUint(value)) return Number(value.value);
-  if (value instanceof Uint8Array) return toBase64(value);
-  if (isCelList(value)) return [...value].map(toJson);
-  if (isCelMap(value)) {
-    const object: Record<string, unknown> = {};
-    for (const [key, item] of value) {
-      object[isCelUint(key) ? String(key.value) : String(key)] = toJson(item);
-    }
-    return object;
-  }
-  if (isCelType(value)) return value.name;
-  // Timestamps, durations and other protobuf messages: their JSON mapping.
-  if (isReflectMessage(value)) {
-    return toJsonOfMessage(value.desc, value.message);
-  }
-  return String(value);
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
 }

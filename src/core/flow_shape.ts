@@ -60,19 +60,33 @@ export function compileShape(
   };
 }
 
+/** Why a filter or transform gave nothing; `limit` when its cost bound stopped it. */
+export interface ShapeFailure {
+  readonly reason: string;
+  readonly limit: boolean;
+}
+
 /** True to take the message, false to drop it, or why the filter failed. */
 export function passesFilter(
   flow: string,
   shape: FlowShape,
   message: Message,
-): boolean | string {
+): boolean | ShapeFailure {
   if (shape.filter === undefined) return true;
   const outcome = shape.filter.run(message);
-  if (!outcome.ok) return `flow ${flow}: filter: ${outcome.reason}`;
+  if (!outcome.ok) {
+    return {
+      reason: `flow ${flow}: filter: ${outcome.reason}`,
+      limit: outcome.limit === true,
+    };
+  }
   if (typeof outcome.value !== "boolean") {
-    return `flow ${flow}: filter gave ${
-      describe(outcome.value)
-    }, expected true or false`;
+    return {
+      reason: `flow ${flow}: filter gave ${
+        describe(outcome.value)
+      }, expected true or false`,
+      limit: false,
+    };
   }
   return outcome.value;
 }
@@ -85,13 +99,16 @@ export function transformData(
   flow: string,
   shape: FlowShape,
   message: Message,
-): { readonly data?: string } | { readonly reason: string } {
+): { readonly data?: string } | ShapeFailure {
   if (shape.transform === undefined) return {};
   const data: Record<string, unknown> = {};
   for (const { name, program } of shape.transform) {
     const outcome = program.run(message);
     if (!outcome.ok) {
-      return { reason: `flow ${flow}: transform.${name}: ${outcome.reason}` };
+      return {
+        reason: `flow ${flow}: transform.${name}: ${outcome.reason}`,
+        limit: outcome.limit === true,
+      };
     }
     data[name] = outcome.value;
   }

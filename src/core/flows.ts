@@ -71,7 +71,9 @@ export type Refusal = {
     | "bad_target"
     | "bad_event"
     | "bad_filter"
-    | "bad_transform";
+    | "bad_transform"
+    /** A filter or transform stopped by its cost bound (cel_budget.ts). */
+    | "cel_limit";
   readonly reason: string;
 };
 
@@ -133,8 +135,9 @@ export function sendThrough(
   for (const flow of flows) {
     const taken = passesFilter(flow.name, flow.shape, message);
     if (taken === false) continue;
-    if (typeof taken === "string") {
-      return { ok: false, code: "bad_filter", reason: taken };
+    if (typeof taken !== "boolean") {
+      const code = taken.limit ? "cel_limit" : "bad_filter";
+      return { ok: false, code, reason: taken.reason };
     }
     const audience = resolveAudience(flow, message);
     if (typeof audience === "string") {
@@ -150,7 +153,8 @@ export function sendThrough(
     }
     const shaped = transformData(flow.name, flow.shape, message);
     if ("reason" in shaped) {
-      return { ok: false, code: "bad_transform", reason: shaped.reason };
+      const code = shaped.limit ? "cel_limit" : "bad_transform";
+      return { ok: false, code, reason: shaped.reason };
     }
     plans.push({ flow, audience, event, data: shaped.data });
   }

@@ -3,6 +3,8 @@
  * Each one goes through the route's flows on its own, in order, and is
  * delivered or refused by itself; the answer lists what became of each, at
  * its index. 202 when all were delivered, 207 when some were, 422 when none.
+ * An element that throws is that element's error, never the batch's 500
+ * (the elements before it are already out: a retry would duplicate them).
  *
  * @module
  */
@@ -12,6 +14,7 @@ import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
 import type { Message } from "../core/expression.ts";
 import { json } from "../core/http.ts";
 import { checkJsonMessage } from "../core/json.ts";
+import { errorMessage } from "../core/errors.ts";
 
 /** What became of one message of a batch. */
 export type ItemResult =
@@ -30,6 +33,13 @@ export interface BatchAnswer {
   readonly results: readonly ItemResult[];
 }
 
+/**
+ * Synchronous work after which a batch lets the event loop run (health
+ * checks, other publishers) before its next element: each element's CEL is
+ * bounded (cel_budget.ts), a batch of them is max_batch times that.
+ */
+const YIELD_AFTER_MS = 10;
+
 /** Why a batch cannot be taken at all, or undefined when it can. */
 export function batchProblem(
   items: readonly unknown[],
@@ -47,6 +57,7 @@ export function batchProblem(
  * params) fill each input as for one message; `meta` is shared. Items go
  * out in order without waiting for each other: a shared log pipelines the
  * appends (one confirm round trip for the batch, not one per item).
+ * `report` hears of an element that threw something unexpected (a bug).
  */
 export async function publishBatch(
   items: readonly unknown[],
@@ -54,16 +65,20 @@ export async function publishBatch(
   params: Record<string, string>,
   meta: Message["meta"],
   key: string,
+  report: (error: unknown) => void = () => {},
 ): Promise<BatchAnswer> {
   const shared = flows.some((f) => f.hub.shared);
   let retryAfter = 0;
-  /** A shared log that cannot confirm now: this item was not sent. */
-  const unavailable = (error: unknown): ItemResult => {
-    if (!(error instanceof LogUnavailableError)) throw error;
+  /** Why this item was not sent: the shared log away, or a bug. */
+  const failed = (error: unknown): ItemResult => {
+    if (!(error instanceof LogUnavailableError)) {
+      report(error);
+      return { error: "error", reason: errorMessage(error) };
+    }
     retryAfter = error.retryAfterSeconds;
     return { error: "unavailable", reason: error.message };
   };
-  const pending = items.map((item): ItemResult | Promise<ItemResult> => {
+  const one = (item: unknown): ItemResult | Promise<ItemResult> => {
     const checked = checkJsonMessage(item);
     if (!checked.ok) {
       return {
@@ -75,12 +90,21 @@ export async function publishBatch(
     try {
       const sent = sendThrough(flows, { input, meta }, key);
       return sent instanceof Promise
-        ? sent.then((o) => itemResult(o, shared), unavailable)
+        ? sent.then((o) => itemResult(o, shared), failed)
         : itemResult(sent, shared);
     } catch (error) {
-      return unavailable(error);
+      return failed(error);
     }
-  });
+  };
+  const pending: (ItemResult | Promise<ItemResult>)[] = [];
+  let since = performance.now();
+  for (const item of items) {
+    pending.push(one(item));
+    if (performance.now() - since >= YIELD_AFTER_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      since = performance.now();
+    }
+  }
   const results = await Promise.all(pending);
   let delivered = 0;
   let ok = 0;

@@ -14,6 +14,7 @@ import { batchProblem, publishBatch } from "./batch.ts";
 import { guardsConnections } from "../config/loopback.ts";
 import { checkObject, readJson } from "./body.ts";
 import { createTimeouts } from "../core/timeouts.ts";
+import { errorMessage } from "../core/errors.ts";
 import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
 import { checkPublisher, createTokenCheck } from "./publisher_auth.ts";
 import { compileRoutes, findRoute, type Route } from "./route.ts";
@@ -49,6 +50,12 @@ export function createRestSource(
     (expire) => expire(),
   );
 
+  const reportBug = (error: unknown) =>
+    context.log.error("publish failed", {
+      connector: name,
+      reason: errorMessage(error),
+    });
+
   const refuse = (status: number, code: string, reason: string) => {
     countRejection(counters, code);
     return json(status, { error: reason });
@@ -83,7 +90,7 @@ export function createRestSource(
     if (Array.isArray(body.value)) {
       const problem = batchProblem(body.value, connector.max_batch);
       if (problem !== undefined) return refuse(400, "bad_batch", problem);
-      return await publishArray(body.value, hit, meta, counters);
+      return await publishArray(body.value, hit, meta, counters, reportBug);
     }
     const object = checkObject(body.value);
     if (!object.ok) {
@@ -170,6 +177,7 @@ async function publishArray(
   hit: Hit,
   meta: Record<string, unknown>,
   counters: SourceStats,
+  reportBug: (error: unknown) => void,
 ): Promise<Response> {
   counters.received += messages.length - 1;
   const batch = await publishBatch(
@@ -178,6 +186,7 @@ async function publishArray(
     hit.params,
     meta,
     hit.route.template,
+    reportBug,
   );
   for (const r of batch.results) {
     if ("error" in r) countRejection(counters, r.error);
