@@ -62,14 +62,16 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const logs: SseConnectorParts[] = [];
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
-    const store = config.connector[c.history.store ?? ""];
-    const mq = store?.type === "mq" ? store : undefined;
+    const storeName = c.history.store ?? "";
+    const store = config.connector[storeName];
     const sse = createSseConnector(
       name,
       c,
       log,
       runtime.authorizers?.[name],
-      mq,
+      store?.type === "mq"
+        ? { connector: store, tlsOptions: runtime.brokerTls?.[storeName] }
+        : undefined,
     );
     hubs.set(name, sse.hub);
     logs.push(sse);

@@ -13,7 +13,7 @@ import { errorMessage } from "./core/errors.ts";
 import { createLogger, type Level, type Logger } from "./core/log.ts";
 import type { Listener } from "./core/http.ts";
 import { loadTls } from "./ops/tls.ts";
-import { loadBrokerTls } from "./sources/rabbitmq_tls.ts";
+import { loadBrokerTls } from "./rabbitmq/tls.ts";
 
 /** Exit codes: 0 ok, 1 failure at run time, 2 bad usage or config. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import { streamLogOptions } from "./cluster/cluster_config.ts";
 import { createStreamLog } from "./cluster/stream_log.ts";
 import { guardsConnections } from "./config/loopback.ts";
@@ -15,6 +16,12 @@ import type { Listener } from "./core/http.ts";
 import { createHub, type Hub } from "./core/hub.ts";
 import { type Logger, rateLimited } from "./core/log.ts";
 import { createMemoryLog } from "./core/memory_log.ts";
+
+/** The mq connector holding a cluster's stream, with its TLS material. */
+export interface BrokerStore {
+  readonly connector: MqConnector;
+  readonly tlsOptions?: AMQPTlsOptions;
+}
 
 /** A configured SSE connector. */
 export interface SseConnectorParts {
@@ -30,12 +37,19 @@ export interface SseConnectorParts {
 function createLog(
   name: string,
   c: SseConnector,
-  store: MqConnector | undefined,
+  store: BrokerStore | undefined,
   log: Logger,
 ): EventLog & { start?: () => Promise<void> } {
   if (store !== undefined && c.history.store !== undefined) {
     return createStreamLog(
-      streamLogOptions(name, c, c.history.store, store, log),
+      streamLogOptions(
+        name,
+        c,
+        c.history.store,
+        store.connector,
+        log,
+        store.tlsOptions,
+      ),
     );
   }
   return createMemoryLog({
@@ -54,7 +68,7 @@ export function createSseConnector(
   log: Logger,
   authorize: Authorizer | undefined,
   /** The mq connector `history.store` names, for a cluster. */
-  store?: MqConnector,
+  store?: BrokerStore,
 ): SseConnectorParts {
   const logLimited = rateLimited(10_000);
   const eventLog = createLog(name, c, store, log);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { rateLimited } from "../src/core/log.ts";
-import { createBackoff } from "../src/sources/backoff.ts";
+import { createBackoff } from "../src/rabbitmq/backoff.ts";
 import { subscribe } from "./support/clients.ts";
 import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
 import {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseRabbit, rabbitErrorOf } from "./support/config_errors.ts";
-import { tlsAdvice } from "../src/sources/rabbitmq_tls.ts";
+import { tlsAdvice } from "../src/rabbitmq/tls.ts";
 
 const rabbit = parseRabbit;
 const errorOf = rabbitErrorOf;

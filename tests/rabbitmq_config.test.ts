@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { reconnectDelay } from "../src/sources/backoff.ts";
+import { reconnectDelay } from "../src/rabbitmq/backoff.ts";
 import { parseRabbit, rabbitErrorOf } from "./support/config_errors.ts";
 
 const rabbit = parseRabbit;

@@ -1,7 +1,19 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { subscribe } from "./support/clients.ts";
-import { adminStats, runHypha, RUNTIME, startHypha } from "./support/hypha.ts";
+import {
+  adminStats,
+  adminUrl,
+  runHypha,
+  RUNTIME,
+  startHypha,
+} from "./support/hypha.ts";
+import {
+  cleanupCluster,
+  clusterConfig,
+  clusterNames,
+  publishN,
+} from "./support/cluster.ts";
 import {
   type Broker,
   connectBroker,
@@ -182,6 +194,38 @@ name = ""
       assert.ok(!hypha.lines.some((l) => /INFO\s+(ready|connected)/.test(l)));
     } finally {
       await hypha.stop();
+    }
+  });
+
+  test("a cluster whose store is on a client-certificate broker attaches over TLS: ready, and a REST event reaches a subscriber with a stream id", async () => {
+    const names = clusterNames();
+    const config = clusterConfig(
+      names,
+      "",
+      `amqps://guest:guest@localhost:${stunnel.port}`,
+    ).replace(
+      `[connector.rabbit.exchange]`,
+      `[connector.rabbit.tls]
+cert = "${certs.clientCert}"
+key = "${certs.clientKey}"
+ca_cert = "${certs.ca}"
+[connector.rabbit.exchange]`,
+    );
+    const hypha = await startHypha(config);
+    try {
+      await hypha.waitForLine(/INFO\s+cluster log attached/);
+      await hypha.waitForLine(/INFO\s+ready/);
+      assert.equal((await fetch(adminUrl(hypha, "/readyz"))).status, 200);
+      const all = subscribe(hypha.urls.sse);
+      await all.opened;
+      const id = await publishN(hypha, 1);
+      assert.match(id, /^[0-9a-z]+-\d+$/);
+      const [event] = await all.waitFor(1);
+      assert.equal(event.lastEventId, id);
+      all.close();
+    } finally {
+      await hypha.stop();
+      await cleanupCluster(names);
     }
   });
 

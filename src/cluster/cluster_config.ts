@@ -1,16 +1,17 @@
 /**
  * A clustered SSE connector's log from the config: `history.store` names the
- * mq connector whose broker holds the stream (its URL, heartbeat and
- * reconnect delay are used); `history.stream` names the stream (default
+ * mq connector whose broker holds the stream (its URL, TLS material,
+ * heartbeat and reconnect delay are used); `history.stream` names the stream (default
  * `hypha.<sse connector name>`); `history.ttl` and `history.max_bytes` are
  * the stream's retention; `history.size` bounds the local cache.
  *
  * @module
  */
 
+import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { MqConnector, SseConnector } from "../config/schema.ts";
 import type { Logger } from "../core/log.ts";
-import { resolveRabbitSettings } from "../sources/rabbitmq_settings.ts";
+import { resolveRabbitSettings } from "../rabbitmq/settings.ts";
 import type { StreamLogOptions } from "./stream_log.ts";
 
 /** The stream a clustered SSE connector uses when none is named. */
@@ -25,6 +26,7 @@ export function streamLogOptions(
   storeName: string,
   store: MqConnector,
   log: Logger,
+  tlsOptions?: AMQPTlsOptions,
 ): StreamLogOptions {
   const settings = resolveRabbitSettings(storeName, store);
   const stream = c.history.stream ?? defaultStreamName(name);
@@ -35,6 +37,7 @@ export function streamLogOptions(
       maxBytes: c.history.max_bytes,
     },
     url: settings.url,
+    tlsOptions,
     // Its own name, so operators (and tests) can tell it from the source's.
     connectionName: `${settings.connectionName}.stream.${name}`,
     heartbeatSeconds: settings.heartbeatSeconds,

@@ -8,13 +8,11 @@
  * @module
  */
 
-import { AMQPClient } from "@cloudamqp/amqp-client";
+import type { AMQPClient } from "@cloudamqp/amqp-client";
 import type { Fields, Logger } from "../core/log.ts";
-import { reconnectDelay } from "../sources/backoff.ts";
-import { createPause } from "../sources/pause.ts";
-
-/** A TCP connect to a black-holed address would hang far longer than this. */
-const CONNECT_TIMEOUT_MS = 10_000;
+import { dial, type DialOptions } from "../rabbitmq/dial.ts";
+import { createPause } from "../rabbitmq/pause.ts";
+import { reconnectLoop } from "../rabbitmq/reconnect.ts";
 
 /** An error retrying cannot fix; it stops the link. */
 export class FatalLinkError extends Error {
@@ -22,11 +20,7 @@ export class FatalLinkError extends Error {
 }
 
 /** How to reach the broker and what to do once connected. */
-export interface LinkOptions {
-  /** The URL with credentials; never logged. */
-  readonly url: string;
-  readonly connectionName: string;
-  readonly heartbeatSeconds: number;
+export interface LinkOptions extends DialOptions {
   readonly reconnectDelayMs: number;
   readonly log: Logger;
   /** Fields of every log line (connector, stream, redacted url). */
@@ -72,19 +66,22 @@ export function createLink(options: LinkOptions): Link {
     }));
   };
 
-  const session = async (): Promise<{ lost: Promise<string> }> => {
+  const open = async (): Promise<{ lost: Promise<string> }> => {
     let signal!: (reason: string) => void;
     const lost = new Promise<string>((resolve) => signal = resolve);
     endSession = signal;
+    const track = (c: AMQPClient | undefined) => c && clients.push(c);
     try {
       // Two connections: publishes and stream deliveries sharing one socket
       // add ~40 ms to every append (measured on RabbitMQ 3.10).
-      const name = options.connectionName;
-      const consumer = await dial(options, name, signal, clients);
-      const publisher = await dial(options, `${name}.publish`, signal, clients);
+      const consumer = await dial(options, signal, track);
+      const publisher = await dial(
+        { ...options, connectionName: `${options.connectionName}.publish` },
+        signal,
+        track,
+      );
       await options.attach(consumer, publisher, signal);
       if (stopped) throw new Error("stopping");
-      // Wrapped: an async function returning a promise would wait for it.
       return { lost };
     } catch (error) {
       await closeAll();
@@ -92,38 +89,40 @@ export function createLink(options: LinkOptions): Link {
     }
   };
 
-  const run = async (started: (error?: Error) => void) => {
-    let failures = 0;
-    while (!stopped) {
-      let reason: string;
-      try {
-        const { lost } = await session();
-        failures = 0;
+  const run = (started: (error?: Error) => void) =>
+    reconnectLoop({
+      open,
+      up() {
         log.info("cluster log attached", where);
         started();
-        reason = await lost;
+      },
+      down(_, reason) {
         options.detached(reason);
         if (stopped) return;
         closeAll();
         log.warn("cluster log detached", { ...where, reason });
-      } catch (error) {
-        if (stopped) return started();
+      },
+      failed(error) {
+        if (stopped) return void started();
         if (error instanceof FatalLinkError) {
           log.error("cluster log stopped", { ...where, reason: error.message });
-          return started(error);
+          return void started(error);
         }
         started();
-        failures++;
-        reason = error instanceof Error ? error.message : String(error);
-      }
-      const delay = reconnectDelay(
-        Math.max(failures, 1),
-        options.reconnectDelayMs,
-      );
-      log.warn("cluster log retrying", { ...where, in: `${delay}ms`, reason });
-      await pause.sleep(delay);
-    }
-  };
+        return error instanceof Error ? error.message : String(error);
+      },
+      retrying(delay, _, reason) {
+        log.warn("cluster log retrying", {
+          ...where,
+          in: `${delay}ms`,
+          reason,
+        });
+      },
+    }, {
+      firstDelayMs: options.reconnectDelayMs,
+      pause,
+      stopped: () => stopped,
+    });
 
   return {
     start() {
@@ -145,34 +144,4 @@ export function createLink(options: LinkOptions): Link {
       await running;
     },
   };
-}
-
-/** Connects one client (added to `clients`); `lost` hears of its end. */
-async function dial(
-  options: LinkOptions,
-  name: string,
-  lost: (reason: string) => void,
-  clients: AMQPClient[],
-): Promise<AMQPClient> {
-  const c = new AMQPClient(options.url, undefined, null);
-  clients.push(c);
-  c.name = name;
-  c.heartbeat = options.heartbeatSeconds;
-  c.ondisconnect = (error) => lost(error?.message ?? "connection lost");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([
-      c.connect(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`);
-          c.socket?.destroy(error);
-          reject(error);
-        }, CONNECT_TIMEOUT_MS);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-  return c;
 }

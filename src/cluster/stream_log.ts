@@ -10,7 +10,11 @@
  * @module
  */
 
-import type { AMQPChannel, AMQPClient } from "@cloudamqp/amqp-client";
+import type {
+  AMQPChannel,
+  AMQPClient,
+  AMQPTlsOptions,
+} from "@cloudamqp/amqp-client";
 import type {
   Appended,
   EventLog,
@@ -38,6 +42,8 @@ import { LogUnavailableError } from "./unavailable.ts";
 export interface StreamLogOptions {
   readonly stream: StreamSpec;
   readonly url: string;
+  /** The mq connector's TLS material (its `[tls]` table). */
+  readonly tlsOptions?: AMQPTlsOptions;
   readonly connectionName: string;
   readonly heartbeatSeconds: number;
   readonly reconnectDelayMs: number;
@@ -166,6 +172,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
 
   const link = createLink({
     url: options.url,
+    tlsOptions: options.tlsOptions,
     connectionName: options.connectionName,
     heartbeatSeconds: options.heartbeatSeconds,
     reconnectDelayMs: options.reconnectDelayMs,

@@ -13,8 +13,8 @@ import type { MqConnector } from "../config/schema.ts";
 import { ACK_DELAY_MS, ackBatch, createAcker } from "./rabbitmq_acks.ts";
 import { createDeliveryHandler } from "./rabbitmq_delivery.ts";
 import { keepConnected, type LoopState } from "./rabbitmq_loop.ts";
-import { resolveRabbitSettings } from "./rabbitmq_settings.ts";
-import { createPause } from "./pause.ts";
+import { resolveRabbitSettings } from "../rabbitmq/settings.ts";
+import { createPause } from "../rabbitmq/pause.ts";
 import { closeSession } from "./rabbitmq_session.ts";
 import type { Source, SourceContext, SourceStats } from "./source.ts";
 

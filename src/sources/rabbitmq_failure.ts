@@ -9,7 +9,7 @@
 
 import { errorMessage } from "../core/errors.ts";
 import type { Fields, Logger } from "../core/log.ts";
-import { tlsAdvice } from "./rabbitmq_tls.ts";
+import { tlsAdvice } from "../rabbitmq/tls.ts";
 import { TopologyError } from "./rabbitmq_topology.ts";
 
 /** Logs an ERROR when `error` needs action; returns its reason. */

@@ -8,15 +8,15 @@
 
 import type { AMQPClient, AMQPMessage } from "@cloudamqp/amqp-client";
 import type { Logger } from "../core/log.ts";
-import { createBackoff } from "./backoff.ts";
-import type { Pause } from "./pause.ts";
+import type { Pause } from "../rabbitmq/pause.ts";
 import { reportFailure } from "./rabbitmq_failure.ts";
 import {
   connectSession,
   describeSession,
   type Session,
+  type SourceSettings,
 } from "./rabbitmq_session.ts";
-import type { RabbitSettings } from "./rabbitmq_settings.ts";
+import { reconnectLoop } from "../rabbitmq/reconnect.ts";
 import { watchTopology } from "./rabbitmq_watch.ts";
 
 /** What the loop and the source share. */
@@ -38,33 +38,27 @@ export interface LoopHooks {
 }
 
 /** Runs until `state.stopped` or the source gives up. */
-export async function keepConnected(
+export function keepConnected(
   name: string,
   state: LoopState,
-  settings: RabbitSettings,
+  settings: SourceSettings,
   onMessage: (message: AMQPMessage) => void,
   log: Logger,
   hooks: LoopHooks,
 ): Promise<void> {
   const where = { connector: name, url: settings.safeUrl };
-  let failures = 0;
-  // Counts every retry since the last good connection, so the delay
-  // doubles from the second retry on (failures alone restarts at 0).
-  const backoff = createBackoff(settings.reconnectDelayMs);
-  while (!state.stopped) {
-    let reason: string;
-    try {
-      const session = await connect(state, settings, onMessage);
+  let unwatch = () => {};
+  return reconnectLoop<Session>({
+    open: () => connect(state, settings, onMessage),
+    up(session) {
       state.current = session;
       state.connections++;
-      failures = 0;
-      backoff.reset();
       log.info("connected", {
         ...where,
         ...describeSession(settings, session),
       });
       hooks.started();
-      const unwatch = watchTopology(
+      unwatch = watchTopology(
         session.client,
         settings,
         session.queue,
@@ -72,41 +66,42 @@ export async function keepConnected(
         where,
       );
       hooks.consumed();
-      reason = await session.lost;
+    },
+    down(session, reason) {
       unwatch();
       state.current = undefined;
       if (state.stopped) return;
       // A channel error leaves the connection open; start clean.
       if (!session.client.closed) session.client.close().catch(() => {});
       log.warn("disconnected", { ...where, reason });
-    } catch (error) {
+    },
+    failed(error, failures) {
       hooks.started();
-      if (state.stopped) return;
-      failures++;
-      reason = reportFailure(log, where, settings.tls, error);
+      if (state.stopped) return undefined;
+      const reason = reportFailure(log, where, settings.tls, error);
       if (settings.maxReconnects > 0 && failures > settings.maxReconnects) {
         log.error("cannot connect; giving up (max_reconnects reached)", {
           ...where,
           attempts: failures,
           reason,
         });
-        return;
+        return undefined;
       }
-    }
-    const delay = backoff.next();
-    log.warn("retrying", {
-      ...where,
-      in: `${delay}ms`,
-      attempt: failures + 1,
-      reason,
-    });
-    await state.pause.sleep(delay);
-  }
+      return reason;
+    },
+    retrying(delay, attempt, reason) {
+      log.warn("retrying", { ...where, in: `${delay}ms`, attempt, reason });
+    },
+  }, {
+    firstDelayMs: settings.reconnectDelayMs,
+    pause: state.pause,
+    stopped: () => state.stopped,
+  });
 }
 
 async function connect(
   state: LoopState,
-  settings: RabbitSettings,
+  settings: SourceSettings,
   onMessage: (message: AMQPMessage) => void,
 ): Promise<Session> {
   const session = await connectSession(settings, onMessage, (client) => {

@@ -6,19 +6,20 @@
  * @module
  */
 
-import {
+import type {
   AMQPClient,
-  type AMQPConsumer,
-  type AMQPMessage,
+  AMQPConsumer,
+  AMQPMessage,
 } from "@cloudamqp/amqp-client";
-import type { RabbitSettings } from "./rabbitmq_settings.ts";
+import { dial } from "../rabbitmq/dial.ts";
+import type { RabbitSettings } from "../rabbitmq/settings.ts";
+import type { StartupHold } from "./startup_grace.ts";
 import { declareTopology } from "./rabbitmq_topology.ts";
 
-/**
- * A TCP connect to a black-holed address can hang far longer than anyone
- * wants to wait for the first "retrying" line; give up on it after this.
- */
-const CONNECT_TIMEOUT_MS = 10_000;
+/** The source's settings, with the startup grace the app gives it. */
+export type SourceSettings = RabbitSettings & {
+  readonly hold?: StartupHold;
+};
 
 /** An open connection that is consuming. */
 export interface Session {
@@ -32,17 +33,26 @@ export interface Session {
 
 /** A new client for `settings`; `track` sees it while it connects. */
 export async function connectSession(
-  settings: RabbitSettings,
+  settings: SourceSettings,
   onMessage: (message: AMQPMessage) => void,
   track: (client: AMQPClient | undefined) => void,
 ): Promise<Session> {
-  const client = new AMQPClient(settings.url, settings.tlsOptions, null);
-  client.name = settings.connectionName;
-  client.heartbeat = settings.heartbeatSeconds;
+  let signal!: (reason: string) => void;
+  const lost = new Promise<string>((resolve) => signal = resolve);
+  const client = await dial(settings, signal, track);
+  // Tracked until it consumes: a stop during the startup grace cuts it.
   track(client);
   try {
-    return await open(client, settings, onMessage);
+    const { queue, consumer } = await consume(client, settings, onMessage);
+    consumer.wait().then(
+      () => signal("consumer closed"),
+      (error: Error) => signal(error.message),
+    );
+    return { client, consumer, queue, lost };
   } catch (error) {
+    // Declaring failed (e.g. PRECONDITION_FAILED): drop the connection, so
+    // the retry starts from a clean one.
+    if (!client.closed) await client.close().catch(() => {});
     client.socket?.destroy();
     throw error;
   } finally {
@@ -71,49 +81,22 @@ export async function closeSession(session: Session): Promise<void> {
   }
 }
 
-/** Connects `client`, declares the topology and starts consuming. */
-async function open(
+/** Declares the topology on `client` and starts consuming. */
+async function consume(
   client: AMQPClient,
-  settings: RabbitSettings,
+  settings: SourceSettings,
   onMessage: (message: AMQPMessage) => void,
-): Promise<Session> {
-  let signal!: (reason: string) => void;
-  const lost = new Promise<string>((resolve) => signal = resolve);
-  client.ondisconnect = (error) => signal(error?.message ?? "connection lost");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`);
-      client.socket?.destroy(error);
-      reject(error);
-    }, CONNECT_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([client.connect(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-  try {
-    const channel = await client.channel();
-    const { name: queue, messageCount } = await declareTopology(
-      channel,
-      settings,
-    );
-    await settings.hold?.wait(messageCount);
-    if (!settings.autoAck) await channel.basicQos(settings.prefetch);
-    const consumer = await channel.basicConsume(queue, {
-      noAck: settings.autoAck,
-      tag: settings.tag,
-    }, onMessage);
-    consumer.wait().then(
-      () => signal("consumer closed"),
-      (error: Error) => signal(error.message),
-    );
-    return { client, consumer, queue, lost };
-  } catch (error) {
-    // Declaring failed (e.g. PRECONDITION_FAILED): drop the connection, so
-    // the retry starts from a clean one.
-    if (!client.closed) await client.close().catch(() => {});
-    throw error;
-  }
+): Promise<{ queue: string; consumer: AMQPConsumer }> {
+  const channel = await client.channel();
+  const { name: queue, messageCount } = await declareTopology(
+    channel,
+    settings,
+  );
+  await settings.hold?.wait(messageCount);
+  if (!settings.autoAck) await channel.basicQos(settings.prefetch);
+  const consumer = await channel.basicConsume(queue, {
+    noAck: settings.autoAck,
+    tag: settings.tag,
+  }, onMessage);
+  return { queue, consumer };
 }

@@ -12,7 +12,7 @@
  */
 
 import type { AMQPChannel } from "@cloudamqp/amqp-client";
-import type { RabbitSettings } from "./rabbitmq_settings.ts";
+import type { RabbitSettings } from "../rabbitmq/settings.ts";
 
 /** The broker refused a queue or exchange; the source logs it as an ERROR. */
 export class TopologyError extends Error {

@@ -17,7 +17,7 @@ import {
   type LongTimeout,
   setLongTimeout,
 } from "../core/long_timer.ts";
-import type { RabbitSettings } from "./rabbitmq_settings.ts";
+import type { RabbitSettings } from "../rabbitmq/settings.ts";
 import { declareTopology } from "./rabbitmq_topology.ts";
 
 /** What one check looks at: an exchange or a queue, by name. */

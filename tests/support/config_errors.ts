@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "../../src/config/load.ts";
 import type { MqConnector } from "../../src/config/schema.ts";
-import { resolveRabbitSettings } from "../../src/sources/rabbitmq_settings.ts";
+import { resolveRabbitSettings } from "../../src/rabbitmq/settings.ts";
 
 /** An SSE connector, the smallest valid config. */
 export const SSE = `[connector.sse]\ntype = "sse"\nport = 3002\n`;

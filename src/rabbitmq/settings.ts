@@ -6,7 +6,6 @@
  * @module
  */
 
-import type { StartupHold } from "./startup_grace.ts";
 import type { MqConnector } from "../config/schema.ts";
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import { redactUrl } from "../core/log.ts";
@@ -57,8 +56,6 @@ export interface RabbitSettings {
   readonly tls: boolean;
   /** Client certificate and CA from the tls files, read at start. */
   readonly tlsOptions?: AMQPTlsOptions;
-  /** The startup grace; the app sets it (see startup_grace.ts). */
-  readonly hold?: StartupHold;
   readonly connectionName: string;
   /** AMQP heartbeat in whole seconds; 0 turns it off. */
   readonly heartbeatSeconds: number;
