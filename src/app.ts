@@ -14,6 +14,7 @@ import type { Listener } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import { internalErrorLog, type Logger } from "./core/log.ts";
 import { withConsoleIfOn } from "./ops/console.ts";
+import type { Readiness } from "./ops/readiness.ts";
 import { createOps } from "./ops/setup.ts";
 import type { TlsPem } from "./ops/tls.ts";
 import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
@@ -43,10 +44,8 @@ export interface Runtime {
 
 /** A running app. */
 export interface App {
-  /** Broker sources that are not consuming right now. */
-  notConsuming(): string[];
-  /** Resolves once every broker source has consumed at least once. */
-  readonly consumed: Promise<void>;
+  /** Ready, or what is not (as /readyz answers). */
+  readiness(): Readiness;
   /** Stops sources, tells subscribers when to come back, closes everything. */
   stop(): Promise<void>;
 }
@@ -99,9 +98,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   await Promise.all(sources.map((s) => s.start()));
 
   return {
-    notConsuming: () =>
-      sources.filter((s) => s.stats().consuming === false).map((s) => s.name),
-    consumed: Promise.all(sources.map((s) => s.firstConsumed)).then(() => {}),
+    readiness: ops.readiness,
     async stop() {
       ops.stopping();
       await Promise.all(sources.map((s) => s.stop()));

@@ -10,8 +10,9 @@ import { createSubscriberAuth } from "./auth/setup.ts";
 import { translateConfig } from "./config/hcl/translate.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { errorMessage } from "./core/errors.ts";
-import { createLogger, type Level, type Logger } from "./core/log.ts";
+import { createLogger, type Level } from "./core/log.ts";
 import type { Listener } from "./core/http.ts";
+import { logReadiness } from "./ops/ready_log.ts";
 import { loadTls } from "./ops/tls.ts";
 import { loadBrokerTls } from "./rabbitmq/tls.ts";
 
@@ -141,9 +142,11 @@ export async function main(platform: Platform): Promise<never> {
   // Signals are wired before anything starts, so none is lost during startup.
   let app: App | undefined;
   let stopping = false;
+  let stopTelling = () => {};
   platform.onSignal((signal) => {
     if (stopping) return;
     stopping = true;
+    stopTelling();
     log.info("stopping", { signal });
     // Streams to clients that never read could keep the server open; the
     // spread only tells clients when to come back, the server need not wait.
@@ -175,24 +178,9 @@ export async function main(platform: Platform): Promise<never> {
     return platform.exit(EXIT.failure);
   }
   if (stopping) await app.stop();
-  else logReady(app, log, () => stopping);
+  else stopTelling = logReadiness(app.readiness, log);
   // Runs until a signal handler exits the process.
   return await new Promise<never>(() => {});
-}
-
-/**
- * Logs `ready` once the listeners are up and every broker source consumes;
- * until then a warning says which do not (SSE is served meanwhile).
- */
-function logReady(app: App, log: Logger, stopping: () => boolean): void {
-  const idle = app.notConsuming();
-  if (idle.length === 0) return log.info("ready");
-  log.warn("not consuming yet; subscribers are served meanwhile", {
-    connectors: idle.join(","),
-  });
-  app.consumed.then(() => {
-    if (!stopping()) log.info("ready");
-  });
 }
 
 /** `hypha translate PATH`: prints the TOML, or the config error (exit 2). */

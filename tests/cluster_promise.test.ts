@@ -73,6 +73,13 @@ describe(`the cluster's promise under odd resumes (${RUNTIME})`, () => {
         instance.lines.filter((l) => /uncaught|internal error/i.test(l)).length,
         0,
       );
+      // Not ready, and the log says so rather than "ready".
+      assert.ok(
+        instance.lines.some((l) =>
+          /WARN\s+not ready yet.*sse: cluster log not attached/.test(l)
+        ),
+      );
+      assert.equal(instance.lines.some((l) => /INFO\s+ready/.test(l)), false);
     } finally {
       await instance?.stop();
       await cleanupCluster(names);

@@ -64,6 +64,7 @@ describe(`cluster under broker trouble (${RUNTIME})`, () => {
 
       await proxy.close();
       await far.waitForLine(/cluster log (detached|retrying)/);
+      await far.waitForLine(/WARN\s+not ready .*sse: cluster log not attached/);
       const away = await scrape(adminUrl(far, "/metrics"));
       assert.equal(away.value("hypha_cluster_attached", SSE), 0);
       const unready = await fetch(adminUrl(far, "/readyz"));
@@ -91,6 +92,11 @@ describe(`cluster under broker trouble (${RUNTIME})`, () => {
 
       proxy = await startBrokerProxy(port);
       await until(() => numbers(client.events).includes(6), "events 4-6");
+      // Told again once it is back, as /readyz answers.
+      await until(
+        () => far.lines.filter((l) => /INFO\s+ready/.test(l)).length >= 2,
+        "a second ready line",
+      );
       await publishN(far, 7);
       await waitForNumbers(client, [7]);
       assert.deepEqual(numbers(client.events), range(1, 7));

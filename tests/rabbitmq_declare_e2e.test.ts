@@ -104,7 +104,7 @@ create_if_missing = false
       );
       assert.match(error, new RegExp(`queue=${queue}`));
       assert.match(error, /NOT_FOUND - no queue/);
-      await hypha.waitForLine(/WARN\s+not consuming yet.*connectors=rabbit/);
+      await hypha.waitForLine(/WARN\s+not ready yet.*waiting="rabbit: /);
       assert.ok(!hypha.lines.some((l) => /INFO\s+(ready|connected)/.test(l)));
       assert.equal(await consuming(hypha), false);
 
@@ -150,7 +150,7 @@ name = "${queue}"
         error,
         /PRECONDITION_FAILED - inequivalent arg 'x-[a-z-]+' for queue '[^']+' in vhost '\/': received none but current is the value/,
       );
-      await hypha.waitForLine(/WARN\s+not consuming yet/);
+      await hypha.waitForLine(/WARN\s+not ready yet/);
       assert.ok(!hypha.lines.some((l) => /INFO\s+(ready|connected)/.test(l)));
       // It keeps trying (an operator may fix the queue), and says so again.
       await eventually(

@@ -166,7 +166,7 @@ name = ""
         line,
         /advice="the broker requires a client certificate: set tls\.cert and tls\.key"/,
       );
-      assert.ok(hypha.lines.some((l) => /WARN\s+not consuming yet/.test(l)));
+      assert.ok(hypha.lines.some((l) => /WARN\s+not ready yet/.test(l)));
       assert.ok(!hypha.lines.some((l) => /INFO\s+(ready|connected)/.test(l)));
       const rabbit = (await adminStats(hypha)).sources.rabbit;
       assert.equal(rabbit.consuming, false);

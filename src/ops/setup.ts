@@ -11,7 +11,7 @@ import type { Listener } from "../core/http.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Source } from "../sources/source.ts";
 import { createAdminListener } from "./admin.ts";
-import { checkReadiness } from "./readiness.ts";
+import { checkReadiness, type Readiness } from "./readiness.ts";
 import { ADMIN_LISTENER, type TlsPem } from "./tls.ts";
 
 /** The app's operations hooks. */
@@ -24,6 +24,8 @@ export interface Ops {
   bound(listener: string): void;
   /** Call when shutdown begins: /readyz turns 503 at once. */
   stopping(): void;
+  /** What /readyz answers now (also without an admin listener). */
+  readiness(): Readiness;
 }
 
 /**
@@ -40,9 +42,18 @@ export async function createOps(
   const bound = new Set<string>();
   let stopping = false;
   const admin = config.service.admin;
+  const readiness = () =>
+    checkReadiness({
+      listeners: listeners.map((l) => l.connector),
+      bound,
+      sources,
+      clusters: clusterAttachment(hubs),
+      stopping: () => stopping,
+    });
   const hooks = {
     bound: (name: string) => void bound.add(name),
     stopping: () => void (stopping = true),
+    readiness,
   };
   // Nobody can scrape without the admin listener: count nothing per event,
   // and leave prom-client unloaded (idle RSS: Deno 76 -> 72, Bun 62 -> 59 MiB).
@@ -51,14 +62,7 @@ export async function createOps(
   const metrics = createMetrics(config, { hubs, sources });
   const listener = createAdminListener(admin, {
     registry: metrics.registry,
-    readiness: () =>
-      checkReadiness({
-        listeners: listeners.map((l) => l.connector),
-        bound,
-        sources,
-        clusters: clusterAttachment(hubs),
-        stopping: () => stopping,
-      }),
+    readiness,
     stats: () => ({
       hubs: Object.fromEntries([...hubs].map(([n, h]) => [n, h.stats()])),
       sources: Object.fromEntries(sources.map((s) => [s.name, s.stats()])),

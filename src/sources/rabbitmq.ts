@@ -58,8 +58,6 @@ export function createRabbitSource(
     pause: createPause(),
   };
   let running: Promise<void> | undefined;
-  let consumed!: () => void;
-  const firstConsumed = new Promise<void>((resolve) => consumed = resolve);
 
   return {
     name,
@@ -67,7 +65,6 @@ export function createRabbitSource(
       return new Promise<void>((resolve) => {
         running = keepConnected(name, state, settings, onMessage, log, {
           started: resolve,
-          consumed,
         });
       });
     },
@@ -80,7 +77,6 @@ export function createRabbitSource(
       if (state.current !== undefined) await closeSession(state.current);
       await running;
     },
-    firstConsumed,
     stats: () => ({
       ...structuredClone(counters),
       connected: state.current !== undefined,

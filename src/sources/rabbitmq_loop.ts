@@ -31,10 +31,9 @@ export interface LoopState {
   readonly pause: Pause;
 }
 
-/** `started`: the first attempt is over; `consumed`: a consumer runs. */
+/** `started`: the first attempt is over. */
 export interface LoopHooks {
   readonly started: () => void;
-  readonly consumed: () => void;
 }
 
 /** Runs until `state.stopped` or the source gives up. */
@@ -65,7 +64,6 @@ export function keepConnected(
         log,
         where,
       );
-      hooks.consumed();
     },
     down(session, reason) {
       unwatch();

@@ -34,8 +34,6 @@ export interface SourceStats {
 export interface Source {
   readonly name: string;
   readonly listener?: Listener;
-  /** Broker sources: resolves the first time the source consumes. */
-  readonly firstConsumed?: Promise<void>;
   /** Starts consuming; must not throw when a broker is down (it retries). */
   start(): Promise<void>;
   /** Stops consuming; acked work stays acked, unacked work is released. */

@@ -177,9 +177,9 @@ export async function startHyphaAt(
     });
   };
 
-  // "not consuming yet": listening, with a broker source still retrying.
+  // "not ready yet": listening, with a broker source still retrying.
   await waitForLine(
-    /INFO\s+ready|WARN\s+not consuming yet|^\{.*"msg":"(ready|not consuming yet)"/,
+    /INFO\s+ready|WARN\s+not ready yet|^\{.*"msg":"(ready|not ready yet)/,
     20_000,
   );
   return {
