@@ -69,6 +69,14 @@ export interface Listener {
   readonly connectionGuard: boolean;
   /** Told of an error the fetch handler threw (the client gets a 500). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Told each time accepting a connection fails (e.g. EMFILE: out of file
+   * descriptors); the runtime retries after a pause. Deno only: Bun's
+   * server retries inside uWebSockets and tells nobody.
+   */
+  readonly onAcceptError?: (error: unknown) => void;
+  /** Told once accepting works again after failures. */
+  readonly onAcceptRecovered?: () => void;
   readonly fetch: Fetch;
 }
 
