@@ -8,6 +8,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import type { Fields, Logger } from "../core/log.ts";
 import { reconnectDelay } from "../sources/backoff.ts";
@@ -109,12 +110,15 @@ export function createLink(options: LinkOptions): Link {
       } catch (error) {
         if (stopped) return started();
         if (error instanceof FatalLinkError) {
-          log.error("cluster log stopped", { ...where, reason: error.message });
+          log.error("cluster log stopped", {
+            ...where,
+            reason: errorMessage(error),
+          });
           return started(error);
         }
         started();
         failures++;
-        reason = error instanceof Error ? error.message : String(error);
+        reason = errorMessage(error);
       }
       const delay = reconnectDelay(
         Math.max(failures, 1),
@@ -158,7 +162,8 @@ async function dial(
   clients.push(c);
   c.name = name;
   c.heartbeat = options.heartbeatSeconds;
-  c.ondisconnect = (error) => lost(error?.message ?? "connection lost");
+  c.ondisconnect = (error) =>
+    lost(error === undefined ? "connection lost" : errorMessage(error));
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import { LogUnavailableError } from "../cluster/unavailable.ts";
 import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
 import type { Message } from "../core/expression.ts";
@@ -61,7 +62,7 @@ export async function publishBatch(
   const unavailable = (error: unknown): ItemResult => {
     if (!(error instanceof LogUnavailableError)) throw error;
     retryAfter = error.retryAfterSeconds;
-    return { error: "unavailable", reason: error.message };
+    return { error: "unavailable", reason: errorMessage(error) };
   };
   const pending = items.map((item): ItemResult | Promise<ItemResult> => {
     const checked = checkJsonMessage(item);

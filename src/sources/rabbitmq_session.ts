@@ -6,6 +6,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import {
   AMQPClient,
   type AMQPConsumer,
@@ -79,7 +80,8 @@ async function open(
 ): Promise<Session> {
   let signal!: (reason: string) => void;
   const lost = new Promise<string>((resolve) => signal = resolve);
-  client.ondisconnect = (error) => signal(error?.message ?? "connection lost");
+  client.ondisconnect = (error) =>
+    signal(error === undefined ? "connection lost" : errorMessage(error));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -103,7 +105,7 @@ async function open(
     }, onMessage);
     consumer.wait().then(
       () => signal("consumer closed"),
-      (error: Error) => signal(error.message),
+      (error: Error) => signal(errorMessage(error)),
     );
     return { client, consumer, queue, lost };
   } catch (error) {
