@@ -13,6 +13,7 @@ import type { Authorizer } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import { internalErrorLog, type Logger } from "./core/log.ts";
+import { type Accepting, createAccepting } from "./ops/accepting.ts";
 import { withConsoleIfOn } from "./ops/console.ts";
 import type { Readiness } from "./ops/readiness.ts";
 import { createOps } from "./ops/setup.ts";
@@ -57,7 +58,15 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const listeners: Listener[] = [];
   const sources: Source[] = [];
   const tls = runtime.tls ?? {};
-  const ops = await createOps(config, hubs, sources, listeners, tls);
+  const accepting = createAccepting(log);
+  const ops = await createOps(
+    config,
+    hubs,
+    sources,
+    listeners,
+    accepting.failing,
+    tls,
+  );
   const logs: SseConnectorParts[] = [];
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
@@ -87,7 +96,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   }
   if (ops.listener) listeners.push(ops.listener);
 
-  const servers = await serveAll(listeners, runtime, ops.bound).catch(
+  const servers = await serveAll(listeners, runtime, ops, accepting).catch(
     async (error) => {
       for (const hub of hubs.values()) hub.close(0);
       await Promise.all(logs.map((l) => l.stop()));
@@ -155,25 +164,29 @@ async function createSources(
 async function serveAll(
   listeners: readonly Listener[],
   runtime: Runtime,
-  bound: (listener: string) => void,
+  ops: { bound(listener: string): void },
+  accepting: Accepting,
 ): Promise<RunningServer[]> {
   const servers: RunningServer[] = [];
   const logInternal = internalErrorLog(runtime.log);
   try {
     for (const listener of listeners) {
+      const name = listener.connector;
+      // The port is known once bound; a failure before that names the asked.
+      let address = `${formatHost(listener.host)}:${listener.port}`;
       const server = await runtime.serve({
         ...listener,
-        onError: (error) => logInternal(listener.connector, error),
-        onWarning: (message) =>
-          runtime.log.warn(message, { connector: listener.connector }),
+        onError: (error) => logInternal(name, error),
+        onWarning: (message) => runtime.log.warn(message, { connector: name }),
+        onAcceptError: (error) => accepting.failed(name, address, error),
+        onAcceptRecovered: () => accepting.recovered(name, address),
       });
+      address = `${formatHost(listener.host)}:${server.port}`;
       servers.push(server);
-      bound(listener.connector);
+      ops.bound(name);
       runtime.log.info("listening", {
-        connector: listener.connector,
-        url: `${listener.tls ? "https" : "http"}://${
-          formatHost(listener.host)
-        }:${server.port}${listener.path}`,
+        connector: name,
+        url: `${listener.tls ? "https" : "http"}://${address}${listener.path}`,
       });
     }
   } catch (error) {

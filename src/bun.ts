@@ -20,6 +20,8 @@ await main({
   },
   onUnhandledRejection: (handler) =>
     process.on("unhandledRejection", (reason) => handler(reason)),
+  onUncaughtError: (handler) =>
+    process.on("uncaughtException", (error) => handler(error)),
   print: (text) => console.log(text),
   printError: (line) => console.error(line),
   exit: (code) => process.exit(code),

@@ -26,6 +26,11 @@ await main({
         handler(event.reason);
       },
     ),
+  onUncaughtError: (handler) =>
+    globalThis.addEventListener("error", (event: ErrorEvent) => {
+      event.preventDefault();
+      handler(event.error);
+    }),
   print: (text) => console.log(text),
   printError: (line) => console.error(line),
   exit: (code) => Deno.exit(code),

@@ -57,6 +57,8 @@ export interface Platform {
   readonly onSignal: (handler: (signal: string) => void) => void;
   /** Hands over rejections nobody handled, instead of the runtime's crash. */
   readonly onUnhandledRejection: (handler: (reason: unknown) => void) => void;
+  /** Hands over errors nobody caught, instead of the runtime's crash. */
+  readonly onUncaughtError: (handler: (error: unknown) => void) => void;
   readonly print: (text: string) => void;
   readonly printError: (line: string) => void;
   readonly exit: (code: number) => never;
@@ -133,11 +135,16 @@ export async function main(platform: Platform): Promise<never> {
     config.service.log_level as Level,
     config.service.log_format,
   );
-  // A rejection nobody handled is a bug, but ending the process for it drops
-  // every subscriber at once (seen: one from amqp-client while the broker
-  // shut down killed a Deno instance; Bun only prints them): log it, serve on.
+  // A rejection or error nobody handled is a bug, but ending the process for
+  // it drops every subscriber at once (seen: one from amqp-client while the
+  // broker shut down killed a Deno instance): log it, serve on. The message
+  // only: the runtime's own report prints the whole object, and Bun 1.4
+  // showed an AMQPError's connection with the broker password in it.
   platform.onUnhandledRejection((reason) => {
     log.error("unhandled rejection", { reason: errorMessage(reason) });
+  });
+  platform.onUncaughtError((error) => {
+    log.error("uncaught error", { reason: errorMessage(error) });
   });
   // Signals are wired before anything starts, so none is lost during startup.
   let app: App | undefined;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createLogger } from "../src/core/log.ts";
+import { createAccepting } from "../src/ops/accepting.ts";
 import { checkReadiness } from "../src/ops/readiness.ts";
 import type { Source, SourceStats } from "../src/sources/source.ts";
 
@@ -54,6 +55,7 @@ describe("checkReadiness", () => {
   const parts = {
     listeners: ["sse", "service.admin"],
     bound: new Set(["sse", "service.admin"]),
+    notAccepting: new Map<string, string>(),
     sources: [source("api", {}), source("rabbit", { connected: true })],
     clusters: new Map<string, string | undefined>([["feed", undefined]]),
     stopping: () => false,
@@ -68,6 +70,7 @@ describe("checkReadiness", () => {
       checkReadiness({
         ...parts,
         bound: new Set(["service.admin"]),
+        notAccepting: new Map([["service.admin", "Too many open files"]]),
         sources: [
           source("rabbit", { connected: false }),
           source("queue", { connected: true, consuming: false }),
@@ -85,6 +88,7 @@ describe("checkReadiness", () => {
         failing: [
           "hypha is shutting down",
           "sse: not listening",
+          "service.admin: cannot accept connections (Too many open files)",
           "rabbit: not connected to the broker",
           "queue: connected but not consuming",
           "orders: cluster log not attached",
@@ -92,5 +96,37 @@ describe("checkReadiness", () => {
         ],
       },
     );
+  });
+});
+
+describe("createAccepting", () => {
+  test("a flood of failed accepts logs one line a second per listener, the recovery one more, and the counts add up", () => {
+    const lines: string[] = [];
+    let at = 0;
+    const accepting = createAccepting(
+      createLogger((line) => lines.push(line.replace(/^\S+ /, ""))),
+      () => at,
+    );
+    const emfile = new Error("Too many open files (os error 24)");
+    for (let i = 0; i < 5; i++) accepting.failed("sse", "0.0.0.0:80", emfile);
+    accepting.failed("api", "127.0.0.1:81", emfile);
+    assert.deepEqual(
+      [...accepting.failing],
+      [["sse", emfile.message], ["api", emfile.message]],
+    );
+    at = 1_000;
+    accepting.failed("sse", "0.0.0.0:80", emfile);
+    accepting.failed("sse", "0.0.0.0:80", emfile);
+    accepting.recovered("sse", "0.0.0.0:80");
+    accepting.recovered("sse", "0.0.0.0:80");
+    assert.deepEqual([...accepting.failing.keys()], ["api"]);
+    const line = (name: string, address: string) =>
+      `ERROR cannot accept connections; retrying connector=${name} address=${address} reason="Too many open files (os error 24)"`;
+    assert.deepEqual(lines, [
+      line("sse", "0.0.0.0:80"),
+      line("api", "127.0.0.1:81"),
+      `${line("sse", "0.0.0.0:80")} more=4`,
+      "INFO  accepting connections again connector=sse address=0.0.0.0:80 more=1",
+    ]);
   });
 });

@@ -24,6 +24,7 @@ describe("a rejection nobody handled", () => {
       serve: () => Promise.resolve({ port: 1, stop: () => Promise.resolve() }),
       onSignal: (handler) => signal = handler,
       onUnhandledRejection: (handler) => report = handler,
+      onUncaughtError: () => {},
       print: () => {},
       printError: (line) => lines.push(line),
       // Recorded, not ended: this process is the test runner.

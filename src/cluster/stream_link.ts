@@ -9,6 +9,7 @@
  */
 
 import type { AMQPClient } from "@cloudamqp/amqp-client";
+import { errorMessage } from "../core/errors.ts";
 import type { Fields, Logger } from "../core/log.ts";
 import { dial, type DialOptions } from "../rabbitmq/dial.ts";
 import { createPause } from "../rabbitmq/pause.ts";
@@ -105,11 +106,14 @@ export function createLink(options: LinkOptions): Link {
       failed(error) {
         if (stopped) return void started();
         if (error instanceof FatalLinkError) {
-          log.error("cluster log stopped", { ...where, reason: error.message });
+          log.error("cluster log stopped", {
+            ...where,
+            reason: errorMessage(error),
+          });
           return void started(error);
         }
         started();
-        return error instanceof Error ? error.message : String(error);
+        return errorMessage(error);
       },
       retrying(delay, _, reason) {
         log.warn("cluster log retrying", {

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import type {
   AMQPChannel,
   AMQPClient,
@@ -146,7 +147,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     // which declares it anew and learns the new stream's epoch.
     following.wait().then(
       () => lost("tail consumer ended"),
-      (error: Error) => lost(`tail consumer ended: ${error.message}`),
+      (error: Error) => lost(`tail consumer ended: ${errorMessage(error)}`),
     );
     watchBlocked(publishing);
     publisher = channel;
@@ -208,7 +209,7 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
       const body = encodeEventRecord(tail.epoch, record);
       channel.basicPublish("", stream, body, { messageId }).then(
         () => pending.confirmed(messageId),
-        (error: Error) => pending.failed(messageId, error.message),
+        (error: Error) => pending.failed(messageId, errorMessage(error)),
       );
       return await done;
     },

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import type { AMQPChannel, AMQPClient } from "@cloudamqp/amqp-client";
 import { isEpoch, newEpoch } from "./event_id.ts";
 import { decodeRecord, encodeEpochRecord } from "./record.ts";
@@ -61,7 +62,7 @@ export async function declareStream(
       streamArguments(spec),
     );
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     if (!reason.includes("PRECONDITION_FAILED")) throw error;
     const kind = /x-queue-type|'durable'|'exclusive'|'auto_delete'/.test(reason)
       ? "exists and is not a stream (x-queue-type = stream)"

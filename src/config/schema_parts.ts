@@ -15,8 +15,10 @@ export const requestLimits = () => ({
     .prefault("10s"),
   max_pending_connections: integer(1, Number.MAX_SAFE_INTEGER).default(1024),
   /**
-   * Deno: accept connections in hypha to enforce the two limits above (a
-   * Deno HTTP server per connection, ~12 KB each); false: Deno.serve as is.
+   * Deno: enforce the two limits above on the connections hypha accepts
+   * (src/runtime/deno_guard.ts); false: served without them. Every Deno
+   * listener accepts in hypha's own loop either way (a Deno HTTP server per
+   * connection, ~12 KB each), since Deno.serve's stops for good on EMFILE.
    * Unset: on unless bound to loopback (see loopback.ts).
    */
   connection_guard: boolean.optional(),

@@ -74,6 +74,14 @@ export interface Listener {
    * enforce), so it reaches the log in its format, never raw on stderr.
    */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Told each time accepting a connection fails (e.g. EMFILE: out of file
+   * descriptors); the runtime retries after a pause. Deno only: Bun's
+   * server retries inside uWebSockets and tells nobody.
+   */
+  readonly onAcceptError?: (error: unknown) => void;
+  /** Told once accepting works again after failures. */
+  readonly onAcceptRecovered?: () => void;
   readonly fetch: Fetch;
 }
 

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { errorMessage } from "./errors.ts";
+
 /** Log levels, least to most severe. */
 export type Level = "debug" | "info" | "warn" | "error";
 
@@ -176,7 +178,7 @@ export function internalErrorLog(
   const limited = rateLimited(10_000);
   return (connector, error) => {
     const kind = error instanceof Error ? error.name : typeof error;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     limited(
       `${connector} ${kind}`,
       (suppressed) =>

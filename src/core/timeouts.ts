@@ -38,14 +38,18 @@ export function createTimeouts<K>(
     timer = undefined;
     firing = true;
     const at = now();
-    for (const [key, deadline] of due) {
-      if (deadline > at) break;
-      due.delete(key);
-      onTimeout(key);
+    try {
+      for (const [key, deadline] of due) {
+        if (deadline > at) break;
+        due.delete(key);
+        onTimeout(key);
+      }
+    } finally {
+      // Also when a callback threw: the other keys must still time out.
+      firing = false;
+      const next = due.values().next();
+      if (!next.done) arm(next.value);
     }
-    firing = false;
-    const next = due.values().next();
-    if (!next.done) arm(next.value);
   }
 
   return {

@@ -1,5 +1,6 @@
 /**
- * Readiness: every listener is bound, every broker connector is connected
+ * Readiness: every listener is bound and accepting connections (not out
+ * of file descriptors), every broker connector is connected
  * and consuming, and every cluster log is attached to its stream. A load
  * balancer stops sending new subscribers to an instance that is not ready;
  * subscribers already connected keep their streams.
@@ -20,6 +21,8 @@ export interface ReadinessParts {
   readonly listeners: readonly string[];
   /** Names of the listeners bound so far. */
   readonly bound: ReadonlySet<string>;
+  /** Listeners that cannot accept connections now, with the reason. */
+  readonly notAccepting: ReadonlyMap<string, string>;
   readonly sources: readonly Source[];
   /**
    * Each SSE connector's cluster log: undefined when it takes events, else
@@ -37,6 +40,10 @@ export function checkReadiness(parts: ReadinessParts): Readiness {
   if (parts.stopping()) failing.push("hypha is shutting down");
   for (const name of parts.listeners) {
     if (!parts.bound.has(name)) failing.push(`${name}: not listening`);
+    const refused = parts.notAccepting.get(name);
+    if (refused !== undefined) {
+      failing.push(`${name}: cannot accept connections (${refused})`);
+    }
   }
   for (const source of parts.sources) {
     // Only broker sources report `connected`; REST is ready once it listens.

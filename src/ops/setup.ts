@@ -29,14 +29,15 @@ export interface Ops {
 }
 
 /**
- * Creates the hooks. `sources` and `listeners` are the app's own arrays,
- * read at request time, so they may still be filled after this call.
+ * Creates the hooks. `sources`, `listeners` and `notAccepting` are the
+ * app's own, read at request time, so they may still change after this call.
  */
 export async function createOps(
   config: Config,
   hubs: ReadonlyMap<string, Hub>,
   sources: readonly Source[],
   listeners: readonly Listener[],
+  notAccepting: ReadonlyMap<string, string>,
   tls: Readonly<Record<string, TlsPem>>,
 ): Promise<Ops> {
   const bound = new Set<string>();
@@ -46,6 +47,7 @@ export async function createOps(
     checkReadiness({
       listeners: listeners.map((l) => l.connector),
       bound,
+      notAccepting,
       sources,
       clusters: clusterAttachment(hubs),
       stopping: () => stopping,

@@ -9,6 +9,7 @@
  */
 
 import { AMQPClient, type AMQPTlsOptions } from "@cloudamqp/amqp-client";
+import { errorMessage } from "../core/errors.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -35,7 +36,8 @@ export async function dial(
   const client = new AMQPClient(options.url, options.tlsOptions, null);
   client.name = options.connectionName;
   client.heartbeat = options.heartbeatSeconds;
-  client.ondisconnect = (error) => lost(error?.message ?? "connection lost");
+  client.ondisconnect = (error) =>
+    lost(error === undefined ? "connection lost" : errorMessage(error));
   track?.(client);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

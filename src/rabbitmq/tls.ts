@@ -6,6 +6,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import { ConfigError } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
@@ -28,7 +29,7 @@ export async function loadBrokerTls(
       try {
         return await readTextFile(path);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new ConfigError(
           `${file}: connector.${name}.tls.${key}: cannot read ${
             JSON.stringify(path)

@@ -9,12 +9,12 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import { LogUnavailableError } from "../cluster/unavailable.ts";
 import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
 import type { Message } from "../core/expression.ts";
 import { json } from "../core/http.ts";
 import { checkJsonMessage } from "../core/json.ts";
-import { errorMessage } from "../core/errors.ts";
 
 /** What became of one message of a batch. */
 export type ItemResult =
@@ -76,7 +76,7 @@ export async function publishBatch(
       return { error: "error", reason: errorMessage(error) };
     }
     retryAfter = error.retryAfterSeconds;
-    return { error: "unavailable", reason: error.message };
+    return { error: "unavailable", reason: errorMessage(error) };
   };
   const one = (item: unknown): ItemResult | Promise<ItemResult> => {
     const checked = checkJsonMessage(item);

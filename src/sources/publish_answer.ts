@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import type { Flow, Outcome } from "../core/flows.ts";
 import { json } from "../core/http.ts";
 import { LogUnavailableError } from "../cluster/unavailable.ts";
@@ -26,7 +27,7 @@ export function acceptedBody(
 /** The 503 for an append the log could not confirm; undefined for other errors. */
 export function unavailableAnswer(error: unknown): Response | undefined {
   if (!(error instanceof LogUnavailableError)) return undefined;
-  return json(503, { error: `event log unavailable: ${error.message}` }, {
+  return json(503, { error: `event log unavailable: ${errorMessage(error)}` }, {
     "retry-after": String(error.retryAfterSeconds),
   });
 }

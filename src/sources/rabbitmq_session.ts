@@ -11,6 +11,7 @@ import type {
   AMQPConsumer,
   AMQPMessage,
 } from "@cloudamqp/amqp-client";
+import { errorMessage } from "../core/errors.ts";
 import { dial } from "../rabbitmq/dial.ts";
 import type { RabbitSettings } from "../rabbitmq/settings.ts";
 import type { StartupHold } from "./startup_grace.ts";
@@ -46,7 +47,7 @@ export async function connectSession(
     const { queue, consumer } = await consume(client, settings, onMessage);
     consumer.wait().then(
       () => signal("consumer closed"),
-      (error: Error) => signal(error.message),
+      (error: Error) => signal(errorMessage(error)),
     );
     return { client, consumer, queue, lost };
   } catch (error) {

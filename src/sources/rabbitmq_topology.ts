@@ -11,6 +11,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import type { AMQPChannel } from "@cloudamqp/amqp-client";
 import type { RabbitSettings } from "../rabbitmq/settings.ts";
 
@@ -91,7 +92,7 @@ async function explain<T>(
   try {
     return await declare();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const reason = message.replace(/^channel \d+ closed: /, "");
     if (/NOT_FOUND/.test(message) && passive) {
       throw new TopologyError(

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { errorMessage } from "../core/errors.ts";
 import type { AMQPChannel, AMQPClient } from "@cloudamqp/amqp-client";
 import type { Fields, Logger } from "../core/log.ts";
 import {
@@ -103,7 +104,7 @@ export function watchTopology(
       if (!client.closed) {
         log.warn("topology check failed", {
           ...where,
-          reason: error instanceof Error ? error.message : String(error),
+          reason: errorMessage(error),
         });
       }
     } finally {

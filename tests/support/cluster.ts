@@ -113,8 +113,11 @@ export async function publishN(
 }
 
 /** Deletes what the cluster declared on the broker. */
-export async function cleanupCluster(names: ClusterNames): Promise<void> {
-  const client = new AMQPClient(RABBITMQ_URL, undefined, null);
+export async function cleanupCluster(
+  names: ClusterNames,
+  url = RABBITMQ_URL,
+): Promise<void> {
+  const client = new AMQPClient(url, undefined, null);
   await client.connect();
   const channel = await client.channel();
   await channel.queueDelete(names.stream).catch(() => {});

@@ -99,9 +99,11 @@ export async function startHypha(
   env: Record<string, string> = {},
   /** Another runtime than the tests' one, for mixed clusters. */
   runtime = RUNTIME,
+  /** Most open files (`ulimit -n`), to run it out of descriptors. */
+  fileLimit?: number,
 ): Promise<Hypha> {
   const file = await writeConfig(config);
-  return await startHyphaAt(file.path, env, file.remove, runtime);
+  return await startHyphaAt(file.path, env, file.remove, runtime, fileLimit);
 }
 
 /** Starts hypha with the config at `path` (a file or a directory). */
@@ -111,16 +113,22 @@ export async function startHyphaAt(
   cleanup: () => Promise<void> = async () => {},
   /** Another runtime than the tests' one, for mixed clusters. */
   runtime = RUNTIME,
+  /** Most open files (`ulimit -n`), to run it out of descriptors. */
+  fileLimit?: number,
 ): Promise<Hypha> {
   const binary = runtime === RUNTIME
     ? process.execPath
     : join(ROOT, "node_modules/.bin", runtime);
-  const child = spawnChild(
-    binary,
-    [...entrypointArgs(runtime), "--config", path],
-    ROOT,
-    env,
-  );
+  const args = [...entrypointArgs(runtime), "--config", path];
+  // exec: the runtime takes bash's pid, so signals reach it.
+  const child = fileLimit === undefined
+    ? spawnChild(binary, args, ROOT, env)
+    : spawnChild(
+      "bash",
+      ["-c", `ulimit -n ${fileLimit} && exec "$0" "$@"`, binary, ...args],
+      ROOT,
+      env,
+    );
   const lines: string[] = [];
   const urls: Record<string, string> = {};
   const waiters = new Set<(line: string) => void>();

@@ -269,10 +269,15 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A running proxy to the broker. */
+export interface BrokerProxy {
+  /** Resets (TCP RST) every connection through it now; returns how many. */
+  reset(): number;
+  close(): Promise<void>;
+}
+
 /** A TCP proxy from 127.0.0.1:`port` to the broker: "the broker comes up". */
-export function startBrokerProxy(
-  port: number,
-): Promise<{ close(): Promise<void> }> {
+export function startBrokerProxy(port: number): Promise<BrokerProxy> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect({ host: "127.0.0.1", port: 5672 });
@@ -291,6 +296,14 @@ export function startBrokerProxy(
     server.on("error", reject);
     server.listen(port, "127.0.0.1", () =>
       resolve({
+        reset() {
+          // hypha's side gets the RST; the broker's side a plain close.
+          const all = [...sockets];
+          const clients = all.filter((s) => s.localPort === port);
+          for (const socket of clients) socket.resetAndDestroy();
+          for (const socket of all) socket.destroy();
+          return clients.length;
+        },
         close: () =>
           new Promise<void>((done) => {
             for (const socket of sockets) socket.destroy();
@@ -298,4 +311,35 @@ export function startBrokerProxy(
           }),
       }));
   });
+}
+
+/** A broker user of its own, for tests that look for its password. */
+export interface BrokerUser {
+  readonly name: string;
+  readonly password: string;
+  remove(): Promise<void>;
+}
+
+/** Adds a user with every permission on vhost "/"; `remove` deletes it. */
+export async function addBrokerUser(): Promise<BrokerUser> {
+  const name = uniqueName("user");
+  const password = `pw-${crypto.randomUUID()}`;
+  await exec("rabbitmqctl", ["add_user", "-q", name, password]);
+  await exec("rabbitmqctl", [
+    "set_permissions",
+    "-q",
+    "-p",
+    "/",
+    name,
+    ".*",
+    ".*",
+    ".*",
+  ]);
+  return {
+    name,
+    password,
+    remove: async () => {
+      await exec("rabbitmqctl", ["delete_user", "-q", name]);
+    },
+  };
 }

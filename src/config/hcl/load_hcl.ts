@@ -6,6 +6,7 @@
  * @module
  */
 
+import { errorMessage } from "../../core/errors.ts";
 import { ConfigError } from "../error.ts";
 import type { Mapping } from "./context.ts";
 import { type HclFile, mapHcl } from "./map.ts";
@@ -49,7 +50,7 @@ export async function readHclFiles(
       try {
         text = await readTextFile(file);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         throw new ConfigError(
           `${file}: cannot read the config file: ${reason}`,
         );
@@ -82,7 +83,7 @@ async function hclFiles(path: string): Promise<string[]> {
   try {
     isDirectory = (await stat(path)).isDirectory();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new ConfigError(`${path}: cannot read the config file: ${reason}`);
   }
   if (!isDirectory) return [path];
