@@ -128,6 +128,57 @@ describe(`out of file descriptors (${RUNTIME})`, () => {
     }
   });
 
+  test("an unguarded SSE listener (a proxy in front) accepts again after descriptors ran out, and a subscriber from before keeps its stream", async () => {
+    const hypha = await startHypha(
+      `
+[service.admin]
+port = 0
+${restExample('connection_guard = false\nrequest_timeout = "60s"')}`,
+      {},
+      RUNTIME,
+      FILE_LIMIT,
+    );
+    let flood: Socket[] = [];
+    try {
+      const { sse, api } = hypha.urls;
+      const before = await rawSubscribe(sse, "/events");
+      await until(() => before.head() !== "", "the first stream's headers");
+      flood = openSilent(sse, FLOOD);
+      await until(
+        () => openFiles(hypha) >= FILE_LIMIT - 1,
+        "hypha out of descriptors",
+      );
+      if (RUNTIME === "deno") {
+        await hypha.waitForLine(
+          /ERROR\s+cannot accept connections; retrying connector=sse/,
+        );
+      }
+      for (const socket of flood) socket.destroy();
+      // Deno.serve's port is bound again within a second: until then a
+      // client is refused and retries, as EventSource does.
+      let after: Awaited<ReturnType<typeof rawSubscribe>> | undefined;
+      for (let tries = 0; after === undefined; tries++) {
+        try {
+          after = await rawSubscribe(sse, "/events");
+        } catch (error) {
+          if (tries > 50) throw error;
+          await sleep(100);
+        }
+      }
+      await until(() => after!.head() !== "", "a new stream's headers");
+      assert.equal((await publish(`${api}notify`, { n: 1 })).status, 202);
+      await after.waitFor(1);
+      await before.waitFor(1);
+      assert.deepEqual(before.events.map((e) => e.data), ['{"n":1}']);
+      assert.deepEqual(after.events.map((e) => e.data), ['{"n":1}']);
+      before.close();
+      after.close();
+    } finally {
+      for (const socket of flood) socket.destroy();
+      await hypha.stop();
+    }
+  });
+
   test("a flood of half-open connections, closed while the guard closes them, leaves hypha serving", async () => {
     const hypha = await startHypha(`
 [service.admin]

@@ -3,9 +3,11 @@
  * (deno_accept.ts), so a listener outlives running out of file descriptors,
  * and serves each one with Deno's own HTTP server (deno_connection.ts):
  * with request limits where the connection guard is on (deno_guard.ts),
- * as Deno.serve would where a proxy in front enforces them. Where this Deno
- * lacks the internal that needs, Deno.serve is used and a warning says what
- * is lost.
+ * as Deno.serve would where a proxy in front enforces them. An unguarded
+ * SSE listener keeps Deno.serve itself (deno_plain.ts: less memory per
+ * subscriber), served again when its accept loop dies. Where this Deno
+ * lacks the internal the others need, Deno.serve is used and a warning
+ * says what is lost.
  *
  * @module
  */
@@ -15,8 +17,7 @@ import type { Listener } from "../core/http.ts";
 import { acceptLoop } from "./deno_accept.ts";
 import { serveOnConnection, unguarded } from "./deno_connection.ts";
 import { guarded } from "./deno_guard.ts";
-import { connectionInfo } from "./deno_request.ts";
-import { internalError } from "./internal_error.ts";
+import { servePlain } from "./deno_plain.ts";
 
 /** What a TLS listener offers, in order of preference. */
 const ALPN = ["h2", "http/1.1"];
@@ -28,6 +29,10 @@ export function serveDeno(listener: Listener): Promise<RunningServer> {
     listener.onWarning?.(
       "this Deno has no serveHttpOnConnection internal: served by Deno.serve, which stops accepting for good when out of file descriptors, and without request_timeout and max_pending_connections",
     );
+    return servePlain(listener);
+  }
+  // Behind a proxy, a big SSE hub's memory per subscriber is what counts.
+  if (!listener.connectionGuard && listener.streaming) {
     return servePlain(listener);
   }
   const tcp = listen(listener);
@@ -60,26 +65,4 @@ function listen(listener: Listener): Deno.Listener {
   return listener.tls === undefined
     ? Deno.listen(address)
     : Deno.listenTls({ ...address, ...listener.tls, alpnProtocols: ALPN });
-}
-
-/** Deno.serve as is: no request limits, and no accept retries. */
-function servePlain(listener: Listener): Promise<RunningServer> {
-  return new Promise((resolve, reject) => {
-    try {
-      const server = Deno.serve(
-        {
-          hostname: listener.host,
-          port: listener.port,
-          ...listener.tls,
-          onListen: ({ port }) =>
-            resolve({ port, stop: () => server.shutdown() }),
-          onError: (error) => internalError(listener, error),
-        },
-        (request, info) =>
-          listener.fetch(request, connectionInfo(request, info)),
-      );
-    } catch (error) {
-      reject(error);
-    }
-  });
 }
