@@ -101,7 +101,7 @@ export async function main(platform: Platform): Promise<never> {
   }
   if ("translate" in parsed) return await translate(parsed.translate, platform);
   let loaded;
-  let authorizers;
+  let auth;
   let brokerTls;
   let tls;
   try {
@@ -110,7 +110,7 @@ export async function main(platform: Platform): Promise<never> {
       platform.readTextFile,
       platform.env,
     );
-    authorizers = await createSubscriberAuth(
+    auth = await createSubscriberAuth(
       loaded.config,
       parsed.config,
       platform.readTextFile,
@@ -164,7 +164,8 @@ export async function main(platform: Platform): Promise<never> {
     app = await startApp(config, {
       serve: platform.serve,
       log,
-      authorizers,
+      authorizers: auth.authorizers,
+      callbacks: auth.callbacks,
       brokerTls,
       tls,
     });
