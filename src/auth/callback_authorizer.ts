@@ -43,6 +43,8 @@ export interface CallbackOptions {
   readonly cacheTtlMs: number;
   readonly cacheSize: number;
   readonly maxInflight: number;
+  /** How long a subscriber waits for a call to start; default timeoutMs. */
+  readonly waitMs?: number;
   readonly anonymous: boolean;
   readonly publicRooms: readonly string[];
   readonly refusals: Refusals;
@@ -61,7 +63,7 @@ type Kept =
 export function createCallbackAuthorizer(o: CallbackOptions): Authorizer {
   const now = o.now ?? Date.now;
   const isPublic = compileRooms(o.publicRooms);
-  const limit = createCallLimit(o.maxInflight, o.timeoutMs);
+  const limit = createCallLimit(o.maxInflight, o.waitMs ?? o.timeoutMs);
   const answers = createSharedCache<Kept>({
     maxEntries: o.cacheSize,
     now,

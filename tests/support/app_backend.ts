@@ -20,6 +20,8 @@ export type Behaviour =
     readonly expires_at?: number;
     /** Answer only after this long (ms). */
     readonly delay?: number;
+    /** Answer only once this settles (the test decides when). */
+    readonly hold?: Promise<void>;
   }
   | { readonly status: number; readonly body: string };
 
@@ -101,12 +103,13 @@ function answer(behaviour: Behaviour | undefined, res: ServerResponse): void {
     res.end(behaviour.body);
     return;
   }
-  const { delay, ...grant } = behaviour;
+  const { delay, hold, ...grant } = behaviour;
   const send = () => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(grant));
   };
-  if (delay) setTimeout(send, delay);
+  if (hold) hold.then(send);
+  else if (delay) setTimeout(send, delay);
   else send();
 }
 
