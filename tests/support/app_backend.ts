@@ -121,10 +121,11 @@ function page(
 ): void {
   const url = new URL(req.url ?? "/", "http://app");
   if (url.pathname === "/login") {
-    res.writeHead(204, {
+    res.writeHead(200, {
+      "content-type": "text/html; charset=utf-8",
       "set-cookie": `sid=${url.searchParams.get("sid")}; Path=/; HttpOnly`,
     });
-    res.end();
+    res.end("<p>signed in</p>");
     return;
   }
   const html = pages.get(url.pathname);
