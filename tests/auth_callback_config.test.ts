@@ -101,7 +101,7 @@ describe("auth callback config", () => {
 
   test("Mycel-style HCL: an auth block with a callback loads as in TOML", async () => {
     const { result } = await loadHcl(
-      `connector "events" {\n  type = "sse"\n  auth {\n    callback = "http://app.internal/sse-auth"\n    cache_ttl = "10s"\n  }\n}\n`,
+      `connector "events" {\n  type = "sse"\n  auth {\n    callback = "http://app.internal/sse-auth"\n    cache_ttl = "10s"\n    forward_headers = ["Cookie"]\n    public_rooms = ["news"]\n  }\n}\n`,
     );
     assert.ok(!(result instanceof Error), String(result));
     const c = result.config.connector.events;
@@ -109,6 +109,8 @@ describe("auth callback config", () => {
     assert.equal(c.auth?.callback, "http://app.internal/sse-auth");
     assert.equal(c.auth?.cache_ttl, 10_000);
     assert.equal(c.auth?.max_inflight, 64);
+    assert.deepEqual(c.auth?.forward_headers, ["cookie"]);
+    assert.deepEqual(c.auth?.public_rooms, ["news"]);
   });
 
   test("Mycel-style HCL: a bad callback URL names file and line", async () => {
