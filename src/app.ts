@@ -7,6 +7,10 @@
  */
 
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
+import {
+  type CallbackProbe,
+  logCallbackTrouble,
+} from "./auth/callback_probe.ts";
 import type { Config } from "./config/schema.ts";
 import { compileFlow, type FlowObserver } from "./core/flows.ts";
 import type { Authorizer } from "./core/handler.ts";
@@ -37,6 +41,8 @@ export interface Runtime {
   readonly log: Logger;
   /** Subscriber authentication by SSE connector name (see src/auth/setup.ts). */
   readonly authorizers?: Readonly<Record<string, Authorizer>>;
+  /** What each SSE connector's auth callback reports (src/auth/setup.ts). */
+  readonly callbacks?: Readonly<Record<string, CallbackProbe>>;
   /** Broker TLS material by mq connector name (see sources/rabbitmq_tls.ts). */
   readonly brokerTls?: Readonly<Record<string, AMQPTlsOptions>>;
   /** Listener certificates by listener name (see src/ops/tls.ts). */
@@ -59,6 +65,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const sources: Source[] = [];
   const tls = runtime.tls ?? {};
   const accepting = createAccepting(log);
+  const callbacks = runtime.callbacks ?? {};
   const ops = await createOps(
     config,
     hubs,
@@ -66,7 +73,9 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
     listeners,
     accepting.failing,
     tls,
+    callbacks,
   );
+  watchCallbacks(config, callbacks, log);
   const logs: SseConnectorParts[] = [];
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
@@ -119,6 +128,19 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
       await Promise.all(logs.map((l) => l.stop()));
     },
   };
+}
+
+/** Logs each auth callback's failures (rate-limited). */
+function watchCallbacks(
+  config: Config,
+  callbacks: Readonly<Record<string, CallbackProbe>>,
+  log: Logger,
+): void {
+  for (const [name, probe] of Object.entries(callbacks)) {
+    const c = config.connector[name];
+    const max = c?.type === "sse" ? c.auth?.max_inflight ?? 0 : 0;
+    logCallbackTrouble(name, probe, log, max);
+  }
 }
 
 /** Each rest or mq connector as a source, with the flows that read it. */

@@ -104,7 +104,7 @@ export async function main(platform: Platform): Promise<never> {
   }
   if ("translate" in parsed) return await translate(parsed.translate, platform);
   let loaded;
-  let authorizers;
+  let auth;
   let brokerTls;
   let tls;
   try {
@@ -113,7 +113,7 @@ export async function main(platform: Platform): Promise<never> {
       platform.readTextFile,
       platform.env,
     );
-    authorizers = await createSubscriberAuth(
+    auth = await createSubscriberAuth(
       loaded.config,
       parsed.config,
       platform.readTextFile,
@@ -174,7 +174,8 @@ export async function main(platform: Platform): Promise<never> {
     app = await startApp(config, {
       serve: platform.serve,
       log,
-      authorizers,
+      authorizers: auth.authorizers,
+      callbacks: auth.callbacks,
       brokerTls,
       tls,
     });

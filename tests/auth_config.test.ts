@@ -12,7 +12,7 @@ describe("security config", () => {
   test("an auth table needs exactly one key source", () => {
     assert.equal(
       errorOf(`${SSE}[connector.sse.auth]\nanonymous = true\n`),
-      "hypha.toml: connector.sse.auth: expected exactly one key source (jwt_secret, public_key_file or jwks_file), got none",
+      "hypha.toml: connector.sse.auth: expected a key source (jwt_secret, public_key_file or jwks_file) or a callback, got none",
     );
     assert.equal(
       errorOf(

@@ -270,6 +270,7 @@ describe("subscriber authorizer", () => {
     const result = await authorize(
       new Request(`http://hypha/events${search}`, { headers }),
       query,
+      { remoteAddr: "127.0.0.1" },
     );
     if (!(result instanceof Response)) return result;
     return {

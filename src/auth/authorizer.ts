@@ -3,7 +3,9 @@
  * cookie, then `?token=` when allowed), verifies it, and binds the
  * connection to its claims: `sub` is the user, `rooms` the rooms it may
  * join, `exp` when the stream ends. Without a token, only an anonymous
- * connection to public rooms, when the config allows it.
+ * connection to public rooms, when the config allows it; or, with an auth
+ * callback, whatever the app answers for a request that has no valid token
+ * (a valid token never calls back).
  *
  * Refusals are plain text with `WWW-Authenticate` (RFC 6750); none of them
  * repeats the token.
@@ -11,14 +13,15 @@
  * @module
  */
 
-import type { Authorizer } from "../core/handler.ts";
-import { bearerToken, text } from "../core/http.ts";
+import type { Authorizer, Grant } from "../core/handler.ts";
+import { bearerToken } from "../core/http.ts";
 import {
   checkName,
   DEFAULT_QUERY_LIMITS,
   type SubscriberQuery,
 } from "../core/query.ts";
-import { compileRooms, roomsClaim } from "./rooms.ts";
+import { createRefusals, type Refusals } from "./refusal.ts";
+import { compileRooms, type RoomMatcher, roomsClaim } from "./rooms.ts";
 import type { Verifier } from "./verify.ts";
 
 /** Settings of subscriber authentication on one SSE connector. */
@@ -30,52 +33,46 @@ export interface SubscriberAuthOptions {
   readonly allowQueryToken: boolean;
   readonly anonymous: boolean;
   readonly publicRooms: readonly string[];
+  /** Asked when no valid token is presented (the app's callback). */
+  readonly fallback?: Authorizer;
+  /** Shared with the fallback, so both refuse alike; else built from realm. */
+  readonly refusals?: Refusals;
 }
 
 /** Creates the authorizer the SSE handler calls for every connection. */
 export function createAuthorizer(options: SubscriberAuthOptions): Authorizer {
   const isPublic = compileRooms(options.publicRooms);
-  const realm = `Bearer realm="${options.realm.replace(/["\\]/g, "")}"`;
-  const unauthorized = (reason: string, error?: string) =>
-    text(401, reason, {
-      "www-authenticate": error === undefined
-        ? realm
-        : `${realm}, error="${error}", error_description="${reason}"`,
-    });
-  const forbidden = (reason: string) =>
-    text(403, reason, {
-      "www-authenticate": `${realm}, error="insufficient_scope"`,
-    });
+  const { unauthorized, forbidden } = options.refusals ??
+    createRefusals(options.realm);
 
-  return async (request: Request, query: SubscriberQuery) => {
+  return async (request, query, info) => {
     // A token in the URL ends up in proxy logs and browser history; refusing
     // it loudly beats a client that silently connects as anonymous.
     if (query.token !== undefined && !options.allowQueryToken) {
       return unauthorized("query tokens are disabled", "invalid_request");
     }
     const found = findToken(request, options.cookie, query.token);
+    // Without a token hypha can verify, the app decides (its own
+    // Authorization scheme or session cookie), when it is asked to.
+    const { fallback } = options;
+    if (fallback && (found === undefined || found === "malformed")) {
+      return fallback(request, query, info);
+    }
     if (found === "malformed") {
       return unauthorized(
         "the Authorization header must be a Bearer token",
         "invalid_request",
       );
     }
-
     if (found === undefined) {
-      if (!options.anonymous) return unauthorized("a token is required");
-      if (query.userId !== undefined) {
-        return unauthorized("user_id needs a token");
-      }
-      for (const room of query.rooms) {
-        if (!isPublic(room)) {
-          return unauthorized(`room ${JSON.stringify(room)} needs a token`);
-        }
-      }
-      return { rooms: query.rooms, userId: undefined };
+      return anonymousGrant(query, options.anonymous, isPublic, unauthorized);
     }
 
     const verdict = await options.verify(found);
-    if (!verdict.ok) return unauthorized(verdict.reason, "invalid_token");
+    if (!verdict.ok) {
+      if (fallback) return fallback(request, query, info);
+      return unauthorized(verdict.reason, "invalid_token");
+    }
     const { sub, exp } = verdict.claims;
     if (sub !== undefined && typeof sub !== "string") {
       return unauthorized("token claim sub is not a string", "invalid_token");
@@ -113,6 +110,29 @@ export function createAuthorizer(options: SubscriberAuthOptions): Authorizer {
       expiresAt: typeof exp === "number" ? exp * 1000 : undefined,
     };
   };
+}
+
+/**
+ * What a subscriber without credentials may have: public rooms, when the
+ * connector allows anonymous subscribers; otherwise a 401.
+ */
+export function anonymousGrant(
+  query: SubscriberQuery,
+  anonymous: boolean,
+  isPublic: RoomMatcher,
+  unauthorized: Refusals["unauthorized"],
+  required = "a token is required",
+): Grant | Response {
+  if (!anonymous) return unauthorized(required);
+  if (query.userId !== undefined) {
+    return unauthorized("user_id needs a token");
+  }
+  for (const room of query.rooms) {
+    if (!isPublic(room)) {
+      return unauthorized(`room ${JSON.stringify(room)} needs a token`);
+    }
+  }
+  return { rooms: query.rooms, userId: undefined };
 }
 
 /**

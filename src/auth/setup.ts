@@ -1,6 +1,7 @@
 /**
  * Builds the subscriber authorizer of every SSE connector that has an
- * `[connector.<name>.auth]` table. Reads key files with the runtime's reader
+ * `[connector.<name>.auth]` table: JWT verification, the app's callback, or
+ * both. Reads key files with the runtime's reader
  * (passed in by the entrypoint), so a missing or unusable key is a config
  * error at start, never a 500 at the first connection.
  *
@@ -12,23 +13,50 @@ import { ConfigError } from "../config/load.ts";
 import type { Config, SseConnector } from "../config/schema.ts";
 import type { Authorizer } from "../core/handler.ts";
 import { createAuthorizer } from "./authorizer.ts";
+import { createCallbackAuthorizer } from "./callback_authorizer.ts";
+import { type CallbackProbe, createCallbackProbe } from "./callback_probe.ts";
+import { createRefusals, type Refusals } from "./refusal.ts";
 import { createVerificationKey, type KeySource } from "./keys.ts";
 import { createVerifier } from "./verify.ts";
 
 /** Reads a text file; the entrypoint supplies the runtime's. */
 export type ReadTextFile = (path: string) => Promise<string>;
 
-/** One authorizer per SSE connector with `auth`, by connector name. */
+/** What subscriber authentication needs wired into the app. */
+export interface SubscriberAuth {
+  /** One authorizer per SSE connector with `auth`, by connector name. */
+  readonly authorizers: Record<string, Authorizer>;
+  /** What each connector's auth callback reports, by connector name. */
+  readonly callbacks: Record<string, CallbackProbe>;
+}
+
+/**
+ * Builds each SSE connector's authorizer: JWT verification, the app's
+ * callback, or both (a valid token first; without one, the callback).
+ */
 export async function createSubscriberAuth(
   config: Config,
   file: string,
   readTextFile: ReadTextFile,
-): Promise<Record<string, Authorizer>> {
+): Promise<SubscriberAuth> {
   const authorizers: Record<string, Authorizer> = {};
+  const callbacks: Record<string, CallbackProbe> = {};
   for (const [name, connector] of Object.entries(config.connector)) {
     if (connector.type !== "sse" || connector.auth === undefined) continue;
     const auth = connector.auth;
     const at = `${file}: connector.${name}.auth`;
+    const refusals = createRefusals(name);
+    let fallback: Authorizer | undefined;
+    if (auth.callback !== undefined) {
+      callbacks[name] = createCallbackProbe();
+      fallback = callbackAuthorizer(name, auth, refusals, callbacks[name]);
+    }
+    if (!hasKeySource(auth)) {
+      // checkConfig guarantees a key source or a callback.
+      if (fallback === undefined) throw new ConfigError(`${at}: no key source`);
+      authorizers[name] = fallback;
+      continue;
+    }
     const source = await keySource(auth, at, readTextFile);
     let key;
     try {
@@ -47,10 +75,37 @@ export async function createSubscriberAuth(
       allowQueryToken: auth.allow_query_token,
       anonymous: auth.anonymous,
       publicRooms: auth.public_rooms,
+      fallback,
+      refusals,
     });
   }
-  return authorizers;
+  return { authorizers, callbacks };
 }
+
+function callbackAuthorizer(
+  name: string,
+  auth: Auth,
+  refusals: Refusals,
+  probe: CallbackProbe,
+): Authorizer {
+  return createCallbackAuthorizer({
+    url: auth.callback!,
+    connector: name,
+    forwardHeaders: auth.forward_headers,
+    timeoutMs: auth.timeout,
+    cacheTtlMs: auth.cache_ttl,
+    cacheSize: auth.cache_size,
+    maxInflight: auth.max_inflight,
+    anonymous: auth.anonymous,
+    publicRooms: auth.public_rooms,
+    refusals,
+    probe,
+  });
+}
+
+const hasKeySource = (auth: Auth) =>
+  auth.jwt_secret !== undefined || auth.public_key_file !== undefined ||
+  auth.jwks_file !== undefined;
 
 type Auth = NonNullable<SseConnector["auth"]>;
 

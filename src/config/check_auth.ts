@@ -1,13 +1,15 @@
 /**
  * Security checks of a schema-valid config: every subscriber `auth` table
- * names exactly one key source and only algorithms that exist (never
- * `none`), and no REST source is reachable from other machines without a
+ * names at most one key source (exactly one without a callback), a
+ * callback URL fetch can use, only algorithms that exist (never `none`),
+ * and no REST source is reachable from other machines without a
  * publisher token unless `insecure = true` says so. Messages name key paths,
  * never the secret values.
  *
  * @module
  */
 
+import { callbackUrlProblem } from "../auth/callback.ts";
 import { KNOWN_ALGORITHMS } from "../auth/keys.ts";
 import type { Config } from "./schema.ts";
 import { isLoopback } from "./loopback.ts";
@@ -30,14 +32,20 @@ export function checkAuth(config: Config, findings: Findings): void {
     const at = `connector.${name}`;
     if (c.type === "sse" && c.auth !== undefined) {
       const given = KEY_SOURCES.filter((k) => c.auth?.[k] !== undefined);
-      if (given.length !== 1) {
+      if (given.length > 1) {
         findings.problem(
           `${at}.auth`,
           `expected exactly one key source (jwt_secret, public_key_file or jwks_file), got ${
-            given.length === 0 ? "none" : given.join(" and ")
+            given.join(" and ")
           }`,
         );
+      } else if (given.length === 0 && c.auth.callback === undefined) {
+        findings.problem(
+          `${at}.auth`,
+          "expected a key source (jwt_secret, public_key_file or jwks_file) or a callback, got none",
+        );
       }
+      checkCallback(at, c.auth, given.length > 0, findings);
       for (const alg of c.auth.algorithms ?? []) {
         if (alg.toLowerCase() === "none") {
           findings.problem(
@@ -64,6 +72,32 @@ export function checkAuth(config: Config, findings: Findings): void {
     }
     if (c.type === "rest") {
       checkBearerTokens(at, PUBLISH_WORDS, c, findings);
+    }
+  }
+}
+
+type SseAuth = NonNullable<
+  Extract<Config["connector"][string], { type: "sse" }>["auth"]
+>;
+
+/** The callback URL, and token settings that need a key to mean anything. */
+function checkCallback(
+  at: string,
+  auth: SseAuth,
+  hasKey: boolean,
+  findings: Findings,
+): void {
+  if (auth.callback !== undefined) {
+    const problem = callbackUrlProblem(auth.callback);
+    if (problem) findings.problem(`${at}.auth.callback`, problem);
+  }
+  if (hasKey) return;
+  for (const key of ["algorithms", "issuer", "audience"] as const) {
+    if (auth[key] !== undefined) {
+      findings.problem(
+        `${at}.auth.${key}`,
+        "verifies tokens, but no key source is set (jwt_secret, public_key_file or jwks_file): set one or remove it",
+      );
     }
   }
 }

@@ -9,7 +9,13 @@
 import { z } from "zod";
 import { eventNameProblem } from "../core/field.ts";
 import { brokerExchange, brokerQueue, brokerTls } from "./schema_broker.ts";
-import { admin, listenerTls, requestLimits, restAuth } from "./schema_parts.ts";
+import {
+  admin,
+  callbackAuth,
+  listenerTls,
+  requestLimits,
+  restAuth,
+} from "./schema_parts.ts";
 import {
   boolean,
   count,
@@ -41,7 +47,8 @@ const history = z.object({
   /** The stream's name; `hypha.<sse connector name>` when absent. */
   stream: name.optional(),
 }).strict();
-const sseAuth = z.object({
+/** `[connector.<sse>.auth]`: JWT verification, the app's callback, or both. */
+export const sseAuth = z.object({
   jwt_secret: name.optional(),
   public_key_file: name.optional(),
   jwks_file: name.optional(),
@@ -52,6 +59,7 @@ const sseAuth = z.object({
   allow_query_token: boolean.default(false),
   anonymous: boolean.default(false),
   public_rooms: z.array(name).default([]),
+  ...callbackAuth(),
 }).strict();
 
 export const sseConnector = z.object({

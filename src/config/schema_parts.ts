@@ -24,6 +24,27 @@ export const requestLimits = () => ({
   connection_guard: boolean.optional(),
 });
 
+/** An HTTP header name (RFC 9110 token), kept lower case. */
+const headerName = z.string().regex(
+  /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/,
+  'expected a header name like "cookie"',
+).transform((h) => h.toLowerCase());
+
+/**
+ * Subscribers authorized by the app (src/auth/callback_authorizer.ts):
+ * keys of `[connector.<sse>.auth]` beside the JWT ones. The URL is checked
+ * in check_auth.ts, where the message can name the key.
+ */
+export const callbackAuth = () => ({
+  callback: name.optional(),
+  forward_headers: z.array(headerName).default(["cookie", "authorization"]),
+  timeout: duration.pipe(z.number().min(1, 'at least "1ms"')).prefault("2s"),
+  /** "0s" turns the cache off (single flight stays). */
+  cache_ttl: duration.prefault("30s"),
+  cache_size: integer(0, 10_000_000).default(10_000),
+  max_inflight: integer(1, 100_000).default(64),
+});
+
 /** Bearer tokens of a listener that needs them (REST source, admin). */
 export const restAuth = z.object({
   tokens: z.array(z.string()).default([]),

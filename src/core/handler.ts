@@ -35,10 +35,14 @@ export interface Grant {
   readonly expiresAt?: number;
 }
 
-/** Decides who a subscriber is; a Response refuses the connection. */
+/**
+ * Decides who a subscriber is; a Response refuses the connection. `info`
+ * gives the client's address and the runtime's cheap header reader.
+ */
 export type Authorizer = (
   request: Request,
   query: SubscriberQuery,
+  info: ConnectionInfo,
 ) => Grant | Response | Promise<Grant | Response>;
 
 /** Settings of one SSE connector. */
@@ -122,7 +126,7 @@ export function createSseHandler(
     }
     let granted: ReturnType<Authorizer>;
     try {
-      granted = options.authorize(request, query);
+      granted = options.authorize(request, query, info);
     } catch (error) {
       slot.release();
       throw error;

@@ -8,10 +8,12 @@
  */
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { CallbackProbe } from "../auth/callback_probe.ts";
 import type { Config } from "../config/schema.ts";
 import type { FlowObserver, FlowSpec } from "../core/flows.ts";
 import type { CloseReason, Hub, HubStats } from "../core/hub.ts";
 import type { Source, SourceStats } from "../sources/source.ts";
+import { registerAuthMetrics } from "./auth_metrics.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
 
 /** What the metrics read at scrape time. */
@@ -19,6 +21,8 @@ export interface Observed {
   readonly hubs: ReadonlyMap<string, Hub>;
   /** Filled by the app after the router exists; read lazily. */
   readonly sources: readonly Source[];
+  /** Each SSE connector's auth callback, by connector name. */
+  readonly callbacks?: Readonly<Record<string, CallbackProbe>>;
 }
 
 /** The registry and the flows' hook. */
@@ -61,6 +65,7 @@ export function createMetrics(config: Config, observed: Observed): Metrics {
   registerHubMetrics(registry, observed.hubs);
   registerSourceMetrics(registry, config, observed.sources);
   registerProcessMetrics(registry);
+  registerAuthMetrics(registry, observed.callbacks ?? {});
   return { registry, observer: createFlowCounters(config, registry) };
 }
 

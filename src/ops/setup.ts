@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { CallbackProbe } from "../auth/callback_probe.ts";
 import type { Config } from "../config/schema.ts";
 import type { FlowObserver } from "../core/flows.ts";
 import type { Listener } from "../core/http.ts";
@@ -39,6 +40,7 @@ export async function createOps(
   listeners: readonly Listener[],
   notAccepting: ReadonlyMap<string, string>,
   tls: Readonly<Record<string, TlsPem>>,
+  callbacks: Readonly<Record<string, CallbackProbe>> = {},
 ): Promise<Ops> {
   const bound = new Set<string>();
   let stopping = false;
@@ -61,7 +63,7 @@ export async function createOps(
   // and leave prom-client unloaded (idle RSS: Deno 76 -> 72, Bun 62 -> 59 MiB).
   if (admin === undefined) return { observer: undefined, ...hooks };
   const { createMetrics } = await import("./metrics.ts");
-  const metrics = createMetrics(config, { hubs, sources });
+  const metrics = createMetrics(config, { hubs, sources, callbacks });
   const listener = createAdminListener(admin, {
     registry: metrics.registry,
     readiness,

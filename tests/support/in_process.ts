@@ -32,7 +32,7 @@ export async function inProcess(
   env: Record<string, string> = {},
 ): Promise<InProcess> {
   const { config: parsed } = parseConfig(config, "test.toml", env);
-  const authorizers = await createSubscriberAuth(
+  const auth = await createSubscriberAuth(
     parsed,
     "test.toml",
     (path) => readFile(path, "utf8"),
@@ -45,7 +45,8 @@ export async function inProcess(
       return Promise.resolve({ port: 0, stop: () => Promise.resolve() });
     },
     log: createLogger((line) => lines.push(line), "debug"),
-    authorizers,
+    authorizers: auth.authorizers,
+    callbacks: auth.callbacks,
   });
   const fetchOf = (name: string) => {
     const listener = listeners.get(name);

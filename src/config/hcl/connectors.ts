@@ -14,7 +14,7 @@ import {
   type Rule,
   where,
 } from "./context.ts";
-import { restConnector, sseConnector } from "../schema.ts";
+import { restConnector, sseAuth, sseConnector } from "../schema.ts";
 import { readRabbit } from "./rabbitmq.ts";
 
 /**
@@ -32,6 +32,10 @@ const SSE_RULES: Record<string, Rule> = {
   path: "copy",
   heartbeat_interval: "copy",
   cors: { block: (m, b) => readBlock(m, b, CORS_RULES) },
+  // Read key by key, so an error in it names its own line.
+  auth: {
+    block: (m, b) => readBlock(m, b, copyAll(Object.keys(sseAuth.shape))),
+  },
 };
 
 const CORS_RULES: Record<string, Rule> = {
