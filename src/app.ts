@@ -14,7 +14,7 @@ import {
 import type { Config } from "./config/schema.ts";
 import { compileFlow, type FlowObserver } from "./core/flows.ts";
 import type { Authorizer } from "./core/handler.ts";
-import type { Listener } from "./core/http.ts";
+import type { Listener, RunningServer } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import { internalErrorLog, type Logger } from "./core/log.ts";
 import { type Accepting, createAccepting } from "./ops/accepting.ts";
@@ -27,13 +27,7 @@ import { createRestSource } from "./sources/rest.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
 import { createStartupHold, startupGrace } from "./sources/startup_grace.ts";
 
-/** A listener the runtime has bound. */
-export interface RunningServer {
-  /** The port actually bound (differs from the config's when that is 0). */
-  readonly port: number;
-  /** Stops accepting connections; resolves when open requests are done. */
-  stop(): Promise<void>;
-}
+export type { RunningServer } from "./core/http.ts";
 
 /** What the runtime provides to the app. */
 export interface Runtime {

@@ -9,7 +9,7 @@
  */
 
 import { errorMessage } from "../core/errors.ts";
-import { ConfigError } from "../config/load.ts";
+import { ConfigError } from "../config/error.ts";
 import type { Config, SseConnector } from "../config/schema.ts";
 import type { Authorizer } from "../core/handler.ts";
 import { createAuthorizer } from "./authorizer.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { Findings } from "./check_auth.ts";
-import { suggest } from "./check.ts";
+import { suggest } from "./suggest.ts";
 import type { Config } from "./schema.ts";
 
 /** Adds the problems of `history.store` and of sources in a cluster. */

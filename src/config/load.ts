@@ -11,7 +11,8 @@
 import { errorMessage } from "../core/errors.ts";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
-import { checkConfig, suggest } from "./check.ts";
+import { checkConfig } from "./check.ts";
+import { suggest } from "./suggest.ts";
 import { ConfigError } from "./error.ts";
 import { isHclPath, locate, readHcl } from "./hcl/load_hcl.ts";
 import { interpolate } from "./interpolate.ts";

@@ -159,3 +159,11 @@ export function pathOf(url: string): string {
   if (hash !== -1 && hash < end) end = hash;
   return url.slice(start, end);
 }
+
+/** A listener the runtime has bound. */
+export interface RunningServer {
+  /** The port actually bound (differs from the config's when that is 0). */
+  readonly port: number;
+  /** Stops accepting connections; resolves when open requests are done. */
+  stop(): Promise<void>;
+}

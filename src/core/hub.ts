@@ -25,11 +25,17 @@ import type {
 import { createRegistry } from "./registry.ts";
 import { encodeGap, type ReplayContext } from "./replay.ts";
 import { encodeRetry, HEARTBEAT } from "./sse.ts";
-import { openStream, type StreamContext } from "./stream.ts";
+import {
+  openStream,
+  type StreamContext,
+  type Subscriber,
+  type SubscribeRequest,
+} from "./stream.ts";
 import { createWriter } from "./writer.ts";
 import { clearLongTimeout, setLongInterval } from "./long_timer.ts";
 
 export type { CloseReason } from "./connection.ts";
+export type { Subscriber, SubscribeRequest } from "./stream.ts";
 
 /** Hub settings, already validated and converted to ms and bytes. */
 export interface HubOptions {
@@ -45,25 +51,6 @@ export interface HubOptions {
   readonly now?: () => number;
   /** Told of every closed connection, e.g. to log slow ones (rate-limited). */
   readonly onClosed?: (reason: CloseReason) => void;
-}
-
-/** What a new connection asks for. */
-export interface SubscribeRequest extends Subscription {
-  /** Raw Last-Event-ID as received, if any. */
-  readonly lastEventId?: string;
-  /** Close the stream (with a retry hint) at this time, ms since epoch. */
-  readonly closeAt?: number;
-  /** Why `closeAt` ends the stream. */
-  readonly closeReason?: CloseReason;
-  /** Called once when the connection is gone, whatever the cause. */
-  readonly onClose?: (reason: CloseReason) => void;
-}
-
-/** An open connection: its body, and a way to end it from outside. */
-export interface Subscriber {
-  readonly stream: ReadableStream<Uint8Array>;
-  /** Idempotent; call it when the runtime reports the client gone. */
-  disconnect(): void;
 }
 
 /** Counters a user can read on /stats or in logs. */

@@ -7,12 +7,31 @@
  */
 
 import type { Closing } from "./closing.ts";
-import type { Connection } from "./connection.ts";
+import type { CloseReason, Connection } from "./connection.ts";
 import type { EventLog, ResumeStart } from "./event_log.ts";
-import type { Subscriber, SubscribeRequest } from "./hub.ts";
+import type { Subscription } from "./audience.ts";
 import type { Registry } from "./registry.ts";
 import { type ReplayContext, replayStep } from "./replay.ts";
 import { setLongTimeout } from "./long_timer.ts";
+
+/** What a new connection asks for. */
+export interface SubscribeRequest extends Subscription {
+  /** Raw Last-Event-ID as received, if any. */
+  readonly lastEventId?: string;
+  /** Close the stream (with a retry hint) at this time, ms since epoch. */
+  readonly closeAt?: number;
+  /** Why `closeAt` ends the stream. */
+  readonly closeReason?: CloseReason;
+  /** Called once when the connection is gone, whatever the cause. */
+  readonly onClose?: (reason: CloseReason) => void;
+}
+
+/** An open connection: its body, and a way to end it from outside. */
+export interface Subscriber {
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Idempotent; call it when the runtime reports the client gone. */
+  disconnect(): void;
+}
 
 /** What opening a stream needs from its hub. */
 export interface StreamContext {

@@ -7,7 +7,7 @@
  */
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { ConfigError } from "../config/load.ts";
+import { ConfigError } from "../config/error.ts";
 import type { Config } from "../config/schema.ts";
 import type { Tls } from "../config/schema_parts.ts";
 import { errorMessage } from "../core/errors.ts";

@@ -8,7 +8,7 @@
 
 import { errorMessage } from "../core/errors.ts";
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
-import { ConfigError } from "../config/load.ts";
+import { ConfigError } from "../config/error.ts";
 import type { Config } from "../config/schema.ts";
 
 /** Reads a text file; the entrypoint supplies the runtime's. */

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { RunningServer } from "../app.ts";
+import type { RunningServer } from "../core/http.ts";
 import type { Listener } from "../core/http.ts";
 import { internalError } from "./internal_error.ts";
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { RunningServer } from "../app.ts";
+import type { RunningServer } from "../core/http.ts";
 import type { Listener } from "../core/http.ts";
 import { connectionInfo } from "./deno_request.ts";
 import { internalError } from "./internal_error.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { RunningServer } from "../app.ts";
+import type { RunningServer } from "../core/http.ts";
 import type { Listener } from "../core/http.ts";
 import { acceptLoop } from "./deno_accept.ts";
 import { serveOnConnection, unguarded } from "./deno_connection.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { suggest } from "../check.ts";
+import { suggest } from "../suggest.ts";
 import { childBlock, lineOf, type Outline } from "./outline.ts";
 import { evaluate, type Mode } from "./values.ts";
 

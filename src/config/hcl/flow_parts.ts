@@ -14,7 +14,13 @@ import {
   readBlock,
   where,
 } from "./context.ts";
-import type { ReadExpression } from "./flows.ts";
+
+/** Reads the expression at `key` of block `b` (Mycel's form rewritten). */
+export type ReadExpression = (
+  b: Block,
+  key: string,
+  raw: unknown,
+) => string | undefined;
 
 export function readFilter(
   m: Mapping,

@@ -18,7 +18,11 @@ import {
 } from "./context.ts";
 import { inlineConstants } from "./constants.ts";
 import { rewriteEnvelope } from "./envelope.ts";
-import { readFilter, readTransform } from "./flow_parts.ts";
+import {
+  type ReadExpression,
+  readFilter,
+  readTransform,
+} from "./flow_parts.ts";
 import { evaluate } from "./values.ts";
 
 /** Reads flow `block` (its TOML path is ["flow", name]). */
@@ -70,12 +74,6 @@ export function readFlow(m: Mapping, block: Block): void {
     },
   });
 }
-
-export type ReadExpression = (
-  b: Block,
-  key: string,
-  raw: unknown,
-) => string | undefined;
 
 function connectorOf(
   m: Mapping,
