@@ -10,32 +10,18 @@
  * @module
  */
 
+import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import { errorMessage } from "../core/errors.ts";
-import type {
-  AMQPChannel,
-  AMQPClient,
-  AMQPTlsOptions,
-} from "@cloudamqp/amqp-client";
-import type {
-  Appended,
-  EventLog,
-  EventRecord,
-  Interrupted,
-} from "../core/event_log.ts";
+import type { Appended, EventLog, EventRecord } from "../core/event_log.ts";
 import type { Fields, Logger } from "../core/log.ts";
 import { createEventCache } from "./cache.ts";
 import { createDedupeWindow } from "./dedupe_window.ts";
-import { formatId } from "./event_id.ts";
 import { createPendingAppends } from "./pending_appends.ts";
 import { encodeEventRecord } from "./record.ts";
-import { follow, resumeStart } from "./stream_follow.ts";
-import { createLink } from "./stream_link.ts";
+import { createAttachment } from "./stream_attach.ts";
+import { resumeStart } from "./stream_follow.ts";
 import { createStreamReads } from "./stream_reads.ts";
-import {
-  declareStream,
-  discoverEpoch,
-  type StreamSpec,
-} from "./stream_setup.ts";
+import type { StreamSpec } from "./stream_setup.ts";
 import { createTail } from "./stream_tail.ts";
 import { LogUnavailableError } from "./unavailable.ts";
 
@@ -94,84 +80,12 @@ export const MAX_REPLAY_OFFSETS = 100_000;
 export function createStreamLog(options: StreamLogOptions): StreamLog {
   const { log, where } = options;
   const stream = options.stream.name;
-  const nonce = crypto.randomUUID().slice(0, 8);
   const cache = createEventCache(options.cacheSize, options.cacheBytes);
   const pending = createPendingAppends(APPEND_TIMEOUT_MS);
   const dedupe = createDedupeWindow(DEDUPE_OFFSETS);
   const tail = createTail(cache, pending, dedupe);
-  let publisher: AMQPChannel | undefined;
-  let consuming: AMQPClient | undefined;
-  let blocked: string | undefined;
-  let sequence = 0;
-  let interrupted: Interrupted = () => {};
-  const reads = createStreamReads(stream, cache, tail, () => consuming);
-  const clusterStats = (): StreamLogStats => ({
-    attached: publisher !== undefined,
-    epoch: tail.epoch,
-    tail_offset: tail.offset,
-    stream_reads: reads.opened,
-    pending_appends: pending.size,
-    blocked,
-  });
-
-  const attach = async (
-    client: AMQPClient,
-    publishing: AMQPClient,
-    lost: (reason: string) => void,
-  ) => {
-    await declareStream(client, options.stream);
-    const epoch = await discoverEpoch(client, stream);
-    const recreated = tail.epoch !== "" && epoch !== tail.epoch;
-    if (recreated) {
-      log.warn("cluster stream was recreated; older ids now give a gap", {
-        ...where,
-        epoch,
-      });
-      tail.reset();
-      // What the old stream held past this tail is gone with it: say so to
-      // every client, which then resumes from the new stream's start.
-      interrupted("unknown", formatId(epoch, 0));
-    }
-    tail.epoch = epoch;
-    const channel = await publishing.channel();
-    await channel.confirmSelect();
-    consuming = client;
-    const following = await follow(
-      tail,
-      client,
-      channel,
-      stream,
-      `${nonce}.${sequence++}`,
-    );
-    // The broker cancels the tail when the stream is deleted: attach again,
-    // which declares it anew and learns the new stream's epoch.
-    following.wait().then(
-      () => lost("tail consumer ended"),
-      (error: Error) => lost(`tail consumer ended: ${errorMessage(error)}`),
-    );
-    watchBlocked(publishing);
-    publisher = channel;
-  };
-
-  // A resource alarm: the broker stops reading this connection, so appends
-  // in flight would wait out APPEND_TIMEOUT_MS; they fail now instead (503,
-  // as new ones do), and readiness says why.
-  const watchBlocked = (publishing: AMQPClient) => {
-    publishing.onblocked = (reason) => {
-      blocked = reason;
-      log.warn("the broker blocks publishing; appends answer 503", {
-        ...where,
-        reason,
-      });
-      pending.detached(`the broker blocks publishing: ${reason}`);
-    };
-    publishing.onunblocked = () => {
-      blocked = undefined;
-      log.info("the broker takes appends again", where);
-    };
-  };
-
-  const link = createLink({
+  const link = createAttachment({
+    stream: options.stream,
     url: options.url,
     tlsOptions: options.tlsOptions,
     connectionName: options.connectionName,
@@ -179,32 +93,38 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
     reconnectDelayMs: options.reconnectDelayMs,
     log,
     where,
-    attach,
-    detached(reason) {
-      publisher = consuming = blocked = undefined;
-      pending.detached(reason);
-    },
+    tail,
+    pending,
+  });
+  const reads = createStreamReads(stream, cache, tail, () => link.consuming);
+  const clusterStats = (): StreamLogStats => ({
+    attached: link.publisher !== undefined,
+    epoch: tail.epoch,
+    tail_offset: tail.offset,
+    stream_reads: reads.opened,
+    pending_appends: pending.size,
+    blocked: link.blocked,
   });
 
   return {
     shared: true,
     connect(deliver, lost) {
       tail.deliver = deliver;
-      if (lost !== undefined) interrupted = lost;
+      if (lost !== undefined) link.interrupted = lost;
     },
     get available() {
-      return publisher !== undefined;
+      return link.publisher !== undefined;
     },
     start: () => link.start(),
     async append(record) {
       const key = record.key;
       const known = key === undefined ? undefined : dedupe.lookup(key);
       if (known !== undefined) return { id: known, delivered: 0 };
-      const channel = publisher;
+      const channel = link.publisher;
       if (channel === undefined) {
         throw new LogUnavailableError("the cluster stream is not reachable");
       }
-      const messageId = `${nonce}.${sequence++}`;
+      const messageId = link.nextMarker();
       const done = pending.add(messageId);
       const body = encodeEventRecord(tail.epoch, record);
       channel.basicPublish("", stream, body, { messageId }).then(

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Audience, Subscription } from "./audience.ts";
+import type { Audience } from "./audience.ts";
 import { createClosing } from "./closing.ts";
 import type { CloseReason } from "./connection.ts";
 import type {
