@@ -27,7 +27,6 @@ import {
   transformData,
 } from "./flow_shape.ts";
 import type { Target } from "./target.ts";
-import { UnavailableError } from "./unavailable.ts";
 
 export type { Operation } from "./target.ts";
 
@@ -163,7 +162,7 @@ export function sendThrough(
   // All or nothing where it can be known before sending: a target away.
   for (const { flow } of plans) {
     const away = flow.to.away();
-    if (away !== undefined) throw new UnavailableError(away);
+    if (away !== undefined) throw away;
   }
   let body: string | undefined;
   const appended = plans.map(({ flow, names, event, data }) =>

@@ -13,6 +13,7 @@ import { type Audience, EVERYONE } from "./audience.ts";
 import type { Appended } from "./event_log.ts";
 import type { Hub } from "./hub.ts";
 import { checkName, DEFAULT_QUERY_LIMITS } from "./query.ts";
+import type { UnavailableError } from "./unavailable.ts";
 
 /** The SSE connector's operations, as in the seed. */
 export type Operation = "broadcast" | "send_to_room" | "send_to_user";
@@ -44,10 +45,10 @@ export interface Target {
   /** Why `name` cannot be used, or undefined. */
   check(name: string): string | undefined;
   /**
-   * Why the target cannot take events now (before anything is sent), or
-   * undefined. Throwing UnavailableError is the caller's part.
+   * Why the target cannot take events now, asked before anything is sent
+   * (the caller throws it), or undefined.
    */
-  away(): string | undefined;
+  away(): UnavailableError | undefined;
   /** Sends one event; rejects (UnavailableError) when it cannot confirm it. */
   send(sending: Sending): Appended | Promise<Appended>;
 }

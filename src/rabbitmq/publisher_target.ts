@@ -30,7 +30,12 @@ export function publisherTarget(
     shared: false,
     publishes: true,
     check: shortStringProblem,
-    away: core.away,
+    away() {
+      const reason = core.away();
+      return reason === undefined
+        ? undefined
+        : new UnavailableError(reason, core.retryAfterSeconds);
+    },
     async send({ names, data, key }) {
       // The input's identity when it has one, so consumers can dedupe.
       const messageId = key ?? crypto.randomUUID();
