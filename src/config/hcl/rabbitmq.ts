@@ -82,7 +82,11 @@ export function readRabbit(m: Mapping, block: Block, type: string): void {
       "10 (hypha's own default, 0, retries forever)",
     );
   }
-  finishTopology(m, block);
+  // A connector with only a publisher block consumes nothing.
+  const consumes = ["queue", "exchange", "consumer"].some((key) =>
+    block.json[key] !== undefined
+  );
+  if (consumes || block.json.publisher === undefined) finishTopology(m, block);
 }
 
 const TLS_RULES: Record<string, Rule> = {
