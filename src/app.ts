@@ -1,7 +1,8 @@
 /**
  * Wires a validated config into a running hub: one hub per SSE connector,
- * the flows between them and the sources, and the HTTP listeners the runtime
- * must serve. Runtime-neutral: the entrypoint passes `serve` in.
+ * a publisher per mq connector with a `publisher` table, the flows between
+ * them and the sources, and the HTTP listeners the runtime must serve.
+ * Runtime-neutral: the entrypoint passes `serve` in.
  *
  * @module
  */
@@ -22,6 +23,13 @@ import { withConsoleIfOn } from "./ops/console.ts";
 import type { Readiness } from "./ops/readiness.ts";
 import { createOps } from "./ops/setup.ts";
 import type { TlsPem } from "./ops/tls.ts";
+import type { Publisher } from "./rabbitmq/publisher.ts";
+import {
+  consumes,
+  createPublishers,
+  targetOf,
+  type Targets,
+} from "./targets.ts";
 import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
 import { createRestSource } from "./sources/rest.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
@@ -57,6 +65,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const hubs = new Map<string, Hub>();
   const listeners: Listener[] = [];
   const sources: Source[] = [];
+  const publishers = new Map<string, Publisher>();
   const tls = runtime.tls ?? {};
   const accepting = createAccepting(log);
   const callbacks = runtime.callbacks ?? {};
@@ -68,6 +77,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
     accepting.failing,
     tls,
     callbacks,
+    publishers,
   );
   watchCallbacks(config, callbacks, log);
   const logs: SseConnectorParts[] = [];
@@ -91,7 +101,11 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   }
   // A cluster's log attaches to its stream before anyone is served.
   await Promise.all(logs.map((l) => l.start()));
-  sources.push(...await createSources(config, hubs, runtime, ops.observer));
+  await createPublishers(config, runtime.log, runtime.brokerTls, publishers);
+  // Publishers connect before sources start, so the first messages find them.
+  await Promise.all([...publishers.values()].map((p) => p.start()));
+  const targets: Targets = { hubs, publishers };
+  sources.push(...await createSources(config, targets, runtime, ops.observer));
   for (const source of sources) {
     if (source.listener) {
       listeners.push({ ...source.listener, tls: tls[source.name] });
@@ -99,10 +113,13 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   }
   if (ops.listener) listeners.push(ops.listener);
 
+  const stopPublishers = () =>
+    Promise.all([...publishers.values()].map((p) => p.stop()));
   const servers = await serveAll(listeners, runtime, ops, accepting).catch(
     async (error) => {
       for (const hub of hubs.values()) hub.close(0);
       await Promise.all(logs.map((l) => l.stop()));
+      await stopPublishers();
       throw error;
     },
   );
@@ -120,6 +137,8 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
       }
       await Promise.all(stopping);
       await Promise.all(logs.map((l) => l.stop()));
+      // After the sources: what they still send is confirmed or refused.
+      await stopPublishers();
     },
   };
 }
@@ -140,7 +159,7 @@ function watchCallbacks(
 /** Each rest or mq connector as a source, with the flows that read it. */
 async function createSources(
   config: Config,
-  hubs: ReadonlyMap<string, Hub>,
+  targets: Targets,
   { log, brokerTls }: Runtime,
   observer: FlowObserver | undefined,
 ): Promise<Source[]> {
@@ -151,8 +170,7 @@ async function createSources(
         operation: f.from.operation,
         flow: compileFlow({
           name,
-          hub: hubs.get(f.to.connector)!,
-          operation: f.to.operation,
+          to: targetOf(targets, name, f),
           target: f.to.target,
           event: f.to.event,
           filter: f.filter,
@@ -165,7 +183,7 @@ async function createSources(
     const context = { flows: flowsOf(name), log };
     if (c.type === "rest") {
       sources.push(createRestSource(name, c, context));
-    } else if (c.type === "mq" && !storeOnly(config, name)) {
+    } else if (c.type === "mq" && consumes(config, name)) {
       const { createRabbitSource } = await import("./sources/rabbitmq.ts");
       const hold = createStartupHold(startupGrace(config, name), log, name);
       sources.push(
@@ -219,7 +237,7 @@ function logFlows(config: Config, log: Logger): void {
       from: `${f.from.connector}${
         f.from.operation ? ` ${f.from.operation}` : ""
       }`,
-      to: `${f.to.connector} ${f.to.operation}${
+      to: `${f.to.connector}${f.to.operation ? ` ${f.to.operation}` : ""}${
         f.to.target ? ` ${f.to.target}` : ""
       }`,
     });
@@ -228,12 +246,4 @@ function logFlows(config: Config, log: Logger): void {
 
 function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
-}
-
-/** An mq connector that only holds a cluster's stream consumes nothing. */
-function storeOnly(config: Config, name: string): boolean {
-  return !Object.values(config.flow).some((f) => f.from.connector === name) &&
-    Object.values(config.connector).some((c) =>
-      c.type === "sse" && c.history.store === name
-    );
 }

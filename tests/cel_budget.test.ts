@@ -14,6 +14,7 @@ import {
   MAX_CEL_STEPS,
 } from "../src/core/cel_budget.ts";
 import { compileFlow, sendThrough } from "../src/core/flows.ts";
+import { hubTarget } from "../src/core/target.ts";
 import { testHub } from "./support/hub.ts";
 
 const tags = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
@@ -115,8 +116,7 @@ describe("CEL cost bound", () => {
     const hub = testHub();
     const flow = compileFlow({
       name: "tags",
-      hub,
-      operation: "broadcast",
+      to: hubTarget(hub, "broadcast"),
       filter: "input.tags.all(t, input.tags.exists(u, u == t))",
     });
     const outcome = sendThrough([flow], {

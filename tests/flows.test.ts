@@ -12,6 +12,7 @@ import {
   sendThrough,
 } from "../src/core/flows.ts";
 import type { Hub } from "../src/core/hub.ts";
+import { hubTarget } from "../src/core/target.ts";
 import { testHub } from "./support/hub.ts";
 import { compileTopic } from "../src/core/topic.ts";
 
@@ -101,11 +102,10 @@ describe("sending through flows", () => {
         userId: undefined,
       });
       const flows = [
-        compileFlow({ name: "all", hub, operation: "broadcast" }),
+        compileFlow({ name: "all", to: hubTarget(hub, "broadcast") }),
         compileFlow({
           name: "room",
-          hub,
-          operation: "send_to_room",
+          to: hubTarget(hub, "send_to_room"),
           target: "input.room",
         }),
       ];
@@ -132,8 +132,7 @@ describe("sending through flows", () => {
       });
       const flows = [compileFlow({
         name: "room",
-        hub,
-        operation: "send_to_room",
+        to: hubTarget(hub, "send_to_room"),
         target: "input.rooms",
       })];
       const sent = send(flows, { rooms: ["a", 42, "a"] });
@@ -182,8 +181,7 @@ describe("sending through flows", () => {
     })();
     const flows = [compileFlow({
       name: "f",
-      hub,
-      operation: "broadcast",
+      to: hubTarget(hub, "broadcast"),
       event: "input.type",
     })];
     const bad = send(flows, { type: "a\nb" });

@@ -1,19 +1,14 @@
 /**
  * The error a shared event log throws when it cannot take an event now
- * (broker unreachable, publish not confirmed). Sources map it to "try again
- * later": REST answers 503 with Retry-After, RabbitMQ input is requeued.
+ * (broker unreachable, publish not confirmed): an UnavailableError, so
+ * sources answer it as for any target (503 with Retry-After, requeue).
  *
  * @module
  */
 
-/** The log cannot confirm the append; nothing was promised to anyone. */
-export class LogUnavailableError extends Error {
-  override name = "LogUnavailableError";
-  /** Seconds after which a retry has a fair chance. */
-  readonly retryAfterSeconds: number;
+import { UnavailableError } from "../core/unavailable.ts";
 
-  constructor(message: string, retryAfterSeconds = 5) {
-    super(message);
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
+/** The log cannot confirm the append; nothing was promised to anyone. */
+export class LogUnavailableError extends UnavailableError {
+  override name = "LogUnavailableError";
 }

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { isExpression } from "../core/expression.ts";
+import { isExpression, readsMessage } from "../core/expression.ts";
 import { isEventName } from "../core/field.ts";
 import { checkAuth } from "./check_auth.ts";
-import { checkBroker } from "./check_broker.ts";
+import { checkBroker, shortStringProblem } from "./check_broker.ts";
 import {
   checkEnvelope,
   checkShape,
@@ -50,7 +50,9 @@ export function checkConfig(
   }
   for (const [name, flow] of Object.entries(config.flow)) {
     checkFlowEnds(`flow.${name}`, flow, connectors, problem);
-    checkFlowTarget(`flow.${name}`, flow, problem);
+    const to = connectors[flow.to.connector];
+    if (to?.type === "mq") checkPublishTarget(`flow.${name}`, flow, problem);
+    else if (to?.type === "sse") checkFlowTarget(`flow.${name}`, flow, problem);
     checkShape(name, flow, problem);
     if (connectors[flow.from.connector]?.type === "mq") {
       checkEnvelope(name, flow, problem);
@@ -126,7 +128,7 @@ function checkMq(
   }
 }
 
-/** A flow reads from a rest or mq connector and sends to an sse one. */
+/** A flow reads from a rest or mq connector and sends to an sse one or a publisher. */
 function checkFlowEnds(
   at: string,
   flow: Flow,
@@ -168,17 +170,60 @@ function checkFlowEnds(
         suggest(flow.to.connector, Object.keys(connectors))
       }`,
     );
-  } else if (to.type !== "sse") {
+  } else if (to.type === "rest") {
     problem(
       `${at}.to.connector`,
-      `connector "${flow.to.connector}" is of type ${to.type}; flows send to an sse connector`,
+      `connector "${flow.to.connector}" is of type rest, which only receives; flows send to an sse connector or an mq connector with a publisher`,
+    );
+  } else if (to.type === "mq" && to.publisher === undefined) {
+    problem(
+      `${at}.to.connector`,
+      `connector "${flow.to.connector}" is of type mq without a publisher table; add [connector.${flow.to.connector}.publisher] to publish to RabbitMQ`,
     );
   }
+}
+
+/** A publisher's target is a routing key; SSE's operation and event are not its. */
+function checkPublishTarget(at: string, flow: Flow, problem: Report): void {
+  const { operation, target, event } = flow.to;
+  if (operation !== undefined) {
+    problem(
+      `${at}.to.operation`,
+      `"${operation}" is an operation of the sse connector; a RabbitMQ publisher takes none (the routing key is to.target)`,
+    );
+  }
+  if (event !== undefined) {
+    problem(
+      `${at}.to.event`,
+      "a RabbitMQ publisher sends no SSE event type; remove event",
+    );
+  }
+  if (target === undefined) return;
+  if (readsMessage(target)) {
+    if (!isExpression(target)) {
+      problem(
+        `${at}.to.target`,
+        `expected an expression like "input.kind" or "meta.routing_key", got ${
+          JSON.stringify(target)
+        }`,
+      );
+    }
+    return;
+  }
+  const reason = shortStringProblem(target);
+  if (reason !== undefined) problem(`${at}.to.target`, `routing key ${reason}`);
 }
 
 /** Targets fit the operation; literal event names are usable. */
 function checkFlowTarget(at: string, flow: Flow, problem: Report): void {
   const { operation, target, event } = flow.to;
+  if (operation === undefined) {
+    problem(
+      `${at}.to.operation`,
+      'expected one of "broadcast", "send_to_room", "send_to_user"',
+    );
+    return;
+  }
   if (operation === "broadcast" && target !== undefined) {
     problem(
       `${at}.to.target`,

@@ -64,6 +64,15 @@ export function checkBroker(
       "x-dead-letter-exchange is set by consumer.dlq; give one of them",
     );
   }
+  const publisher = c.publisher;
+  if (publisher !== undefined) {
+    const exchange = shortStringProblem(publisher.exchange);
+    if (exchange !== undefined) {
+      problem(`${at}.publisher.exchange`, exchange);
+    }
+    const key = shortStringProblem(publisher.routing_key);
+    if (key !== undefined) problem(`${at}.publisher.routing_key`, key);
+  }
   if (
     c.exchange !== undefined && !c.exchange.create_if_missing &&
     Object.keys(c.exchange.args).length > 0
@@ -72,4 +81,20 @@ export function checkBroker(
       `${at}.exchange.args: not applied with create_if_missing = false (the exchange is only checked, never declared)`,
     );
   }
+}
+
+/** AMQP carries exchange names and routing keys as short strings. */
+const MAX_SHORT_STRING_BYTES = 255;
+const utf8 = new TextEncoder();
+
+/**
+ * Why `text` cannot be an exchange name or routing key (AMQP holds both in
+ * at most 255 bytes), or undefined. The config check and the publisher's
+ * check of a routing key read from a message both use it.
+ */
+export function shortStringProblem(text: string): string | undefined {
+  const bytes = utf8.encode(text).byteLength;
+  return bytes > MAX_SHORT_STRING_BYTES
+    ? `is ${bytes} bytes long; AMQP allows at most ${MAX_SHORT_STRING_BYTES}`
+    : undefined;
 }

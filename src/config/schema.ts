@@ -8,7 +8,12 @@
 
 import { z } from "zod";
 import { eventNameProblem } from "../core/field.ts";
-import { brokerExchange, brokerQueue, brokerTls } from "./schema_broker.ts";
+import {
+  brokerExchange,
+  brokerPublisher,
+  brokerQueue,
+  brokerTls,
+} from "./schema_broker.ts";
 import {
   admin,
   callbackAuth,
@@ -131,6 +136,8 @@ export const mqConnector = z.object({
   /** An empty name asks the broker for a server-named exclusive queue. */
   queue: brokerQueue.prefault({}),
   exchange: brokerExchange.optional(),
+  /** Makes the connector a flow target (see src/rabbitmq/publisher.ts). */
+  publisher: brokerPublisher.optional(),
   tls: brokerTls.optional(),
   consumer: z.object({
     /** Shorthand for queue.name. */
@@ -185,7 +192,8 @@ export const flow = z.object({
   }).strict(),
   to: z.object({
     connector: name,
-    operation: z.enum(SSE_OPERATIONS),
+    /** An SSE connector's operation; a publisher takes none. */
+    operation: z.enum(SSE_OPERATIONS).optional(),
     target: z.string().optional(),
     event: z.string().optional(),
   }).strict(),

@@ -1,13 +1,14 @@
 /**
- * The RabbitMQ connector's queue, exchange and TLS tables: what hypha
- * declares (or, with create_if_missing = false, only checks), with the
- * arguments the broker takes, and how it dials the broker.
+ * The RabbitMQ connector's queue, exchange, publisher and TLS tables: what
+ * hypha declares (or, with create_if_missing = false, only checks), with
+ * the arguments the broker takes, where flows publish, and how it dials
+ * the broker.
  *
  * @module
  */
 
 import { z } from "zod";
-import { boolean, name } from "./schema_values.ts";
+import { boolean, duration, integer, name } from "./schema_values.ts";
 
 const exchangeTypes = ["direct", "fanout", "topic", "headers"] as const;
 
@@ -49,4 +50,24 @@ export const brokerTls = z.object({
   /** CA bundle (PEM file) to trust instead of the system's. */
   ca_cert: name.optional(),
   insecure_skip_verify: boolean.default(false),
+}).strict();
+
+/**
+ * `[connector.<mq>.publisher]`: the connector is a flow target. Defaults
+ * are Mycel's (persistent, application/json); hypha always waits for the
+ * broker's confirm.
+ */
+export const brokerPublisher = z.object({
+  /** "" is the default exchange (the routing key names a queue). */
+  exchange: z.string().default(""),
+  /** The routing key of a flow without a `target`. */
+  routing_key: z.string().default(""),
+  persistent: boolean.default(true),
+  content_type: name.default("application/json"),
+  /** true: a message no queue takes is a failure, not silently dropped. */
+  mandatory: boolean.default(false),
+  /** How long a publish waits for the broker's confirm. */
+  confirm_timeout: duration.prefault("30s"),
+  /** Most publishes waiting for a confirm; past it, 503 at once. */
+  max_pending: integer(1, 1_000_000).default(1000),
 }).strict();

@@ -1,6 +1,7 @@
 /**
  * Flows: resolve each flow's target and event type for a message, and hand
- * the event to the flow's hub. Which flows a message matches is the
+ * the event to the flow's target (an SSE hub, a RabbitMQ publisher: see
+ * target.ts). Which flows a message matches is the
  * source's business (a route for REST, a routing-key pattern for AMQP);
  * here a message is checked against every one of them before anything is
  * sent, so it is delivered whole or refused whole, never half.
@@ -8,7 +9,6 @@
  * @module
  */
 
-import { type Audience, EVERYONE } from "./audience.ts";
 import {
   compileExpression,
   evaluate,
@@ -26,18 +26,16 @@ import {
   passesFilter,
   transformData,
 } from "./flow_shape.ts";
-import type { Hub } from "./hub.ts";
-import { checkName, DEFAULT_QUERY_LIMITS } from "./query.ts";
+import type { Target } from "./target.ts";
 
-/** The SSE connector's operations, as in the seed. */
-export type Operation = "broadcast" | "send_to_room" | "send_to_user";
+export type { Operation } from "./target.ts";
 
 /** A flow as written in the config, after validation. */
 export interface FlowSpec {
   readonly name: string;
-  readonly hub: Hub;
-  readonly operation: Operation;
-  /** An `input.`/`meta.` expression, or a literal room or user name. */
+  /** Where its events go: an SSE hub's operation, a publisher. */
+  readonly to: Target;
+  /** An `input.`/`meta.` expression, or a literal room, user or routing key. */
   readonly target?: string;
   readonly event?: string;
   /** CEL: the flow takes only messages for which this is true. */
@@ -87,6 +85,8 @@ export type Outcome =
     readonly delivered: number;
     /** Ids the events got, one per flow. */
     readonly ids: readonly string[];
+    /** Events a broker confirmed (flows to a RabbitMQ publisher). */
+    readonly published: number;
   }
   | Refusal;
 
@@ -113,8 +113,9 @@ export function noFlow(key: string): Refusal {
 
 /**
  * Sends `message` through `flows` (the ones it matched), all or nothing.
- * Synchronous while every hub's event log is; a shared log answers once it
- * holds the events.
+ * Synchronous while every target is (a hub's memory log); a shared log or
+ * a publisher answers once it holds the events. Throws UnavailableError,
+ * before anything is sent, when a target is away.
  */
 export function sendThrough(
   flows: readonly Flow[],
@@ -128,7 +129,7 @@ export function sendThrough(
   const start = observer === undefined ? 0 : performance.now();
   const plans: {
     flow: Flow;
-    audience: Audience;
+    names?: readonly string[];
     event: string;
     data?: string;
   }[] = [];
@@ -139,9 +140,9 @@ export function sendThrough(
       const code = taken.limit ? "cel_limit" : "bad_filter";
       return { ok: false, code, reason: taken.reason };
     }
-    const audience = resolveAudience(flow, message);
-    if (typeof audience === "string") {
-      return { ok: false, code: "bad_target", reason: audience };
+    const names = resolveNames(flow, message);
+    if (typeof names === "string") {
+      return { ok: false, code: "bad_target", reason: names };
     }
     const event = resolveEvent(flow, message);
     if (typeof event !== "string") {
@@ -156,16 +157,21 @@ export function sendThrough(
       const code = shaped.limit ? "cel_limit" : "bad_transform";
       return { ok: false, code, reason: shaped.reason };
     }
-    plans.push({ flow, audience, event, data: shaped.data });
+    plans.push({ flow, names, event, data: shaped.data });
+  }
+  // All or nothing where it can be known before sending: a target away.
+  for (const { flow } of plans) {
+    const away = flow.to.away();
+    if (away !== undefined) throw away;
   }
   let body: string | undefined;
-  const appended = plans.map(({ flow, audience, event, data }) =>
-    flow.hub.publish(
-      audience,
+  const appended = plans.map(({ flow, names, event, data }) =>
+    flow.to.send({
+      names,
       event,
-      data ?? (body ??= JSON.stringify(message.input)),
-      inputId === undefined ? undefined : `${inputId}/${flow.name}`,
-    )
+      data: data ?? (body ??= JSON.stringify(message.input)),
+      key: inputId === undefined ? undefined : `${inputId}/${flow.name}`,
+    })
   );
   const outcome = (done: readonly { id: string; delivered: number }[]) => {
     for (const { flow } of plans) flow.observer?.event(flow);
@@ -175,6 +181,7 @@ export function sendThrough(
       flows: done.length,
       delivered: done.reduce((n, a) => n + a.delivered, 0),
       ids: done.map((a) => a.id),
+      published: plans.reduce((n, p) => n + (p.flow.to.publishes ? 1 : 0), 0),
     };
   };
   return appended.some((a) => a instanceof Promise)
@@ -182,35 +189,48 @@ export function sendThrough(
     : outcome(appended as { id: string; delivered: number }[]);
 }
 
-/** The audience, or a reason why the target cannot be used. */
-function resolveAudience(flow: Flow, message: Message): Audience | string {
-  if (flow.operation === "broadcast") return EVERYONE;
-  const kind = flow.operation === "send_to_room" ? "room" : "user";
+/**
+ * The names the flow's target resolves to (undefined: the target takes
+ * none), or a reason why the target cannot be used.
+ */
+function resolveNames(
+  flow: Flow,
+  message: Message,
+): readonly string[] | undefined | string {
+  const to = flow.to;
+  if (to.names === undefined) return undefined;
   const expression = flow.targetExpression;
   // A literal target (`target = "dashboard"`) is the name itself.
-  if (expression === undefined) return { kind, names: [flow.target!] };
+  if (expression === undefined) return [flow.target ?? to.fallback ?? ""];
   const value = evaluate(expression, message);
-  const names = renderNames(value);
+  const one = to.names === "routing_key";
+  const names = one
+    ? (Array.isArray(value) ? undefined : renderNames(value))
+    : renderNames(value);
   if (names === undefined) {
     const found = value === undefined
       ? "is missing"
       : value === ""
       ? "is empty"
       : Array.isArray(value)
-      ? `is a list that is empty, longer than ${MAX_TARGET_NAMES} or holds something other than strings and numbers`
+      ? one
+        ? "is a list; a routing key is one string"
+        : `is a list that is empty, longer than ${MAX_TARGET_NAMES} or holds something other than strings and numbers`
       : `is ${value === null ? "null" : typeof value}, not a string or number`;
     return `flow ${flow.name}: target ${expression.text} ${found}`;
   }
   // A name no subscriber can join would only pin memory in history.
   for (const name of names) {
-    const problem = checkName(kind, name, DEFAULT_QUERY_LIMITS);
+    const problem = to.check(name);
     if (problem === undefined) continue;
     const shown = name.length > 32 ? `${name.slice(0, 32)}…` : name;
     return `flow ${flow.name}: target ${expression.text} ${
       Array.isArray(value) ? "holds" : "is"
-    } ${JSON.stringify(shown)}, which no subscriber can join: ${problem}`;
+    } ${JSON.stringify(shown)}, which ${
+      one ? "is not a usable routing key" : "no subscriber can join"
+    }: ${problem}`;
   }
-  return { kind, names };
+  return names;
 }
 
 /** The event type, or what is wrong with the one an expression yields. */

@@ -7,14 +7,17 @@
  * @module
  */
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Histogram, Registry } from "prom-client";
 import type { CallbackProbe } from "../auth/callback_probe.ts";
 import type { Config } from "../config/schema.ts";
 import type { FlowObserver, FlowSpec } from "../core/flows.ts";
 import type { CloseReason, Hub, HubStats } from "../core/hub.ts";
+import type { Publisher } from "../rabbitmq/publisher.ts";
 import type { Source, SourceStats } from "../sources/source.ts";
 import { registerAuthMetrics } from "./auth_metrics.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
+import { registerPublisherMetrics } from "./publisher_metrics.ts";
+import { define, type Sample } from "./scraped.ts";
 
 /** What the metrics read at scrape time. */
 export interface Observed {
@@ -23,6 +26,8 @@ export interface Observed {
   readonly sources: readonly Source[];
   /** Each SSE connector's auth callback, by connector name. */
   readonly callbacks?: Readonly<Record<string, CallbackProbe>>;
+  /** RabbitMQ publishers by connector name; filled by the app later. */
+  readonly publishers?: ReadonlyMap<string, Publisher>;
 }
 
 /** The registry and the flows' hook. */
@@ -31,7 +36,6 @@ export interface Metrics {
   readonly observer: FlowObserver;
 }
 
-type Sample = readonly [Record<string, string>, number];
 const C = ["connector"];
 
 const DISCONNECT_REASONS: readonly CloseReason[] = [
@@ -64,6 +68,7 @@ export function createMetrics(config: Config, observed: Observed): Metrics {
   const registry = new Registry();
   registerHubMetrics(registry, observed.hubs);
   registerSourceMetrics(registry, config, observed.sources);
+  registerPublisherMetrics(registry, observed.publishers ?? new Map());
   registerProcessMetrics(registry);
   registerAuthMetrics(registry, observed.callbacks ?? {});
   return { registry, observer: createFlowCounters(config, registry) };
@@ -229,7 +234,8 @@ function registerSourceMetrics(
 function createFlowCounters(config: Config, registry: Registry): FlowObserver {
   const events = new Counter({
     name: "hypha_events_total",
-    help: "Events sent through a flow to an SSE connector.",
+    help:
+      "Events sent through a flow to its target (an SSE connector or a RabbitMQ publisher).",
     labelNames: ["connector", "flow"],
     registers: [registry],
   });
@@ -251,35 +257,6 @@ function createFlowCounters(config: Config, registry: Registry): FlowObserver {
   return {
     event: (flow: FlowSpec) => byFlow.get(flow.name)?.inc(),
     sent: (seconds) => latency.observe(seconds),
-  };
-}
-
-/** A metric whose samples are read at scrape time. */
-function define(registry: Registry, kind: "gauge" | "counter") {
-  return (
-    name: string,
-    help: string,
-    labelNames: string[],
-    read: () => Sample[],
-  ) => {
-    const options = { name, help, labelNames, registers: [registry] };
-    if (kind === "gauge") {
-      new Gauge({
-        ...options,
-        collect() {
-          this.reset();
-          for (const [labels, value] of read()) this.set(labels, value);
-        },
-      });
-    } else {
-      new Counter({
-        ...options,
-        collect() {
-          this.reset();
-          for (const [labels, value] of read()) this.inc(labels, value);
-        },
-      });
-    }
   };
 }
 

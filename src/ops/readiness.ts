@@ -1,7 +1,8 @@
 /**
  * Readiness: every listener is bound and accepting connections (not out
  * of file descriptors), every broker connector is connected
- * and consuming, and every cluster log is attached to its stream. A load
+ * and consuming, every RabbitMQ publisher is connected, and every cluster
+ * log is attached to its stream. A load
  * balancer stops sending new subscribers to an instance that is not ready;
  * subscribers already connected keep their streams.
  *
@@ -24,6 +25,11 @@ export interface ReadinessParts {
   /** Listeners that cannot accept connections now, with the reason. */
   readonly notAccepting: ReadonlyMap<string, string>;
   readonly sources: readonly Source[];
+  /** RabbitMQ publishers: not ready while one has no broker. */
+  readonly publishers?: readonly {
+    readonly name: string;
+    stats(): { readonly connected: boolean };
+  }[];
   /**
    * Each SSE connector's cluster log: undefined when it takes events, else
    * why not (not attached, publishing blocked); a connector without a
@@ -54,6 +60,11 @@ export function checkReadiness(parts: ReadinessParts): Readiness {
       failing.push(`${source.name}: not connected to the broker`);
     } else if (consuming === false) {
       failing.push(`${source.name}: connected but not consuming`);
+    }
+  }
+  for (const publisher of parts.publishers ?? []) {
+    if (!publisher.stats().connected) {
+      failing.push(`${publisher.name}: publisher not connected to the broker`);
     }
   }
   for (const [name, problem] of parts.clusters) {

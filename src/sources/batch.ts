@@ -10,7 +10,7 @@
  */
 
 import { errorMessage } from "../core/errors.ts";
-import { LogUnavailableError } from "../cluster/unavailable.ts";
+import { UnavailableError } from "../core/unavailable.ts";
 import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
 import type { Message } from "../core/expression.ts";
 import { json } from "../core/http.ts";
@@ -21,6 +21,8 @@ export type ItemResult =
   | {
     readonly delivered: number;
     readonly filtered?: true;
+    /** Events a broker confirmed (flows to a RabbitMQ publisher). */
+    readonly published?: number;
     /** In a cluster: the event's id (`ids` when several flows sent it). */
     readonly id?: string;
     readonly ids?: readonly string[];
@@ -67,11 +69,11 @@ export async function publishBatch(
   key: string,
   report: (error: unknown) => void = () => {},
 ): Promise<BatchAnswer> {
-  const shared = flows.some((f) => f.hub.shared);
+  const shared = flows.some((f) => f.to.shared);
   let retryAfter = 0;
-  /** Why this item was not sent: the shared log away, or a bug. */
+  /** Why this item was not sent: a target away, or a bug. */
   const failed = (error: unknown): ItemResult => {
-    if (!(error instanceof LogUnavailableError)) {
+    if (!(error instanceof UnavailableError)) {
       report(error);
       return { error: "error", reason: errorMessage(error) };
     }
@@ -130,8 +132,11 @@ export async function publishBatch(
 function itemResult(outcome: Outcome, shared: boolean): ItemResult {
   if (!outcome.ok) return { error: outcome.code, reason: outcome.reason };
   if (outcome.flows === 0) return { delivered: 0, filtered: true };
-  if (!shared) return { delivered: outcome.delivered };
+  const base = outcome.published > 0
+    ? { delivered: outcome.delivered, published: outcome.published }
+    : { delivered: outcome.delivered };
+  if (!shared) return base;
   return outcome.ids.length === 1
-    ? { delivered: outcome.delivered, id: outcome.ids[0] }
-    : { delivered: outcome.delivered, ids: outcome.ids };
+    ? { ...base, id: outcome.ids[0] }
+    : { ...base, ids: outcome.ids };
 }

@@ -1,8 +1,8 @@
 /**
- * The REST publish answer when the events go to a cluster's shared log:
- * 202 says the ids the events got (the same on every instance); a log that
- * cannot confirm the append now answers 503 with Retry-After, and nothing
- * was promised (the publisher retries).
+ * The REST publish answer: in a cluster, 202 says the ids the events got
+ * (the same on every instance); a target that cannot confirm now (a shared
+ * log, a RabbitMQ publisher without its broker) answers 503 with
+ * Retry-After, and nothing was promised (the publisher retries).
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { errorMessage } from "../core/errors.ts";
 import type { Flow, Outcome } from "../core/flows.ts";
 import { json } from "../core/http.ts";
 import { LogUnavailableError } from "../cluster/unavailable.ts";
+import { UnavailableError } from "../core/unavailable.ts";
 
 /** The body of a 202: `delivered`, plus `id` (`ids` for several flows) in a cluster. */
 export function acceptedBody(
@@ -18,16 +19,24 @@ export function acceptedBody(
   flows: readonly Flow[],
 ): Record<string, unknown> {
   // Without a shared log the answer stays as it always was.
-  if (!flows.some((f) => f.hub.shared)) return { delivered: outcome.delivered };
+  const published = outcome.published > 0
+    ? { published: outcome.published }
+    : {};
+  if (!flows.some((f) => f.to.shared)) {
+    return { delivered: outcome.delivered, ...published };
+  }
   return outcome.ids.length === 1
-    ? { delivered: outcome.delivered, id: outcome.ids[0] }
-    : { delivered: outcome.delivered, ids: outcome.ids };
+    ? { delivered: outcome.delivered, ...published, id: outcome.ids[0] }
+    : { delivered: outcome.delivered, ...published, ids: outcome.ids };
 }
 
-/** The 503 for an append the log could not confirm; undefined for other errors. */
+/** The 503 for an event a target could not confirm; undefined for other errors. */
 export function unavailableAnswer(error: unknown): Response | undefined {
-  if (!(error instanceof LogUnavailableError)) return undefined;
-  return json(503, { error: `event log unavailable: ${errorMessage(error)}` }, {
+  if (!(error instanceof UnavailableError)) return undefined;
+  const reason = error instanceof LogUnavailableError
+    ? `event log unavailable: ${errorMessage(error)}`
+    : errorMessage(error);
+  return json(503, { error: reason }, {
     "retry-after": String(error.retryAfterSeconds),
   });
 }

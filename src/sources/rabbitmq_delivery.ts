@@ -10,7 +10,7 @@
 import type { AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
 import { errorMessage } from "../core/errors.ts";
 import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
-import { LogUnavailableError } from "../cluster/unavailable.ts";
+import { UnavailableError } from "../core/unavailable.ts";
 import type { Logger } from "../core/log.ts";
 import { rateLimited } from "../core/log.ts";
 import { compileTopic } from "../core/topic.ts";
@@ -87,9 +87,10 @@ export function createDeliveryHandler(
     if (!autoAck) acker.ack(message);
   };
   const fail = (message: AMQPMessage, error: unknown) => {
-    if (error instanceof LogUnavailableError && !autoAck) {
-      // The cluster's stream is away: the message stays in its queue and
-      // comes back a little later (a pause, so it does not spin).
+    if (error instanceof UnavailableError && !autoAck) {
+      // A target is away (the cluster's stream, a publisher's broker): the
+      // message stays in its queue and comes back a little later (a pause,
+      // so it does not spin).
       countRejection(counters, "unavailable");
       // Settled (and later acks let through) only once the nack is sent.
       setTimeout(() => acker.nack(message, true), REQUEUE_DELAY_MS);

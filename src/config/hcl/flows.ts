@@ -67,12 +67,25 @@ export function readFlow(m: Mapping, block: Block): void {
           },
         }),
     },
-    to: { block: (m, b) => readTo(m, b, expression) },
+    to: {
+      block: (m, b) =>
+        readTo(m, b, expression, connectorType(m, block, "to") === "mq"),
+    },
     transform: {
       block: (m, b) =>
         readTransform(m, b, [...block.path, "transform"], expression),
     },
   });
+}
+
+/** The type of the connector a flow's `from` or `to` names, if known. */
+function connectorType(
+  m: Mapping,
+  block: Block,
+  part: string,
+): unknown {
+  const name = connectorOf(m, block, part);
+  return lookup(m.raw, ["connector", name ?? "", "type"]);
 }
 
 function connectorOf(
@@ -122,11 +135,17 @@ function readExpression(
   return undefined;
 }
 
-function readTo(m: Mapping, b: Block, expression: ReadExpression): void {
+/** `to { ... }`; `publishes`: it names an mq connector (a publisher). */
+function readTo(
+  m: Mapping,
+  b: Block,
+  expression: ReadExpression,
+  publishes: boolean,
+): void {
   readBlock(m, b, {
     connector: "copy",
     operation: "copy",
-    target: { take: () => readTarget(m, b, expression) },
+    target: { take: () => readTarget(m, b, expression, publishes) },
     event: {
       take: () => {
         const text = expression(b, "event", b.json.event);
@@ -152,7 +171,8 @@ function readTo(m: Mapping, b: Block, expression: ReadExpression): void {
         "hypha sends the event's data as it is; shape it with a transform block instead",
     },
   });
-  if (b.json.operation === undefined) {
+  // A publisher takes no operation: its target is the routing key.
+  if (b.json.operation === undefined && !publishes) {
     m.set([...b.path, "operation"], "broadcast", where(b));
     m.note(
       [...b.path, "operation"],
@@ -162,7 +182,12 @@ function readTo(m: Mapping, b: Block, expression: ReadExpression): void {
   }
 }
 
-function readTarget(m: Mapping, b: Block, expression: ReadExpression): void {
+function readTarget(
+  m: Mapping,
+  b: Block,
+  expression: ReadExpression,
+  publishes: boolean,
+): void {
   const original = evaluate(b.json.target, m.env, m.mode, m.constants);
   const text = expression(b, "target", b.json.target);
   if (text === undefined) return;
@@ -171,7 +196,9 @@ function readTarget(m: Mapping, b: Block, expression: ReadExpression): void {
     m.fail(
       b,
       "target",
-      `in hypha a target starting with "meta." is an expression, in Mycel the room "${written}"; rename the room`,
+      `in hypha a target starting with "meta." is an expression, in Mycel the ${
+        publishes ? "routing key" : "room"
+      } "${written}"; rename the ${publishes ? "routing key" : "room"}`,
     );
     return;
   }
@@ -180,7 +207,9 @@ function readTarget(m: Mapping, b: Block, expression: ReadExpression): void {
     m.note(
       [...b.path, "target"],
       "differs",
-      "when the field is missing or empty Mycel sends to a room named after the expression; hypha refuses the message (counted, dead-lettered)",
+      publishes
+        ? "the routing key is read from the message; when the field is missing or empty hypha refuses the message (REST 422, RabbitMQ input dead-lettered)"
+        : "when the field is missing or empty Mycel sends to a room named after the expression; hypha refuses the message (counted, dead-lettered)",
     );
   }
 }

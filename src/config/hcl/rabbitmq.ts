@@ -4,7 +4,9 @@
  * mapped config with a note: exchange type direct, the binding's routing key
  * = the queue name, prefetch 10, max_reconnects 10, the dead-letter
  * exchange `<exchange>.dlx`, dlq on when its block exists, and queues and
- * exchanges only checked unless `create_if_missing = true`.
+ * exchanges only checked unless `create_if_missing = true`. A `publisher`
+ * block makes the connector a flow target; hypha always publishes with
+ * confirms.
  *
  * @module
  */
@@ -70,9 +72,7 @@ export function readRabbit(m: Mapping, block: Block, type: string): void {
     queue: { block: readQueue },
     exchange: { block: readExchange },
     consumer: { block: readConsumer },
-    publisher: {
-      refuse: "hypha only consumes from RabbitMQ; remove the publisher block",
-    },
+    publisher: { block: readPublisher },
   });
   if (block.json.max_reconnects === undefined) {
     m.set([...path, "max_reconnects"], 10, at);
@@ -82,7 +82,11 @@ export function readRabbit(m: Mapping, block: Block, type: string): void {
       "10 (hypha's own default, 0, retries forever)",
     );
   }
-  finishTopology(m, block);
+  // A connector with only a publisher block consumes nothing.
+  const consumes = ["queue", "exchange", "consumer"].some((key) =>
+    block.json[key] !== undefined
+  );
+  if (consumes || block.json.publisher === undefined) finishTopology(m, block);
 }
 
 const TLS_RULES: Record<string, Rule> = {
@@ -154,6 +158,25 @@ function readConsumer(m: Mapping, b: Block): void {
     args: { refuse: "hypha passes no consumer arguments; remove it" },
   });
 }
+
+/** `publisher { ... }`: the connector becomes a flow target. */
+function readPublisher(m: Mapping, b: Block): void {
+  readBlock(m, b, {
+    exchange: "copy",
+    routing_key: "copy",
+    persistent: "copy",
+    content_type: "copy",
+    mandatory: "copy",
+    confirms: { ignore: CONFIRMS_NOTE },
+    immediate: ONLY_FALSE("publish immediate (RabbitMQ refuses it)"),
+  });
+  if (b.json.confirms === undefined) {
+    m.note(b.path, "differs", CONFIRMS_NOTE);
+  }
+}
+
+const CONFIRMS_NOTE =
+  "hypha always waits for the broker's confirm (Mycel only with confirms = true): a flow's publish is done once the broker has the message, and refused (REST 503, RabbitMQ input requeued) while it is away";
 
 function readDlq(m: Mapping, b: Block): void {
   readBlock(m, b, {
