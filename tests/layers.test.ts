@@ -83,4 +83,11 @@ describe("layers of src/", () => {
     }
     assert.deepEqual(wrong, []);
   });
+
+  test("no file in src/ is longer than 250 lines", () => {
+    const long = [...graph.keys()].filter((f) =>
+      readFileSync(join(ROOT, f), "utf8").split("\n").length > 251
+    );
+    assert.deepEqual(long, []);
+  });
 });

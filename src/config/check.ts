@@ -6,10 +6,10 @@
  * @module
  */
 
-import { isExpression, readsMessage } from "../core/expression.ts";
+import { isExpression } from "../core/expression.ts";
 import { isEventName } from "../core/field.ts";
 import { checkAuth } from "./check_auth.ts";
-import { checkBroker, shortStringProblem } from "./check_broker.ts";
+import { checkBroker, checkPublishTarget } from "./check_broker.ts";
 import {
   checkEnvelope,
   checkShape,
@@ -181,37 +181,6 @@ function checkFlowEnds(
       `connector "${flow.to.connector}" is of type mq without a publisher table; add [connector.${flow.to.connector}.publisher] to publish to RabbitMQ`,
     );
   }
-}
-
-/** A publisher's target is a routing key; SSE's operation and event are not its. */
-function checkPublishTarget(at: string, flow: Flow, problem: Report): void {
-  const { operation, target, event } = flow.to;
-  if (operation !== undefined) {
-    problem(
-      `${at}.to.operation`,
-      `"${operation}" is an operation of the sse connector; a RabbitMQ publisher takes none (the routing key is to.target)`,
-    );
-  }
-  if (event !== undefined) {
-    problem(
-      `${at}.to.event`,
-      "a RabbitMQ publisher sends no SSE event type; remove event",
-    );
-  }
-  if (target === undefined) return;
-  if (readsMessage(target)) {
-    if (!isExpression(target)) {
-      problem(
-        `${at}.to.target`,
-        `expected an expression like "input.kind" or "meta.routing_key", got ${
-          JSON.stringify(target)
-        }`,
-      );
-    }
-    return;
-  }
-  const reason = shortStringProblem(target);
-  if (reason !== undefined) problem(`${at}.to.target`, `routing key ${reason}`);
 }
 
 /** Targets fit the operation; literal event names are usable. */

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { MqConnector } from "./schema.ts";
+import { isExpression, readsMessage } from "../core/expression.ts";
+import type { Flow, MqConnector } from "./schema.ts";
 
 /** Reports a problem at a key path. */
 type Report = (path: string, message: string) => void;
@@ -97,4 +98,39 @@ export function shortStringProblem(text: string): string | undefined {
   return bytes > MAX_SHORT_STRING_BYTES
     ? `is ${bytes} bytes long; AMQP allows at most ${MAX_SHORT_STRING_BYTES}`
     : undefined;
+}
+
+/** A publisher's target is a routing key; SSE's operation and event are not its. */
+export function checkPublishTarget(
+  at: string,
+  flow: Flow,
+  problem: (path: string, message: string) => void,
+): void {
+  const { operation, target, event } = flow.to;
+  if (operation !== undefined) {
+    problem(
+      `${at}.to.operation`,
+      `"${operation}" is an operation of the sse connector; a RabbitMQ publisher takes none (the routing key is to.target)`,
+    );
+  }
+  if (event !== undefined) {
+    problem(
+      `${at}.to.event`,
+      "a RabbitMQ publisher sends no SSE event type; remove event",
+    );
+  }
+  if (target === undefined) return;
+  if (readsMessage(target)) {
+    if (!isExpression(target)) {
+      problem(
+        `${at}.to.target`,
+        `expected an expression like "input.kind" or "meta.routing_key", got ${
+          JSON.stringify(target)
+        }`,
+      );
+    }
+    return;
+  }
+  const reason = shortStringProblem(target);
+  if (reason !== undefined) problem(`${at}.to.target`, `routing key ${reason}`);
 }

@@ -1,10 +1,9 @@
 /**
  * Flows: resolve each flow's target and event type for a message, and hand
  * the event to the flow's target (an SSE hub, a RabbitMQ publisher: see
- * target.ts). Which flows a message matches is the
- * source's business (a route for REST, a routing-key pattern for AMQP);
- * here a message is checked against every one of them before anything is
- * sent, so it is delivered whole or refused whole, never half.
+ * target.ts). Which flows a message matches is the source's business (a
+ * route for REST, a routing-key pattern for AMQP); here a message is checked
+ * against every one of them before anything is sent: all or nothing.
  *
  * @module
  */

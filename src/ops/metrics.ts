@@ -15,6 +15,7 @@ import type { CloseReason, Hub, HubStats } from "../core/hub.ts";
 import type { Publisher } from "../rabbitmq/publisher.ts";
 import type { Source, SourceStats } from "../sources/source.ts";
 import { registerAuthMetrics } from "./auth_metrics.ts";
+import { registerClusterMetrics } from "./cluster_metrics.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
 import { registerPublisherMetrics } from "./publisher_metrics.ts";
 import { define, type Sample } from "./scraped.ts";
@@ -135,42 +136,6 @@ function registerHubMetrics(
     hubs((c, s) => [[{ connector: c }, s.historyBytes]]),
   );
   registerClusterMetrics(gauge, counter, hubs);
-}
-
-/** Per clustered SSE connector: its stream log (absent without `store`). */
-function registerClusterMetrics(
-  gauge: ReturnType<typeof define>,
-  counter: ReturnType<typeof define>,
-  hubs: (read: (name: string, s: HubStats) => Sample[]) => () => Sample[],
-): void {
-  const cluster = (key: string, map = (v: unknown) => Number(v)) =>
-    hubs((c, s) =>
-      s.cluster === undefined ? [] : [[{ connector: c }, map(s.cluster[key])]]
-    );
-  gauge(
-    "hypha_cluster_attached",
-    "1 while the cluster log follows its stream.",
-    C,
-    cluster("attached", (v) => v === true ? 1 : 0),
-  );
-  gauge(
-    "hypha_cluster_tail_offset",
-    "Stream offset of the newest record this instance has seen.",
-    C,
-    cluster("tail_offset"),
-  );
-  gauge(
-    "hypha_cluster_pending_appends",
-    "Appends waiting for their confirm and their record on the tail.",
-    C,
-    cluster("pending_appends"),
-  );
-  counter(
-    "hypha_cluster_stream_reads_total",
-    "Stream consumers opened to read back resumes.",
-    C,
-    cluster("stream_reads"),
-  );
 }
 
 /** Per source: rejections; per AMQP connector: acks, nacks, connection. */
