@@ -24,6 +24,8 @@ import { createOps } from "./ops/setup.ts";
 import type { TlsPem } from "./ops/tls.ts";
 import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
 import { createRestSource } from "./sources/rest.ts";
+import { createLifecycleSource } from "./sources/lifecycle.ts";
+import type { Presence } from "./presence/tracker.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
 import { createStartupHold, startupGrace } from "./sources/startup_grace.ts";
 
@@ -34,6 +36,11 @@ export interface RunningServer {
   /** Stops accepting connections; resolves when open requests are done. */
   stop(): Promise<void>;
 }
+
+/** Lifecycle events waiting, when no presence table sets `queue_size`. */
+const DEFAULT_LIFECYCLE_QUEUE = 10_000;
+/** A lifecycle target that was away is tried again after this. */
+const LIFECYCLE_RETRY_MS = 1_000;
 
 /** What the runtime provides to the app. */
 export interface Runtime {
@@ -77,6 +84,9 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   );
   watchCallbacks(config, callbacks, log);
   const logs: SseConnectorParts[] = [];
+  const presences = new Map<string, Presence>();
+  // Lifecycle events and cluster snapshots name the process by this.
+  const instance = `${config.service.name}-${crypto.randomUUID().slice(0, 8)}`;
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
     const storeName = c.history.store ?? "";
@@ -89,15 +99,21 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
       store?.type === "mq"
         ? { connector: store, tlsOptions: runtime.brokerTls?.[storeName] }
         : undefined,
+      c.presence !== undefined || readsLifecycle(config, name)
+        ? { instance }
+        : undefined,
     );
     hubs.set(name, sse.hub);
+    if (sse.presence) presences.set(name, sse.presence);
     logs.push(sse);
     const listener = withConsoleIfOn(sse.listener, name, c, config);
     listeners.push({ ...listener, tls: tls[name] });
   }
   // A cluster's log attaches to its stream before anyone is served.
   await Promise.all(logs.map((l) => l.start()));
-  sources.push(...await createSources(config, hubs, runtime, ops.observer));
+  sources.push(
+    ...await createSources(config, hubs, presences, runtime, ops.observer),
+  );
   for (const source of sources) {
     if (source.listener) {
       listeners.push({ ...source.listener, tls: tls[source.name] });
@@ -143,10 +159,14 @@ function watchCallbacks(
   }
 }
 
-/** Each rest or mq connector as a source, with the flows that read it. */
+/**
+ * Each rest or mq connector as a source, with the flows that read it; each
+ * SSE connector with presence tells its lifecycle to the flows reading it.
+ */
 async function createSources(
   config: Config,
   hubs: ReadonlyMap<string, Hub>,
+  presences: ReadonlyMap<string, Presence>,
   { log, brokerTls }: Runtime,
   observer: FlowObserver | undefined,
 ): Promise<Source[]> {
@@ -170,7 +190,18 @@ async function createSources(
   for (const [name, c] of Object.entries(config.connector)) {
     const context = { flows: flowsOf(name), log };
     if (c.type === "rest") {
-      sources.push(createRestSource(name, c, context));
+      const asked = presencesOf(config, name, presences);
+      sources.push(createRestSource(name, c, context, asked));
+    } else if (c.type === "sse") {
+      const presence = presences.get(name);
+      const lifecycle = context.flows.length > 0
+        ? createLifecycleSource(name, context, {
+          queueSize: c.presence?.queue_size ?? DEFAULT_LIFECYCLE_QUEUE,
+          retryMs: LIFECYCLE_RETRY_MS,
+        })
+        : undefined;
+      presence?.attach(hubs.get(name)!, lifecycle);
+      if (lifecycle) sources.push(lifecycle);
     } else if (c.type === "mq" && !storeOnly(config, name)) {
       const { createRabbitSource } = await import("./sources/rabbitmq.ts");
       const hold = createStartupHold(startupGrace(config, name), log, name);
@@ -234,6 +265,27 @@ function logFlows(config: Config, log: Logger): void {
 
 function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
+}
+
+/** True when a flow reads the lifecycle of SSE connector `name`. */
+function readsLifecycle(config: Config, name: string): boolean {
+  return Object.values(config.flow).some((f) => f.from.connector === name);
+}
+
+/** The presences REST connector `name` answers for: those it publishes to. */
+function presencesOf(
+  config: Config,
+  name: string,
+  presences: ReadonlyMap<string, Presence>,
+): ReadonlyMap<string, Presence> {
+  const asked = new Map<string, Presence>();
+  for (const f of Object.values(config.flow)) {
+    const presence = presences.get(f.to.connector);
+    if (f.from.connector === name && presence) {
+      asked.set(f.to.connector, presence);
+    }
+  }
+  return asked;
 }
 
 /** An mq connector that only holds a cluster's stream consumes nothing. */

@@ -47,6 +47,32 @@ const history = z.object({
   /** The stream's name; `hypha.<sse connector name>` when absent. */
   stream: name.optional(),
 }).strict();
+/**
+ * `[connector.<sse>.presence]`: counts per room and user, asked on the REST
+ * connector (src/sources/presence_api.ts), told through lifecycle flows.
+ */
+export const presence = z.object({
+  /** Answers list the user ids of a room, at most `max_members` of them. */
+  members: boolean.default(false),
+  max_members: integer(1, 1_000_000).default(1000),
+  /** A room is vacated only after it stayed empty this long. */
+  vacate_after: duration.prefault("5s"),
+  /** Tells a room's subscribers `join` and `leave` (user ids: opt-in). */
+  join_leave: boolean.default(false),
+  /** Lifecycle events waiting for their flows; past it they are dropped. */
+  queue_size: integer(1, 10_000_000).default(10_000),
+  /** Cluster: the fanout exchange; `<history stream>.presence` when absent. */
+  exchange: name.optional(),
+}).strict();
+
+/** The operations a flow may read from an SSE connector (its lifecycle). */
+export const LIFECYCLE_OPERATIONS = [
+  "connected",
+  "disconnected",
+  "room_occupied",
+  "room_vacated",
+] as const;
+
 /** `[connector.<sse>.auth]`: JWT verification, the app's callback, or both. */
 export const sseAuth = z.object({
   jwt_secret: name.optional(),
@@ -92,6 +118,7 @@ export const sseConnector = z.object({
   tls: listenerTls.optional(),
   /** Serves the live console at GET /console (src/ops/console.ts). */
   console: boolean.default(false),
+  presence: presence.optional(),
 }).strict();
 
 export const restConnector = z.object({
@@ -226,3 +253,4 @@ export type RestConnector = z.infer<typeof restConnector>;
 export type MqConnector = z.infer<typeof mqConnector>;
 export type Connector = z.infer<typeof connector>;
 export type Flow = z.infer<typeof flow>;
+export type PresenceConfig = z.infer<typeof presence>;

@@ -130,6 +130,28 @@ function registerHubMetrics(
     hubs((c, s) => [[{ connector: c }, s.historyBytes]]),
   );
   registerClusterMetrics(gauge, counter, hubs);
+  const presence = (key: string) =>
+    hubs((c, s) =>
+      s.presence === undefined ? [] : [[{ connector: c }, s.presence[key]]]
+    );
+  gauge(
+    "hypha_presence_rooms",
+    "Rooms with a connection on this instance (presence on).",
+    C,
+    presence("rooms"),
+  );
+  gauge(
+    "hypha_presence_users",
+    "Distinct user ids connected to this instance (presence on).",
+    C,
+    presence("users"),
+  );
+  gauge(
+    "hypha_presence_occupied_rooms",
+    "Rooms announced occupied, cluster-wide (presence on).",
+    C,
+    presence("occupied"),
+  );
 }
 
 /** Per clustered SSE connector: its stream log (absent without `store`). */
