@@ -24,8 +24,12 @@ import { createOps } from "./ops/setup.ts";
 import type { TlsPem } from "./ops/tls.ts";
 import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
 import { createRestSource } from "./sources/rest.ts";
-import { createLifecycleSource } from "./sources/lifecycle.ts";
 import type { Presence } from "./presence/tracker.ts";
+import {
+  presencesOf,
+  readsLifecycle,
+  tellLifecycle,
+} from "./presence_setup.ts";
 import type { Source, SourceFlow } from "./sources/source.ts";
 import { createStartupHold, startupGrace } from "./sources/startup_grace.ts";
 
@@ -36,11 +40,6 @@ export interface RunningServer {
   /** Stops accepting connections; resolves when open requests are done. */
   stop(): Promise<void>;
 }
-
-/** Lifecycle events waiting, when no presence table sets `queue_size`. */
-const DEFAULT_LIFECYCLE_QUEUE = 10_000;
-/** A lifecycle target that was away is tried again after this. */
-const LIFECYCLE_RETRY_MS = 1_000;
 
 /** What the runtime provides to the app. */
 export interface Runtime {
@@ -193,14 +192,7 @@ async function createSources(
       const asked = presencesOf(config, name, presences);
       sources.push(createRestSource(name, c, context, asked));
     } else if (c.type === "sse") {
-      const presence = presences.get(name);
-      const lifecycle = context.flows.length > 0
-        ? createLifecycleSource(name, context, {
-          queueSize: c.presence?.queue_size ?? DEFAULT_LIFECYCLE_QUEUE,
-          retryMs: LIFECYCLE_RETRY_MS,
-        })
-        : undefined;
-      presence?.attach(hubs.get(name)!, lifecycle);
+      const lifecycle = tellLifecycle(name, c, context, hubs, presences);
       if (lifecycle) sources.push(lifecycle);
     } else if (c.type === "mq" && !storeOnly(config, name)) {
       const { createRabbitSource } = await import("./sources/rabbitmq.ts");
@@ -265,27 +257,6 @@ function logFlows(config: Config, log: Logger): void {
 
 function formatHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
-}
-
-/** True when a flow reads the lifecycle of SSE connector `name`. */
-function readsLifecycle(config: Config, name: string): boolean {
-  return Object.values(config.flow).some((f) => f.from.connector === name);
-}
-
-/** The presences REST connector `name` answers for: those it publishes to. */
-function presencesOf(
-  config: Config,
-  name: string,
-  presences: ReadonlyMap<string, Presence>,
-): ReadonlyMap<string, Presence> {
-  const asked = new Map<string, Presence>();
-  for (const f of Object.values(config.flow)) {
-    const presence = presences.get(f.to.connector);
-    if (f.from.connector === name && presence) {
-      asked.set(f.to.connector, presence);
-    }
-  }
-  return asked;
 }
 
 /** An mq connector that only holds a cluster's stream consumes nothing. */

@@ -45,6 +45,8 @@ connector = "sse"
 operation = "send_to_room"
 target = "input.room"
 
+[flow.dashboard]
+filter = "!has(input.rooms) || !('admin' in input.rooms)"
 [flow.dashboard.from]
 connector = "sse"
 [flow.dashboard.to]

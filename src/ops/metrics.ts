@@ -15,6 +15,7 @@ import type { CloseReason, Hub, HubStats } from "../core/hub.ts";
 import type { Source, SourceStats } from "../sources/source.ts";
 import { registerAuthMetrics } from "./auth_metrics.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
+import { registerPresenceMetrics } from "./presence_metrics.ts";
 
 /** What the metrics read at scrape time. */
 export interface Observed {
@@ -130,28 +131,7 @@ function registerHubMetrics(
     hubs((c, s) => [[{ connector: c }, s.historyBytes]]),
   );
   registerClusterMetrics(gauge, counter, hubs);
-  const presence = (key: string) =>
-    hubs((c, s) =>
-      s.presence === undefined ? [] : [[{ connector: c }, s.presence[key]]]
-    );
-  gauge(
-    "hypha_presence_rooms",
-    "Rooms with a connection on this instance (presence on).",
-    C,
-    presence("rooms"),
-  );
-  gauge(
-    "hypha_presence_users",
-    "Distinct user ids connected to this instance (presence on).",
-    C,
-    presence("users"),
-  );
-  gauge(
-    "hypha_presence_occupied_rooms",
-    "Rooms announced occupied, cluster-wide (presence on).",
-    C,
-    presence("occupied"),
-  );
+  registerPresenceMetrics(gauge, hubs);
 }
 
 /** Per clustered SSE connector: its stream log (absent without `store`). */
