@@ -112,22 +112,28 @@ export function createLifecycleSource(
     }
   };
 
+  /**
+   * A batch at a time, its sends in flight together (a cluster's log
+   * confirms each append: one by one would cap the pace at one round trip
+   * per event); what the target refused as away goes back, in order.
+   */
   const drain = async () => {
     if (draining || !started) return;
     draining = true;
     try {
-      let sent = 0;
       while (!stopped && head < queue.length) {
-        if (!await send(queue[head])) {
-          await sleep(options.retryMs);
-          continue;
-        }
-        queue[head++] = undefined as unknown as Pending;
+        const batch = queue.slice(head, head + BATCH);
+        const sent = await Promise.all(batch.map(send));
+        const away = batch.filter((_, i) => !sent[i]);
+        queue.fill(undefined as unknown as Pending, head, head + batch.length);
+        head += batch.length - away.length;
+        for (let i = 0; i < away.length; i++) queue[head + i] = away[i];
         if (head > 1024 && head * 2 > queue.length) {
           queue = queue.slice(head);
           head = 0;
         }
-        if (++sent % BATCH === 0) await sleep(0);
+        // Yield to the rest of the process between batches.
+        await sleep(away.length > 0 ? options.retryMs : 0);
       }
     } finally {
       draining = false;
