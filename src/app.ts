@@ -13,7 +13,6 @@ import {
   logCallbackTrouble,
 } from "./auth/callback_probe.ts";
 import type { Config } from "./config/schema.ts";
-import { compileFlow, type FlowObserver } from "./core/flows.ts";
 import type { Authorizer } from "./core/handler.ts";
 import type { Listener, RunningServer } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
@@ -24,16 +23,12 @@ import type { Readiness } from "./ops/readiness.ts";
 import { createOps } from "./ops/setup.ts";
 import type { TlsPem } from "./ops/tls.ts";
 import type { Publisher } from "./rabbitmq/publisher.ts";
-import {
-  consumes,
-  createPublishers,
-  targetOf,
-  type Targets,
-} from "./targets.ts";
+import { createPublishers, type Targets } from "./targets.ts";
 import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
-import { createRestSource } from "./sources/rest.ts";
-import type { Source, SourceFlow } from "./sources/source.ts";
-import { createStartupHold, startupGrace } from "./sources/startup_grace.ts";
+import type { Presence } from "./presence/tracker.ts";
+import { readsLifecycle } from "./presence_setup.ts";
+import type { Source } from "./sources/source.ts";
+import { createSources } from "./source_setup.ts";
 
 export type { RunningServer } from "./core/http.ts";
 
@@ -81,6 +76,9 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   );
   watchCallbacks(config, callbacks, log);
   const logs: SseConnectorParts[] = [];
+  const presences = new Map<string, Presence>();
+  // Lifecycle events and cluster snapshots name the process by this.
+  const instance = `${config.service.name}-${crypto.randomUUID().slice(0, 8)}`;
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse") continue;
     const storeName = c.history.store ?? "";
@@ -93,8 +91,12 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
       store?.type === "mq"
         ? { connector: store, tlsOptions: runtime.brokerTls?.[storeName] }
         : undefined,
+      c.presence !== undefined || readsLifecycle(config, name)
+        ? { instance }
+        : undefined,
     );
     hubs.set(name, sse.hub);
+    if (sse.presence) presences.set(name, sse.presence);
     logs.push(sse);
     const listener = withConsoleIfOn(sse.listener, name, c, config);
     listeners.push({ ...listener, tls: tls[name] });
@@ -105,7 +107,16 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   // Publishers connect before sources start, so the first messages find them.
   await Promise.all([...publishers.values()].map((p) => p.start()));
   const targets: Targets = { hubs, publishers };
-  sources.push(...await createSources(config, targets, runtime, ops.observer));
+  sources.push(
+    ...await createSources({
+      config,
+      targets,
+      presences,
+      log,
+      brokerTls: runtime.brokerTls,
+      observer: ops.observer,
+    }),
+  );
   for (const source of sources) {
     if (source.listener) {
       listeners.push({ ...source.listener, tls: tls[source.name] });
@@ -154,44 +165,6 @@ function watchCallbacks(
     const max = c?.type === "sse" ? c.auth?.max_inflight ?? 0 : 0;
     logCallbackTrouble(name, probe, log, max);
   }
-}
-
-/** Each rest or mq connector as a source, with the flows that read it. */
-async function createSources(
-  config: Config,
-  targets: Targets,
-  { log, brokerTls }: Runtime,
-  observer: FlowObserver | undefined,
-): Promise<Source[]> {
-  const flowsOf = (source: string): SourceFlow[] =>
-    Object.entries(config.flow)
-      .filter(([, f]) => f.from.connector === source)
-      .map(([name, f]) => ({
-        operation: f.from.operation,
-        flow: compileFlow({
-          name,
-          to: targetOf(targets, name, f),
-          target: f.to.target,
-          event: f.to.event,
-          filter: f.filter,
-          transform: f.transform,
-          observer,
-        }),
-      }));
-  const sources: Source[] = [];
-  for (const [name, c] of Object.entries(config.connector)) {
-    const context = { flows: flowsOf(name), log };
-    if (c.type === "rest") {
-      sources.push(createRestSource(name, c, context));
-    } else if (c.type === "mq" && consumes(config, name)) {
-      const { createRabbitSource } = await import("./sources/rabbitmq.ts");
-      const hold = createStartupHold(startupGrace(config, name), log, name);
-      sources.push(
-        createRabbitSource(name, c, { ...context, hold }, brokerTls?.[name]),
-      );
-    }
-  }
-  return sources;
 }
 
 /** Binds every listener; on a failure, stops the ones already bound. */

@@ -6,16 +6,25 @@
  */
 
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
-import { streamLogOptions } from "./cluster/cluster_config.ts";
+import {
+  presenceLinkOptions,
+  streamLogOptions,
+} from "./cluster/cluster_config.ts";
+import { createPresenceLink } from "./cluster/presence_link.ts";
 import { createStreamLog } from "./cluster/stream_log.ts";
 import { guardsConnections } from "./config/loopback.ts";
-import type { MqConnector, SseConnector } from "./config/schema.ts";
+import {
+  type MqConnector,
+  presence as presenceSchema,
+  type SseConnector,
+} from "./config/schema.ts";
 import type { EventLog } from "./core/event_log.ts";
 import { type Authorizer, createSseHandler } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import { createHub, type Hub } from "./core/hub.ts";
 import { type Logger, rateLimited } from "./core/log.ts";
 import { createMemoryLog } from "./core/memory_log.ts";
+import { createPresence, type Presence } from "./presence/tracker.ts";
 
 /** The mq connector holding a cluster's stream, with its TLS material. */
 export interface BrokerStore {
@@ -26,6 +35,8 @@ export interface BrokerStore {
 /** A configured SSE connector. */
 export interface SseConnectorParts {
   readonly hub: Hub;
+  /** When `[connector.<sse>.presence]` is set or a flow reads the connector. */
+  readonly presence?: Presence;
   readonly listener: Listener;
   /** Readies the log (a cluster's attaches to its stream); before serving. */
   start(): Promise<void>;
@@ -68,11 +79,17 @@ export function createSseConnector(
   log: Logger,
   authorize: Authorizer | undefined,
   /** The mq connector `history.store` names, for a cluster. */
-  store?: BrokerStore,
+  store: BrokerStore | undefined,
+  /** This process's id, when presence is on for the connector. */
+  presenceOf?: { readonly instance: string },
 ): SseConnectorParts {
   const logLimited = rateLimited(10_000);
   const eventLog = createLog(name, c, store, log);
+  const presence = presenceOf &&
+    makePresence(name, c, presenceOf.instance, store, log);
   const hub = createHub({
+    watcher: presence?.watcher,
+    presence: presence?.totals,
     log: eventLog,
     heartbeatMs: c.heartbeat_interval,
     retryMs: c.retry,
@@ -126,8 +143,15 @@ export function createSseConnector(
   });
   return {
     hub,
-    start: async () => await eventLog.start?.(),
-    stop: async () => await eventLog.close(),
+    presence,
+    start: async () => {
+      await eventLog.start?.();
+      presence?.start();
+    },
+    stop: async () => {
+      await presence?.stop();
+      await eventLog.close();
+    },
     listener: {
       connector: name,
       host: c.host,
@@ -140,4 +164,36 @@ export function createSseConnector(
       fetch,
     },
   };
+}
+
+/** The presence of connector `name`; over RabbitMQ when it is clustered. */
+function makePresence(
+  name: string,
+  c: SseConnector,
+  instance: string,
+  store: BrokerStore | undefined,
+  log: Logger,
+): Presence {
+  const settings = c.presence ?? presenceSchema.parse({});
+  const clustered = store !== undefined && c.history.store !== undefined;
+  return createPresence({
+    connector: name,
+    instance,
+    vacateAfterMs: settings.vacate_after,
+    maxMembers: settings.members ? settings.max_members : undefined,
+    joinLeave: settings.join_leave,
+    channel: clustered
+      ? createPresenceLink(
+        presenceLinkOptions(
+          name,
+          c,
+          c.history.store!,
+          store.connector,
+          log,
+          store.tlsOptions,
+        ),
+      )
+      : undefined,
+    log,
+  });
 }

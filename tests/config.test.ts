@@ -126,7 +126,7 @@ describe("config", () => {
     );
     assert.equal(
       errorOf(flow("sse", "broadcast")),
-      'hypha.toml: flow.f.from.connector: connector "sse" is of type sse, which only sends; a flow reads from a rest or mq connector',
+      'hypha.toml: flow.f.from.operation: an sse connector\'s operations are connected, disconnected, room_occupied, room_vacated (or none, for all); got "POST /x"',
     );
   });
 

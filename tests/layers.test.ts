@@ -68,7 +68,8 @@ describe("layers of src/", () => {
         ? 3
         : file.startsWith("src/rabbitmq/") || file.startsWith("src/config/")
         ? 1
-        : file.startsWith("src/cluster/") || file.startsWith("src/auth/")
+        : file.startsWith("src/cluster/") || file.startsWith("src/auth/") ||
+            file.startsWith("src/presence/")
         ? 2
         : file.startsWith("src/sources/")
         ? 3

@@ -13,6 +13,7 @@ import type { MqConnector, SseConnector } from "../config/schema.ts";
 import type { Logger } from "../core/log.ts";
 import { resolveRabbitSettings } from "../rabbitmq/settings.ts";
 import type { StreamLogOptions } from "./stream_log.ts";
+import type { PresenceLinkOptions } from "./presence_link.ts";
 
 /** The stream a clustered SSE connector uses when none is named. */
 export function defaultStreamName(sseName: string): string {
@@ -46,5 +47,36 @@ export function streamLogOptions(
     cacheBytes: c.history.max_bytes,
     log,
     where: { connector: name, stream, url: settings.safeUrl },
+  };
+}
+
+/** A snapshot older than this is dropped by the broker (per-message TTL). */
+const PRESENCE_TTL_MS = 5_000;
+
+/**
+ * Options of the presence link of clustered SSE connector `name`: the
+ * exchange is `presence.exchange`, else `<stream>.presence`.
+ */
+export function presenceLinkOptions(
+  name: string,
+  c: SseConnector,
+  storeName: string,
+  store: MqConnector,
+  log: Logger,
+  tlsOptions?: AMQPTlsOptions,
+): PresenceLinkOptions {
+  const settings = resolveRabbitSettings(storeName, store);
+  const exchange = c.presence?.exchange ??
+    `${c.history.stream ?? defaultStreamName(name)}.presence`;
+  return {
+    exchange,
+    ttlMs: PRESENCE_TTL_MS,
+    url: settings.url,
+    tlsOptions,
+    connectionName: `${settings.connectionName}.presence.${name}`,
+    heartbeatSeconds: settings.heartbeatSeconds,
+    reconnectDelayMs: settings.reconnectDelayMs,
+    log,
+    where: { connector: name, exchange, url: settings.safeUrl },
   };
 }

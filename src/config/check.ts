@@ -17,7 +17,15 @@ import {
 } from "./check_flow_expressions.ts";
 import { checkCluster } from "./check_cluster.ts";
 import { suggest } from "./suggest.ts";
-import type { Config, Flow, MqConnector, SseConnector } from "./schema.ts";
+import {
+  type Config,
+  type Flow,
+  LIFECYCLE_OPERATIONS,
+  type MqConnector,
+  type SseConnector,
+} from "./schema.ts";
+
+const LIFECYCLE: readonly string[] = LIFECYCLE_OPERATIONS;
 
 /** A problem at a key path. */
 export interface Problem {
@@ -128,7 +136,10 @@ function checkMq(
   }
 }
 
-/** A flow reads from a rest or mq connector and sends to an sse one or a publisher. */
+/**
+ * A flow reads from a rest or mq connector, or an sse one's lifecycle, and
+ * sends to an sse one or a publisher.
+ */
 function checkFlowEnds(
   at: string,
   flow: Flow,
@@ -144,10 +155,17 @@ function checkFlowEnds(
       }`,
     );
   } else if (from.type === "sse") {
-    problem(
-      `${at}.from.connector`,
-      `connector "${flow.from.connector}" is of type sse, which only sends; a flow reads from a rest or mq connector`,
-    );
+    const op = flow.from.operation;
+    if (op !== undefined && !LIFECYCLE.includes(op)) {
+      problem(
+        `${at}.from.operation`,
+        `an sse connector's operations are ${
+          LIFECYCLE.join(", ")
+        } (or none, for all); got ${JSON.stringify(op)}${
+          suggest(op, LIFECYCLE)
+        }`,
+      );
+    }
   } else if (from.type === "rest") {
     const op = flow.from.operation;
     if (op === undefined || !REST_OPERATION.test(op)) {

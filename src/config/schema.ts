@@ -18,6 +18,7 @@ import {
   admin,
   callbackAuth,
   listenerTls,
+  presence,
   requestLimits,
   restAuth,
 } from "./schema_parts.ts";
@@ -52,6 +53,14 @@ const history = z.object({
   /** The stream's name; `hypha.<sse connector name>` when absent. */
   stream: name.optional(),
 }).strict();
+/** The operations a flow may read from an SSE connector (its lifecycle). */
+export const LIFECYCLE_OPERATIONS = [
+  "connected",
+  "disconnected",
+  "room_occupied",
+  "room_vacated",
+] as const;
+
 /** `[connector.<sse>.auth]`: JWT verification, the app's callback, or both. */
 export const sseAuth = z.object({
   jwt_secret: name.optional(),
@@ -97,6 +106,7 @@ export const sseConnector = z.object({
   tls: listenerTls.optional(),
   /** Serves the live console at GET /console (src/ops/console.ts). */
   console: boolean.default(false),
+  presence: presence.optional(),
 }).strict();
 
 export const restConnector = z.object({
@@ -234,3 +244,5 @@ export type RestConnector = z.infer<typeof restConnector>;
 export type MqConnector = z.infer<typeof mqConnector>;
 export type Connector = z.infer<typeof connector>;
 export type Flow = z.infer<typeof flow>;
+export type PresenceConfig = z.infer<typeof presence>;
+export { presence };

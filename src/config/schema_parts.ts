@@ -70,3 +70,21 @@ export const admin = z.object({
 
 export type AdminListener = z.infer<typeof admin>;
 export type Tls = z.infer<typeof listenerTls>;
+
+/**
+ * `[connector.<sse>.presence]`: counts per room and user, asked on the REST
+ * connector (src/sources/presence_api.ts), told through lifecycle flows.
+ */
+export const presence = z.object({
+  /** Answers list the user ids of a room, at most `max_members` of them. */
+  members: boolean.default(false),
+  max_members: integer(1, 1_000_000).default(1000),
+  /** A room is vacated only after it stayed empty this long. */
+  vacate_after: duration.prefault("5s"),
+  /** Tells a room's subscribers `join` and `leave` (user ids: opt-in). */
+  join_leave: boolean.default(false),
+  /** Lifecycle events waiting for their flows; past it they are dropped. */
+  queue_size: integer(1, 10_000_000).default(10_000),
+  /** Cluster: the fanout exchange; `<history stream>.presence` when absent. */
+  exchange: name.optional(),
+}).strict();

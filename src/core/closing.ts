@@ -7,7 +7,12 @@
  * @module
  */
 
-import { type CloseReason, type Connection, roomLeft } from "./connection.ts";
+import {
+  type CloseReason,
+  type Connection,
+  type ConnectionWatcher,
+  roomLeft,
+} from "./connection.ts";
 import type { Registry } from "./registry.ts";
 import { encodeRetry } from "./sse.ts";
 import { clearLongTimeout } from "./long_timer.ts";
@@ -32,6 +37,7 @@ export interface Closing {
 export function createClosing(
   registry: Registry,
   onClosed: ((reason: CloseReason) => void) | undefined,
+  watcher?: ConnectionWatcher,
 ): Closing {
   const closed = {
     client: 0,
@@ -55,6 +61,7 @@ export function createClosing(
     clearLongTimeout(c.stallTimer);
     closed[reason]++;
     onClosed?.(reason);
+    watcher?.closed(c, reason);
     try {
       // A slow client's queue will never drain: error() discards it at once.
       if (end === "error") c.controller.error(new Error(`closed: ${reason}`));

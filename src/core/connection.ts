@@ -19,6 +19,8 @@ export type CloseReason =
 
 /** A subscriber's open stream and where it stands in the event log. */
 export interface Connection extends Subscription {
+  /** Unique within its hub, in order of opening (lifecycle events name it). */
+  readonly id: number;
   controller: ReadableStreamDefaultController<Uint8Array>;
   /** Frames queued in this loop turn; the writer sends them together. */
   pending: Uint8Array[];
@@ -50,4 +52,13 @@ export interface Connection extends Subscription {
 export function roomLeft(c: Connection): number | null {
   const desired = c.controller.desiredSize;
   return desired === null ? null : c.maxBuffered + desired;
+}
+
+/**
+ * Told when a connection opens (after its opening frame) and closes, once
+ * each: presence counts and lifecycle events, never the delivery path.
+ */
+export interface ConnectionWatcher {
+  opened(c: Connection): void;
+  closed(c: Connection, reason: CloseReason): void;
 }

@@ -15,7 +15,7 @@
 
 import type { Audience } from "./audience.ts";
 import { createClosing } from "./closing.ts";
-import type { CloseReason } from "./connection.ts";
+import type { CloseReason, ConnectionWatcher } from "./connection.ts";
 import type {
   Appended,
   EventLog,
@@ -34,7 +34,7 @@ import {
 import { createWriter } from "./writer.ts";
 import { clearLongTimeout, setLongInterval } from "./long_timer.ts";
 
-export type { CloseReason } from "./connection.ts";
+export type { CloseReason, ConnectionWatcher } from "./connection.ts";
 export type { Subscriber, SubscribeRequest } from "./stream.ts";
 
 /** Hub settings, already validated and converted to ms and bytes. */
@@ -51,6 +51,10 @@ export interface HubOptions {
   readonly now?: () => number;
   /** Told of every closed connection, e.g. to log slow ones (rate-limited). */
   readonly onClosed?: (reason: CloseReason) => void;
+  /** Told of every opened and closed connection (presence). */
+  readonly watcher?: ConnectionWatcher;
+  /** Presence totals for stats, when the connector keeps presence. */
+  readonly presence?: () => Readonly<Record<string, number>>;
 }
 
 /** Counters a user can read on /stats or in logs. */
@@ -68,6 +72,8 @@ export interface HubStats {
   historyBytes: number;
   /** The cluster's stream log, when the log is shared. */
   cluster?: Readonly<Record<string, unknown>>;
+  /** Presence totals (rooms, users, ...), when presence is on. */
+  presence?: Readonly<Record<string, number>>;
 }
 
 /** The hub's public face. */
@@ -100,8 +106,13 @@ const EXPIRE_SWEEP_MS = 30_000;
 export function createHub(options: HubOptions): Hub {
   const { log } = options;
   const registry = createRegistry();
-  const closing = createClosing(registry, options.onClosed);
+  const closing = createClosing(
+    registry,
+    options.onClosed,
+    options.watcher,
+  );
   const writer = createWriter(closing.cut);
+  let opened = 0;
   const counts = { events: 0, deliveries: 0, gaps: 0 };
   const gapReasons: Record<string, number> = {};
   const countGap = (reason: GapReason) => {
@@ -129,6 +140,8 @@ export function createHub(options: HubOptions): Hub {
     retryMs: options.retryMs,
     maxBufferedBytes: options.maxBufferedBytes,
     now: options.now ?? Date.now,
+    nextId: () => ++opened,
+    watcher: options.watcher,
   };
 
   /** Fan-out of one logged event to this hub's connections. */
@@ -201,6 +214,7 @@ export function createHub(options: HubOptions): Hub {
         historyEvents: held.events,
         historyBytes: held.bytes,
         cluster: held.cluster,
+        presence: options.presence?.(),
       };
     },
 

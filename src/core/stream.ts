@@ -7,7 +7,11 @@
  */
 
 import type { Closing } from "./closing.ts";
-import type { CloseReason, Connection } from "./connection.ts";
+import type {
+  CloseReason,
+  Connection,
+  ConnectionWatcher,
+} from "./connection.ts";
 import type { EventLog, ResumeStart } from "./event_log.ts";
 import type { Subscription } from "./audience.ts";
 import type { Registry } from "./registry.ts";
@@ -44,6 +48,9 @@ export interface StreamContext {
   readonly retryMs: number;
   readonly maxBufferedBytes: number;
   readonly now: () => number;
+  /** The next connection id. */
+  readonly nextId: () => number;
+  readonly watcher?: ConnectionWatcher;
 }
 
 /** Opens a stream for `request` and registers its connection. */
@@ -53,6 +60,7 @@ export function openStream(
 ): Subscriber {
   const { log, closing, replay } = ctx;
   const c: Connection = {
+    id: ctx.nextId(),
     rooms: request.rooms,
     userId: request.userId,
     controller: undefined as unknown as Connection["controller"],
@@ -72,6 +80,8 @@ export function openStream(
       ctx.registry.add(c);
       // Sent at once, so the client sees the connection open.
       controller.enqueue(ctx.opening);
+      // After the opening frame: a join event it causes comes second.
+      ctx.watcher?.opened(c);
       if (request.closeAt !== undefined) {
         const reason = request.closeReason ?? "lifetime";
         // Chained: a token `exp` a year away overflows one setTimeout.

@@ -19,6 +19,7 @@ import { registerClusterMetrics } from "./cluster_metrics.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
 import { registerPublisherMetrics } from "./publisher_metrics.ts";
 import { define, type Sample } from "./scraped.ts";
+import { registerPresenceMetrics } from "./presence_metrics.ts";
 
 /** What the metrics read at scrape time. */
 export interface Observed {
@@ -136,6 +137,7 @@ function registerHubMetrics(
     hubs((c, s) => [[{ connector: c }, s.historyBytes]]),
   );
   registerClusterMetrics(gauge, counter, hubs);
+  registerPresenceMetrics(gauge, hubs);
 }
 
 /** Per source: rejections; per AMQP connector: acks, nacks, connection. */

@@ -17,6 +17,8 @@ import { createTimeouts } from "../core/timeouts.ts";
 import { errorMessage } from "../core/errors.ts";
 import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
 import { checkPublisher, createTokenCheck } from "./publisher_auth.ts";
+import { answerPresence } from "./presence_api.ts";
+import type { Presence } from "../presence/tracker.ts";
 import { compileRoutes, findRoute, type Route } from "./route.ts";
 import {
   countRejection,
@@ -31,6 +33,8 @@ export function createRestSource(
   name: string,
   connector: RestConnector,
   context: SourceContext,
+  /** The SSE connectors' presence it answers (`GET /presence/...`). */
+  presences: ReadonlyMap<string, Presence> = new Map(),
 ): Source {
   const compiled = compileRoutes(context.flows);
   // An empty token (an unset "${HYPHA_PUBLISH_TOKEN:-}") must never match
@@ -70,6 +74,8 @@ export function createRestSource(
       }
     }
     const path = pathOf(request.url);
+    const asked = answerPresence(request, path, presences);
+    if (asked !== undefined) return asked;
     const hit = findRoute(compiled, request.method, path);
     if ("error" in hit) {
       if (hit.code !== undefined) countRejection(counters, hit.code);

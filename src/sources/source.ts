@@ -28,6 +28,8 @@ export interface SourceStats {
   consuming?: boolean;
   /** For broker sources: held back for the startup grace. */
   held?: boolean;
+  /** For the lifecycle source: events waiting for their flows. */
+  queued?: number;
 }
 
 /** A running source. */

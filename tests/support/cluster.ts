@@ -123,6 +123,8 @@ export async function cleanupCluster(
   await channel.queueDelete(names.stream).catch(() => {});
   await channel.queueDelete(names.queue).catch(() => {});
   await channel.exchangeDelete(names.exchange).catch(() => {});
+  // Presence's fanout (auto-delete: normally gone with its last queue).
+  await channel.exchangeDelete(`${names.stream}.presence`).catch(() => {});
   await client.close().catch(() => {});
 }
 

@@ -1,0 +1,172 @@
+/**
+ * The SSE connector as a source: its lifecycle (`connected`,
+ * `disconnected`, `room_occupied`, `room_vacated`) enters flows like any
+ * message. Events wait in one bounded queue and are sent a batch per loop
+ * turn, so a connect storm never holds up delivery; a target that is away
+ * (503, an `UnavailableError`) is retried, and what no longer fits the queue
+ * is dropped and counted (`rejected.dropped`), never held without bound.
+ *
+ * @module
+ */
+
+import { LIFECYCLE_OPERATIONS } from "../config/schema.ts";
+import { errorMessage } from "../core/errors.ts";
+import { type Flow, sendThrough } from "../core/flows.ts";
+import { rateLimited } from "../core/log.ts";
+import type { LifecycleSink } from "../presence/tracker.ts";
+import {
+  countRejection,
+  countRouted,
+  type Source,
+  type SourceContext,
+  type SourceStats,
+} from "./source.ts";
+import { UnavailableError } from "../core/unavailable.ts";
+
+export { LIFECYCLE_OPERATIONS };
+
+/** One of {@link LIFECYCLE_OPERATIONS}. */
+export type LifecycleOperation = typeof LIFECYCLE_OPERATIONS[number];
+
+/**
+ * The lifecycle source of one SSE connector; `emit` queues one event, or
+ * drops (and counts) it when the queue is full.
+ */
+export interface LifecycleSource extends Source, LifecycleSink {}
+
+/** Sizing of the queue and the retry pace. */
+export interface LifecycleOptions {
+  /** Most events waiting; past it new ones are dropped and counted. */
+  readonly queueSize: number;
+  /** Wait before retrying a target that was away. */
+  readonly retryMs: number;
+}
+
+/** Events sent per loop turn before yielding to the rest of the process. */
+const BATCH = 100;
+
+type Pending = {
+  operation: LifecycleOperation;
+  input: Record<string, unknown>;
+};
+
+/** Creates the source; events queue from now, and flow once started. */
+export function createLifecycleSource(
+  name: string,
+  context: SourceContext,
+  options: LifecycleOptions,
+): LifecycleSource {
+  const byOperation = new Map<LifecycleOperation, Flow[]>();
+  for (const { operation, flow } of context.flows) {
+    for (const op of LIFECYCLE_OPERATIONS) {
+      if (operation !== undefined && operation !== op) continue;
+      byOperation.set(op, [...byOperation.get(op) ?? [], flow]);
+    }
+  }
+  const stats: SourceStats = {
+    received: 0,
+    delivered: 0,
+    filtered: 0,
+    rejected: {},
+  };
+  // A FIFO with a moving head: shift() on a long array costs O(n).
+  let queue: Pending[] = [];
+  let head = 0;
+  let started = false;
+  let stopped = false;
+  let draining = false;
+  const logLimited = rateLimited(10_000);
+  const warn = (message: string, reason: string) =>
+    logLimited(`${name}.${message}`, (suppressed) =>
+      context.log.warn(message, {
+        connector: name,
+        reason,
+        count: suppressed || undefined,
+      }));
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Sends one event; false when the target is away (retry it later). */
+  const send = async (p: Pending): Promise<boolean> => {
+    const meta = { connector: name, operation: p.operation };
+    const message = { input: p.input, meta };
+    try {
+      const outcome = await sendThrough(
+        byOperation.get(p.operation)!,
+        message,
+        p.operation,
+      );
+      if (outcome.ok) countRouted(stats, outcome.flows);
+      else {
+        countRejection(stats, outcome.code);
+        warn("lifecycle event refused", outcome.reason);
+      }
+      return true;
+    } catch (error) {
+      if (error instanceof UnavailableError) {
+        warn("lifecycle target unavailable, retrying", errorMessage(error));
+        return false;
+      }
+      countRejection(stats, "failed");
+      warn("lifecycle event failed", errorMessage(error));
+      return true;
+    }
+  };
+
+  /**
+   * A batch at a time, its sends in flight together (a cluster's log
+   * confirms each append: one by one would cap the pace at one round trip
+   * per event); what the target refused as away goes back, in order.
+   */
+  const drain = async () => {
+    if (draining || !started) return;
+    draining = true;
+    try {
+      while (!stopped && head < queue.length) {
+        const batch = queue.slice(head, head + BATCH);
+        const sent = await Promise.all(batch.map(send));
+        const away = batch.filter((_, i) => !sent[i]);
+        queue.fill(undefined as unknown as Pending, head, head + batch.length);
+        head += batch.length - away.length;
+        for (let i = 0; i < away.length; i++) queue[head + i] = away[i];
+        if (head > 1024 && head * 2 > queue.length) {
+          queue = queue.slice(head);
+          head = 0;
+        }
+        // Yield to the rest of the process between batches.
+        await sleep(away.length > 0 ? options.retryMs : 0);
+      }
+    } finally {
+      draining = false;
+    }
+  };
+
+  return {
+    name,
+    wants: (operation) => byOperation.has(operation),
+    emit(operation, input) {
+      if (!byOperation.has(operation)) return;
+      stats.received++;
+      if (queue.length - head >= options.queueSize) {
+        countRejection(stats, "dropped");
+        warn(
+          "lifecycle queue full, dropping events",
+          `${options.queueSize} waiting`,
+        );
+        return;
+      }
+      queue.push({ operation, input });
+      if (!draining) queueMicrotask(drain);
+    },
+    start() {
+      started = true;
+      queueMicrotask(drain);
+      return Promise.resolve();
+    },
+    stop() {
+      stopped = true;
+      return Promise.resolve();
+    },
+    stats: () => ({ ...structuredClone(stats), queued: queue.length - head }),
+  };
+}
