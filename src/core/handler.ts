@@ -154,13 +154,10 @@ export function createSseHandler(
       for (const [k, v] of Object.entries(cors)) grant.headers.set(k, v);
       return grant;
     }
-    // Where the runtime cancels the body (or settles `completed`), that
-    // reports a client that left during auth; request.signal is the last
-    // resort (Bun allocates it on first use, Deno 2.9 warns about any use).
-    if (
-      !info.cancelsBody && info.completed === undefined &&
-      request.signal.aborted
-    ) {
+    // Where the runtime cancels the body, that reports a client that left
+    // during auth; request.signal is the last resort (Bun allocates it on
+    // first use, Deno 2.9 warns about any use).
+    if (!info.cancelsBody && request.signal.aborted) {
       slot.release();
       return text(499, "client closed request");
     }
@@ -225,6 +222,5 @@ function onGone(
   disconnect: () => void,
 ): void {
   if (info.cancelsBody) return;
-  if (info.completed) info.completed.then(disconnect, disconnect);
-  else request.signal.addEventListener("abort", disconnect, { once: true });
+  request.signal.addEventListener("abort", disconnect, { once: true });
 }

@@ -9,14 +9,10 @@
 export interface ConnectionInfo {
   readonly remoteAddr: string;
   /**
-   * Settles when the response is over, also when the client vanished.
-   * Without it (and without `cancelsBody`), `request.signal` is used.
-   */
-  readonly completed?: Promise<unknown>;
-  /**
    * The runtime cancels a streamed body when its client goes (Bun 1.4,
    * Deno 2.9): nothing else needs to hold the request (Bun: its abort
-   * listener kept each request alive, ~0.3 KB per idle stream).
+   * listener kept each request alive, ~0.3 KB per idle stream). Without
+   * it, `request.signal` is watched.
    */
   readonly cancelsBody?: boolean;
   /**
