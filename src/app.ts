@@ -101,8 +101,13 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
     const listener = withConsoleIfOn(sse.listener, name, c, config);
     listeners.push({ ...listener, tls: tls[name] });
   }
-  // A cluster's log attaches to its stream before anyone is served.
-  await Promise.all(logs.map((l) => l.start()));
+  // A cluster's log attaches to its stream before anyone is served; one
+  // that cannot leaves no hub timer behind.
+  await Promise.all(logs.map((l) => l.start())).catch(async (error) => {
+    for (const hub of hubs.values()) hub.close(0);
+    await Promise.all(logs.map((l) => l.stop()));
+    throw error;
+  });
   await createPublishers(config, runtime.log, runtime.brokerTls, publishers);
   // Publishers connect before sources start, so the first messages find them.
   await Promise.all([...publishers.values()].map((p) => p.start()));
