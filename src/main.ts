@@ -26,12 +26,13 @@ const HARD_EXIT_MS = 5000;
 export const HELP =
   `hypha: a Server-Sent Events hub fed by RabbitMQ and HTTP publish routes
 
-Usage (after npm install; deno and bun are in node_modules/.bin):
+Usage:
   npm start [-- --config PATH]            run on Deno
   npm run start:bun [-- --config PATH]    run on Bun
   npx deno run -A src/deno.ts [--config PATH]
   npx bun src/bun.ts [--config PATH]
   ./dist/hypha [--config PATH]            the compiled binary
+(npm install puts deno and bun in node_modules/.bin, not on PATH)
 
 Commands:
   (none)                 run the hub until SIGINT or SIGTERM
