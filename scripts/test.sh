@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite: static checks, then every test under Deno AND under Bun.
 # Usage: npm test            (or: bash scripts/test.sh [test files...])
+#        npm run test:unit   (or: bash scripts/test.sh --unit): the fast tier,
+#                            the files listed in tests/unit_tier.txt
 #        --no-static first:  skip fmt, lint and type checks (a rerun)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +11,11 @@ static=1
 if [ "${1:-}" = "--no-static" ]; then
   static=0
   shift
+fi
+if [ "${1:-}" = "--unit" ]; then
+  shift
+  mapfile -t unit < <(grep -vE '^\s*(#|$)' tests/unit_tier.txt)
+  set -- "${unit[@]}" "$@"
 fi
 # *.serial.ts files take the shared broker away (stop_app/start_app), so
 # they run alone after both suites; the runners do not pick them up.
