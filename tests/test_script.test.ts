@@ -36,6 +36,7 @@ async function runScript(fail: boolean) {
     });
     const code = await child.exited;
     // Colours off, for matching.
+    // deno-lint-ignore no-control-regex
     return { code, output: output.replace(/\x1b\[[0-9;]*m/g, "") };
   } finally {
     await rm(dir, { recursive: true, force: true });
