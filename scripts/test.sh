@@ -36,7 +36,7 @@ if [ "$static" = 1 ]; then
   step "static checks"
   deno fmt --check || status=1
   deno lint || status=1
-  deno check src/ tests/ bench/ scripts/ || status=1
+  deno check src/ tests/ bench/ scripts/ examples/ || status=1
   # src/core must stay runtime-neutral (web standards only).
   if grep -rnE '\bDeno\.|\bBun\.|from "node:|from "(bun|deno)' src/core; then
     echo "src/core imports a runtime API (see above)"; status=1
