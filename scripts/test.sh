@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # The whole suite: static checks, then every test under Deno AND under Bun.
 # Usage: npm test            (or: bash scripts/test.sh [test files...])
+#        npm run test:unit   (or: bash scripts/test.sh --unit): the fast tier,
+#                            the files listed in tests/unit_tier.txt
+#        --no-static first:  skip fmt, lint and type checks (a rerun)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
+static=1
+if [ "${1:-}" = "--no-static" ]; then
+  static=0
+  shift
+fi
+if [ "${1:-}" = "--unit" ]; then
+  shift
+  mapfile -t unit < <(grep -vE '^\s*(#|$)' tests/unit_tier.txt)
+  set -- "${unit[@]}" "$@"
+fi
 # *.serial.ts files take the shared broker away (stop_app/start_app), so
 # they run alone after both suites; the runners do not pick them up.
 files=()
@@ -19,32 +32,52 @@ fi
 status=0
 step() { echo; echo "== $*"; }
 
-step "static checks"
-deno fmt --check || status=1
-deno lint || status=1
-deno check src/ tests/ bench/ scripts/ || status=1
-# src/core must stay runtime-neutral (web standards only).
-if grep -rnE '\bDeno\.|\bBun\.|from "node:|from "(bun|deno)' src/core; then
-  echo "src/core imports a runtime API (see above)"; status=1
+if [ "$static" = 1 ]; then
+  step "static checks"
+  deno fmt --check || status=1
+  deno lint || status=1
+  deno check src/ tests/ bench/ scripts/ examples/ || status=1
+  # src/core must stay runtime-neutral (web standards only).
+  if grep -rnE '\bDeno\.|\bBun\.|from "node:|from "(bun|deno)' src/core; then
+    echo "src/core imports a runtime API (see above)"; status=1
+  fi
 fi
 
 # Both runtimes at once: much of the suite waits on timers, sockets and the
 # broker, so running them side by side nearly halves the wall time. Each
-# one's output is printed whole when both are done.
+# line shows as it comes, prefixed [deno] or [bun]; each runtime's result
+# (its failures and counts) is printed again, whole, once both are done.
 deno_out=$(mktemp)
 bun_out=$(mktemp)
+# Runs "$@", keeps its output in $2 and shows it prefixed with [$1].
+prefixed() {
+  local name=$1 out=$2
+  shift 2
+  { "$@" 2>&1; echo $? >"$out.rc"; } | tee "$out" | sed -u "s/^/[$name] /"
+}
+ran_ok() { [ "$(cat "$1.rc" 2>/dev/null)" = 0 ]; }
 if [ ${#files[@]} -gt 0 ]; then
-  deno test --allow-all "${files[@]}" >"$deno_out" 2>&1 &
+  step "tests under Deno and Bun, side by side"
+  prefixed deno "$deno_out" deno test --allow-all "${files[@]}" &
   deno_pid=$!
-  bun test --timeout 120000 "${files[@]}" >"$bun_out" 2>&1 &
+  prefixed bun "$bun_out" bun test --timeout 120000 "${files[@]}" &
   bun_pid=$!
-  wait "$deno_pid" || status=1
-  wait "$bun_pid" || status=1
+  wait "$deno_pid"
+  wait "$bun_pid"
+  ran_ok "$deno_out" || status=1
+  ran_ok "$bun_out" || status=1
 fi
-step "tests under Deno"
-cat "$deno_out"
-step "tests under Bun"
-cat "$bun_out"
+strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
+step "result under Deno"
+# Deno's closing block (its ERRORS/FAILURES sections and counts), or the counts.
+block=$(strip "$deno_out" | sed -n '/^ *\(ERRORS\|FAILURES\) *$/,$p')
+if [ -n "$block" ]; then echo "$block"; else
+  strip "$deno_out" | grep -E '^(ok|FAILED) \|' | tail -1
+fi
+step "result under Bun"
+# Bun reports each failure in place: its (fail) lines, then the counts.
+strip "$bun_out" | grep -E '^\(fail\)'
+strip "$bun_out" | sed -n '/^ *[0-9]\+ pass$/,$p'
 
 # Serial files: one runtime after the other; their counts join the totals.
 deno_serial=$(mktemp)
@@ -59,11 +92,11 @@ if [ ${#serial[@]} -gt 0 ]; then
 fi
 
 # One summary line over both runtimes (Deno counts node:test cases as steps).
-strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
 deno_counts() {
   local summary p f
   summary=$(strip "$1" | grep -E '^(ok|FAILED) \|' | tail -1)
   p=$(echo "$summary" | sed -nE 's/.*\| [0-9]+ passed \(([0-9]+) steps?\).*/\1/p')
+  [ -n "$p" ] || p=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p')
   f=$(echo "$summary" | sed -nE 's/.*\| [0-9]+ failed \(([0-9]+) steps?\).*/\1/p')
   [ -n "$f" ] || f=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p')
   echo "${p:-0} ${f:-0}"
@@ -78,7 +111,8 @@ read -r dp df < <(deno_counts "$deno_out")
 read -r sdp sdf < <(deno_counts "$deno_serial")
 read -r bp bf < <(bun_counts "$bun_out")
 read -r sbp sbf < <(bun_counts "$bun_serial")
-rm -f "$deno_out" "$bun_out" "$deno_serial" "$bun_serial"
+rm -f "$deno_out" "$bun_out" "$deno_out.rc" "$bun_out.rc" "$deno_serial" \
+  "$bun_serial"
 dp=$((dp + sdp)) df=$((df + sdf)) bp=$((bp + sbp)) bf=$((bf + sbf))
 passed=$((dp + bp))
 failed=$((df + bf))

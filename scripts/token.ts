@@ -3,10 +3,13 @@
  * development and for scripts; production tokens come from your app's
  * backend (any JWT library works the same way).
  *
- *   deno task token --secret "$HYPHA_JWT_SECRET" --sub 42 --rooms orders,team.* --exp 1h
- *   bun run scripts/token.ts --key-file private.pem --sub 42 --aud hypha
+ *   HYPHA_JWT_SECRET=... npm run -s token -- --sub 42 --rooms orders,team.* --exp 1h
+ *   npx bun scripts/token.ts --key-file private.pem --sub 42 --aud hypha
  *
- * Prints the token on stdout. Exit code 2 on bad usage.
+ * Prints the token on stdout. Exit code 2 on bad usage. The secret comes
+ * from $HYPHA_JWT_SECRET or stdin (`--secret -`) so no command line shows
+ * it: `deno task` and `npm run` (without -s) print the command they run,
+ * arguments included, and `ps` shows arguments to every user.
  *
  * @module
  */
@@ -25,10 +28,12 @@ import {
 import { parseDuration } from "../src/config/units.ts";
 
 const USAGE =
-  `Usage: deno task token [options]   (or: bun run scripts/token.ts [options])
+  `Usage: npm run -s token -- [options]   (or: npx bun scripts/token.ts [options])
 
 Key (one of):
-  --secret TEXT      HMAC secret (jwt_secret); default: $HYPHA_JWT_SECRET
+  --secret -         HMAC secret (jwt_secret) read from stdin;
+                     default: $HYPHA_JWT_SECRET. (--secret TEXT works too,
+                     but shows the secret to ps and to npm run without -s)
   --key-file PATH    private key: PEM (PKCS#8) or JWK JSON (RSA, EC, Ed25519)
 Claims:
   --sub ID           subject: the user_id the token binds
@@ -79,6 +84,15 @@ async function signingKey(
   fail(`${file}: not a PKCS#8 private key for ${alg ?? PROBES.join("/")}`);
 }
 
+/** `--secret -`: the secret from stdin, without its trailing newline. */
+async function readSecret(): Promise<string> {
+  let text = "";
+  for await (const chunk of process.stdin) text += chunk;
+  const secret = text.replace(/\r?\n$/, "");
+  if (secret === "") fail("--secret -: stdin gave an empty secret");
+  return secret;
+}
+
 async function main(): Promise<void> {
   let values;
   try {
@@ -104,7 +118,9 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const secret = values.secret ?? process.env.HYPHA_JWT_SECRET;
+  const secret = values.secret === "-"
+    ? await readSecret()
+    : values.secret ?? process.env.HYPHA_JWT_SECRET;
   const file = values["key-file"];
   if ((secret === undefined) === (file === undefined)) {
     fail(

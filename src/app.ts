@@ -192,6 +192,7 @@ async function serveAll(
         onWarning: (message) => runtime.log.warn(message, { connector: name }),
         onAcceptError: (error) => accepting.failed(name, address, error),
         onAcceptRecovered: () => accepting.recovered(name, address),
+        onAcceptEnded: (error) => accepting.ended(name, address, error),
       });
       address = `${formatHost(listener.host)}:${server.port}`;
       servers.push(server);

@@ -6,15 +6,14 @@
  */
 
 import { type App, type RunningServer, startApp } from "./app.ts";
-import { createSubscriberAuth } from "./auth/setup.ts";
+import { checkConfigFile } from "./check_command.ts";
 import { translateConfig } from "./config/hcl/translate.ts";
-import { ConfigError, loadConfig } from "./config/load.ts";
+import { ConfigError } from "./config/load.ts";
 import { errorMessage } from "./core/errors.ts";
 import { createLogger, type Level } from "./core/log.ts";
 import type { Listener } from "./core/http.ts";
 import { logReadiness } from "./ops/ready_log.ts";
-import { loadTls } from "./ops/tls.ts";
-import { loadBrokerTls } from "./rabbitmq/tls.ts";
+import { prepareConfig, type Prepared } from "./prepare.ts";
 
 /** Exit codes: 0 ok, 1 failure at run time, 2 bad usage or config. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -28,11 +27,22 @@ export const HELP =
   `hypha: a Server-Sent Events hub fed by RabbitMQ and HTTP publish routes
 
 Usage:
-  deno task start [--config PATH]
-  bun run src/bun.ts [--config PATH]
-  hypha [--config PATH]
-  hypha translate PATH   print a Mycel HCL config as hypha's TOML, with a
-                         comment wherever meaning or a default differs
+  npm start [-- --config PATH]            run on Deno
+  npm run start:bun [-- --config PATH]    run on Bun
+  npx deno run -A src/deno.ts [--config PATH]
+  npx bun src/bun.ts [--config PATH]
+  ./dist/hypha [--config PATH]            the compiled binary
+(npm install puts deno and bun in node_modules/.bin, not on PATH)
+
+Commands:
+  (none)                 run the hub until SIGINT or SIGTERM
+  check [--config PATH]  load and validate the config and every file it names
+                         (auth keys, TLS certificates), then exit: prints
+                         "PATH: valid" (exit 0) or the errors (exit 2);
+                         npm run check-config -- PATH
+  translate PATH         print a Mycel HCL config as hypha's TOML, with a
+                         comment wherever meaning or a default differs;
+                         npm run -s translate -- PATH
 
 Options:
   -c, --config PATH   config file: TOML, or Mycel's HCL (a .hcl or .mycel
@@ -68,11 +78,27 @@ export interface Platform {
 export function parseArgs(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): { config: string } | { translate: string } | "help" | { error: string } {
+):
+  | { config: string }
+  | { check: string }
+  | { translate: string }
+  | "help"
+  | { error: string } {
   if (args[0] === "translate") {
     if (args[1] === "-h" || args[1] === "--help") return "help";
     if (args.length !== 2) return { error: "translate needs one PATH" };
     return { translate: args[1] };
+  }
+  if (args[0] === "check") {
+    const rest = args.slice(1);
+    // `check PATH` too, so `npm run check-config -- PATH` reads naturally.
+    if (rest.length === 1 && !rest[0].startsWith("-")) {
+      return { check: rest[0] };
+    }
+    const parsed = parseArgs(rest, env);
+    return typeof parsed === "object" && "config" in parsed
+      ? { check: parsed.config }
+      : parsed;
   }
   let config = env.HYPHA_CONFIG || DEFAULT_CONFIG;
   for (let i = 0; i < args.length; i++) {
@@ -103,33 +129,22 @@ export async function main(platform: Platform): Promise<never> {
     return platform.exit(EXIT.usage);
   }
   if ("translate" in parsed) return await translate(parsed.translate, platform);
-  let loaded;
-  let auth;
-  let brokerTls;
-  let tls;
+  if ("check" in parsed) {
+    return platform.exit(await checkConfigFile(parsed.check, platform));
+  }
+  let prepared: Prepared;
   try {
-    loaded = await loadConfig(
+    prepared = await prepareConfig(
       parsed.config,
       platform.readTextFile,
       platform.env,
     );
-    auth = await createSubscriberAuth(
-      loaded.config,
-      parsed.config,
-      platform.readTextFile,
-    );
-    brokerTls = await loadBrokerTls(
-      loaded.config,
-      parsed.config,
-      platform.readTextFile,
-    );
-    tls = await loadTls(loaded.config, parsed.config, platform.readTextFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     platform.printError(`hypha: invalid config: ${error.message}`);
     return platform.exit(EXIT.usage);
   }
-  const { config, warnings } = loaded;
+  const { config, warnings, auth, brokerTls, tls } = prepared;
   const log = createLogger(
     platform.printError,
     config.service.log_level as Level,

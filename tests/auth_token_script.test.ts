@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
@@ -94,5 +95,57 @@ describe(`token script (${RUNTIME})`, () => {
       exp.output,
       /--exp: expected a duration like 15m or 1h, got "soon"/,
     );
+  });
+});
+
+/** Runs `command` in a shell from the repository, as a user types it. */
+async function shell(command: string, env: Record<string, string> = {}) {
+  const child = spawnChild("sh", ["-c", command], ROOT, {
+    PATH: `${ROOT}node_modules/.bin:${process.env.PATH}`,
+    ...env,
+  });
+  let output = "";
+  child.onOutput((text) => output += text);
+  return { code: await child.exited, output: output.trim() };
+}
+
+describe(`documented token commands keep the secret out of their output (${RUNTIME})`, () => {
+  const secret = "hypha-doc-secret-3e8d1a9b7c";
+  const verifies = async (token: string) => {
+    const verify = createVerifier(
+      await createVerificationKey({ kind: "secret", secret }),
+    );
+    assert.ok((await verify(token)).ok, token);
+  };
+
+  test("npm run token with $HYPHA_JWT_SECRET: npm's own banner included", async () => {
+    const { code, output } = await shell("npm run token -- --sub 42", {
+      HYPHA_JWT_SECRET: secret,
+    });
+    assert.equal(code, 0, output);
+    assert.ok(!output.includes(secret), output);
+    await verifies(output.split("\n").at(-1)!);
+  });
+
+  test("npm run -s token -- --secret - reads the secret from stdin", async () => {
+    const { code, output } = await shell(
+      `printf %s '${secret}' | npm run -s token -- --secret - --sub 42`,
+    );
+    assert.equal(code, 0, output);
+    assert.ok(!output.includes(secret), output);
+    await verifies(output);
+  });
+
+  test("an empty secret on stdin is refused with exit 2", async () => {
+    const { code, output } = await shell(
+      "printf '' | npm run -s token -- --secret - --sub 42",
+    );
+    assert.equal(code, 2);
+    assert.match(output, /--secret -: stdin gave an empty secret/);
+  });
+
+  test("deno.json has no token task: deno task prints its command line, secret included", () => {
+    const tasks = JSON.parse(readFileSync(`${ROOT}deno.json`, "utf8")).tasks;
+    assert.equal(tasks.token, undefined);
   });
 });

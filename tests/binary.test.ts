@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import process from "node:process";
 import { restExample } from "./support/configs.ts";
 import { ADMIN, publish, RUNTIME, writeConfig } from "./support/hypha.ts";
 import { promtoolCheck, scrape } from "./support/metrics.ts";
@@ -93,6 +94,29 @@ describe(`single binary (tests run on ${RUNTIME})`, () => {
     } finally {
       await config.remove();
       await cert.remove();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("npm run compile that cannot get Deno's runtime leaves the existing binary and names the offline path", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hypha-compile-"));
+    const out = join(dir, "hypha");
+    // Stands for the binary npm run compile:bun built.
+    const before = "#!/bin/sh\necho built by compile:bun\n";
+    await writeFile(out, before);
+    await chmod(out, 0o755);
+    try {
+      // DENORT_BIN fails the way no network does, online or not.
+      const { code, output } = await run("npm", ["run", "compile", "--", out], {
+        DENORT_BIN: join(dir, "no-denort"),
+        PATH: `${ROOT}node_modules/.bin:${process.env.PATH}`,
+      });
+      assert.equal(code, 1, output);
+      assert.equal(await readFile(out, "utf8"), before);
+      assert.match(output, /was left as it was/);
+      assert.match(output, /needs\s+network/);
+      assert.match(output, /npm run compile:bun/);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

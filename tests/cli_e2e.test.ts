@@ -1,8 +1,22 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { describe, test } from "node:test";
+import process from "node:process";
+import { HELP } from "../src/main.ts";
 import { rawSubscribe, until } from "./support/clients.ts";
 import { restExample } from "./support/configs.ts";
 import { runHypha, RUNTIME, startHypha, writeConfig } from "./support/hypha.ts";
+import { spawnChild } from "./support/spawn.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** The command lines of --help's Usage section, e.g. "npm start [-- ...]". */
+function usageLines(): string[] {
+  const usage = HELP.split("\n\n").find((p) => p.startsWith("Usage"))!;
+  return usage.split("\n").filter((l) => l.startsWith("  ")).map((l) =>
+    l.trim().split(/ {2,}/)[0]
+  );
+}
 
 describe(`command line (${RUNTIME})`, () => {
   test("--help prints usage and exits 0", async () => {
@@ -10,6 +24,30 @@ describe(`command line (${RUNTIME})`, () => {
     assert.equal(code, 0);
     assert.match(output, /Usage:/);
     assert.match(output, /--config PATH/);
+    assert.match(output, /^ {2}check \[--config PATH\] /m);
+    assert.match(output, /^ {2}translate PATH /m);
+  });
+
+  test("each usage line of --help runs as printed after npm install", async () => {
+    const lines = usageLines();
+    assert.ok(lines.some((l) => l.startsWith("npx deno ")), lines.join("\n"));
+    for (const line of lines) {
+      // The compiled binary exists only after npm run compile:bun.
+      if (line.startsWith("./dist/") && !existsSync(`${ROOT}dist/hypha`)) {
+        continue;
+      }
+      const command = line.replace(/\[(-- )?--config PATH\]/, "$1--help");
+      const child = spawnChild("sh", ["-c", command], ROOT, {
+        // What npm install gives: node and npm on PATH, not deno or bun.
+        PATH: process.env.PATH!.split(":").filter((dir) =>
+          !existsSync(`${dir}/deno`) && !existsSync(`${dir}/bun`)
+        ).join(":"),
+      });
+      let output = "";
+      child.onOutput((text) => output += text);
+      assert.equal(await child.exited, 0, `${command}\n${output}`);
+      assert.match(output, /Usage/, command);
+    }
   });
 
   test("an unknown argument exits 2 and says which", async () => {

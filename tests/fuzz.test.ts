@@ -173,20 +173,24 @@ describe(`fuzz: HTTP surfaces (${RUNTIME})`, () => {
         "application/vnd.x+json",
         "multipart/form-data",
       ];
-      const bodies = () => {
+      // Each body, and whether it is a JSON object (the only thing a route
+      // may accept) or certainly refused.
+      const bodies = (): [BodyInit, boolean] => {
         const k = r.int(7);
-        if (k === 0) return JSON.stringify({ text: r.text(50) });
-        if (k === 1) return r.text(100);
-        if (k === 2) return "[1,2,3]";
-        if (k === 3) return "x".repeat(5000);
-        if (k === 4) return new Uint8Array([0xff, 0xfe, 0x7b, 0x7d]);
+        if (k === 0) return [JSON.stringify({ text: r.text(50) }), true];
+        if (k === 1) return [r.text(100), false];
+        if (k === 2) return ["[1,2,3]", false];
+        if (k === 3) return ["x".repeat(5000), false];
+        if (k === 4) return [new Uint8Array([0xff, 0xfe, 0x7b, 0x7d]), false];
         if (k === 5) {
-          return JSON.stringify({
-            room: r.next() < 0.5 ? 42 : { nested: true },
-          });
+          const room = r.next() < 0.5 ? 42 : { nested: true };
+          return [JSON.stringify({ room }), true];
         }
-        return "";
+        return ["", false];
       };
+      const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+      const NO_ROUTE = ["/", "/nope", "/notify/user/1/extra"];
+      let refusals = 0;
       for (let i = 0; i < 1500; i++) {
         const path = r.pick([
           "/notify",
@@ -208,18 +212,26 @@ describe(`fuzz: HTTP surfaces (${RUNTIME})`, () => {
           "DELETE",
           "PATCH",
         ]);
-        const init: RequestInit = {
-          method,
-          headers: { "content-type": r.pick(types) },
-        };
-        if (method !== "GET") init.body = bodies();
+        const type = r.pick(types);
+        const init: RequestInit = { method, headers: { "content-type": type } };
+        let object = false;
+        if (method !== "GET") [init.body, object] = bodies();
         const response = await fetch(api.replace(/\/$/, "") + path, init);
-        await response.body?.cancel();
-        assert.ok(
-          allowed.has(response.status),
-          `${method} ${path}: ${response.status}`,
-        );
+        const reason = await response.text();
+        const what =
+          `${method} ${path} (${type}): ${response.status} ${reason}`;
+        assert.ok(allowed.has(response.status), what);
+        const refused = method !== "POST" || !object || !JSON_TYPE.test(type) ||
+          NO_ROUTE.includes(path);
+        if (!refused) continue;
+        refusals++;
+        assert.notEqual(response.status, 202, what);
+        // The reason is text a person reading curl output understands.
+        assert.match(reason, /^[\x20-\x7e]{4,}/, what);
+        if (response.status === 415) assert.match(reason, /content-type/, what);
+        if (response.status === 413) assert.match(reason, /4096|4 ?KiB/i, what);
       }
+      assert.ok(refusals > 1000, `${refusals} certain refusals checked`);
       const sse = hypha.urls.sse.replace(/\/events$/, "");
       for (let i = 0; i < 300; i++) {
         const query = Array.from(

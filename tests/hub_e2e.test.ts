@@ -99,7 +99,16 @@ event = "input.kind"
     assert.match(head, /x-accel-buffering: no/i);
     assert.match(head, /x-content-type-options: nosniff/i);
     assert.doesNotMatch(head, /content-encoding/i);
+    const opened = Date.now();
     await raw.waitFor(/: keepalive\n\n[\s\S]*: keepalive\n\n/);
+    // One hub-wide timer: the first may come soon after opening, then one
+    // per 300 ms interval, never more.
+    const count = raw.text().split(": keepalive\n\n").length - 1;
+    const intervals = Math.floor((Date.now() - opened) / 300);
+    assert.ok(
+      count <= intervals + 1,
+      `${count} keepalives in ${intervals} intervals`,
+    );
     raw.close();
   });
 
@@ -145,6 +154,7 @@ describe(`keepalives only for silent connections (${RUNTIME})`, () => {
     try {
       const busy = await rawSubscribe(hypha.urls.sse, "/events?room=busy");
       const idle = await rawSubscribe(hypha.urls.sse, "/events?room=idle");
+      const idleSince = Date.now();
       const notify = `${hypha.urls.api}notify/busy`;
       await publish(notify, { n: 0 });
       await busy.waitFor(1);
@@ -160,9 +170,17 @@ describe(`keepalives only for silent connections (${RUNTIME})`, () => {
         busy.comments.length - before <= 1,
         `busy got ${busy.comments.length - before} keepalives`,
       );
+      // One keepalive per interval, not more: a timer firing too often (a
+      // per-client timer, an overflow) sends many. Late timers on a busy
+      // machine send fewer, so the upper bound is safe.
+      const keepalives = idle.comments.filter((c) =>
+        c.trim() === "keepalive"
+      ).length;
+      const intervals = Math.floor((Date.now() - idleSince) / 1000);
+      assert.ok(keepalives >= 2, `idle got ${JSON.stringify(idle.comments)}`);
       assert.ok(
-        idle.comments.filter((c) => c.trim() === "keepalive").length >= 2,
-        `idle got ${JSON.stringify(idle.comments)}`,
+        keepalives <= intervals + 1,
+        `idle got ${keepalives} keepalives in ${intervals} intervals`,
       );
       busy.close();
       idle.close();

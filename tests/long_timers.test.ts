@@ -115,9 +115,17 @@ describe(`durations beyond what a timer holds (${RUNTIME})`, () => {
     await expectStaysOpen(lifetime);
   });
 
-  test('heartbeat_interval = "720h" sends no keepalive between two events', async () => {
+  test('heartbeat_interval = "720h" (past a 32-bit timer) sends no keepalive while the stream is silent', async () => {
+    // 720 h is 2,592,000,000 ms, past the 2^31 - 1 ms a runtime's timer
+    // holds: given as is, setInterval would fire every millisecond.
+    assert.ok(720 * 3600 * 1000 > 2 ** 31 - 1);
     const sub = await rawSubscribe(heartbeat.urls.sse, "/events");
+    // A 300 ms heartbeat beside it: three of its keepalives are time
+    // enough for an overflowed timer to have fired hundreds of times.
+    const control = await rawSubscribe(lifetime.urls.sse, "/events");
     await until(() => sub.retries.length === 1, "the opening retry hint");
+    await until(() => control.comments.length >= 3, "three control keepalives");
+    assert.deepEqual(sub.comments, []);
     const api = heartbeat.urls.api.replace(/\/$/, "");
     assert.equal((await publish(`${api}/notify`, { n: 1 })).status, 202);
     await sub.waitFor(1);
@@ -125,5 +133,6 @@ describe(`durations beyond what a timer holds (${RUNTIME})`, () => {
     await sub.waitFor(2);
     assert.deepEqual(sub.comments, []);
     sub.close();
+    control.close();
   });
 });

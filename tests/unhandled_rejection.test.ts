@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { main } from "../src/main.ts";
-import { until } from "./support/clients.ts";
+import process from "node:process";
+import { rawSubscribe, until } from "./support/clients.ts";
+import { restExample } from "./support/configs.ts";
+import { publish, RUNTIME, startHypha } from "./support/hypha.ts";
 
 const CONFIG = `
 [connector.sse]
@@ -11,7 +14,7 @@ port = 0
 heartbeat_interval = "0s"
 `;
 
-describe("a rejection nobody handled", () => {
+describe("a rejection nobody handled, through main with a fake platform", () => {
   test("is logged as an ERROR and the hub keeps running", async () => {
     const lines: string[] = [];
     let report: ((reason: unknown) => void) | undefined;
@@ -44,5 +47,41 @@ describe("a rejection nobody handled", () => {
     signal!("SIGTERM");
     await until(() => exits.length > 0, "stopped");
     assert.deepEqual(exits, [0]);
+  });
+});
+
+describe(`the real entrypoint's wiring (${RUNTIME})`, () => {
+  test("a rejection nobody handled and an error nobody caught are logged as ERRORs; hypha keeps serving and stops cleanly", async () => {
+    const hypha = await startHypha(
+      restExample(),
+      {},
+      RUNTIME,
+      undefined,
+      "tests/fixtures/entrypoint/faults.ts",
+    );
+    const subscriber = await rawSubscribe(hypha.urls.sse, "/events");
+    await until(() => subscriber.retries.length === 1, "the stream to open");
+    process.kill(hypha.process.pid, "SIGUSR2");
+    await hypha.waitForLine(
+      /ERROR +unhandled rejection reason="?a rejection nobody handled/,
+    );
+    await hypha.waitForLine(
+      /ERROR +uncaught error reason="?an error nobody caught/,
+    );
+    const api = hypha.urls.api.replace(/\/$/, "");
+    assert.equal(
+      (await publish(`${api}/notify`, { after: "faults" })).status,
+      202,
+    );
+    await subscriber.waitFor(1);
+    assert.deepEqual(subscriber.events.map((e) => e.data), [
+      '{"after":"faults"}',
+    ]);
+    subscriber.close();
+    assert.equal(await hypha.stop(), 0);
+    assert.ok(
+      !hypha.lines.some((l) => /^\s+at /.test(l)),
+      "the runtime printed no report of its own",
+    );
   });
 });

@@ -78,6 +78,8 @@ export interface Listener {
   readonly onAcceptError?: (error: unknown) => void;
   /** Told once accepting works again after failures. */
   readonly onAcceptRecovered?: () => void;
+  /** Told when the listener stopped accepting for good (Deno: a bug). */
+  readonly onAcceptEnded?: (error: unknown) => void;
   readonly fetch: Fetch;
 }
 

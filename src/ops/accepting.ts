@@ -19,6 +19,8 @@ export interface Accepting {
   failed(listener: string, address: string, error: unknown): void;
   /** `listener` accepts again. */
   recovered(listener: string, address: string): void;
+  /** `listener` stopped accepting for good: not ready until a restart. */
+  ended(listener: string, address: string, error: unknown): void;
   /** The reason by listener name, of each listener failing now. */
   readonly failing: ReadonlyMap<string, string>;
 }
@@ -49,6 +51,17 @@ export function createAccepting(
         reason,
         // Failures the previous window did not log, so the counts add up.
         more: last?.unlogged || undefined,
+      });
+    },
+    ended(listener, address, error) {
+      const reason = `stopped accepting until restarted: ${
+        errorMessage(error)
+      }`;
+      failing.set(listener, reason);
+      log.error("cannot accept connections any more; restart hypha", {
+        connector: listener,
+        address,
+        reason: errorMessage(error),
       });
     },
     recovered(listener, address) {

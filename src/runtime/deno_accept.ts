@@ -27,6 +27,11 @@ export interface AcceptHooks {
   readonly onError?: (error: unknown) => void;
   /** Accepting works again after failures. */
   readonly onRecovered?: () => void;
+  /**
+   * Serving one accepted connection failed; it is closed and the loop
+   * goes on: one bad connection must not stop every later one.
+   */
+  readonly onConnectionError?: (error: unknown) => void;
 }
 
 /**
@@ -61,7 +66,14 @@ export async function acceptLoop(
     }
     clearTimeout(quiet);
     recovered();
-    const waiting = take(conn);
-    if (waiting !== undefined) await waiting;
+    try {
+      const waiting = take(conn);
+      if (waiting !== undefined) await waiting;
+    } catch (error) {
+      try {
+        conn.close();
+      } catch { /* already closed by the failed server */ }
+      hooks.onConnectionError?.(error);
+    }
   }
 }

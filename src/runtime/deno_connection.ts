@@ -35,11 +35,43 @@ export interface Served {
   shutdown(): Promise<void>;
 }
 
-/** The internal, or undefined where this Deno has none. */
-export function serveOnConnection(): ServeOnConnection | undefined {
-  const internal = Reflect.get(Deno, Reflect.get(Deno, "internal") ?? "");
+/**
+ * The internal, or why it cannot be used: absent, or not the shape this
+ * code calls (a Deno upgrade may change it; calling it blind would fail at
+ * the first connection, or worse, serve wrongly). `deno` is for tests.
+ */
+export function serveOnConnection(
+  deno: object = Deno,
+): ServeOnConnection | string {
+  const key = Reflect.get(deno, "internal");
+  const internal = typeof key === "symbol" || typeof key === "string"
+    ? Reflect.get(deno, key)
+    : undefined;
   const fn = internal?.serveHttpOnConnection;
-  return typeof fn === "function" ? fn : undefined;
+  if (fn === undefined) {
+    return "this Deno has no serveHttpOnConnection internal";
+  }
+  if (typeof fn !== "function") {
+    return `Deno's serveHttpOnConnection internal is a ${typeof fn}, not a function`;
+  }
+  // (conn, signal, handler, onError, onListen) in Deno 2.9.
+  if (fn.length !== 5) {
+    return `Deno's serveHttpOnConnection internal takes ${fn.length} parameters, not the 5 hypha passes (conn, signal, handler, onError, onListen): its shape changed`;
+  }
+  return fn as ServeOnConnection;
+}
+
+/** Throws unless `server` is what Deno 2.9's internal returns. */
+export function checkServer(server: unknown): Deno.HttpServer<Deno.NetAddr> {
+  const s = server as Partial<Deno.HttpServer<Deno.NetAddr>> | undefined;
+  if (
+    !(s?.finished instanceof Promise) || typeof s.shutdown !== "function"
+  ) {
+    throw new TypeError(
+      "Deno's serveHttpOnConnection returned no server with finished and shutdown(): its shape changed",
+    );
+  }
+  return s as Deno.HttpServer<Deno.NetAddr>;
 }
 
 /** Serves connections of `listener` as Deno.serve would: no limits. */
@@ -53,7 +85,9 @@ export function unguarded(
   const onError = (error: unknown) => internalError(listener, error);
   return {
     take(conn) {
-      const server = onConnection(conn, undefined, handler, onError, () => {});
+      const server = checkServer(
+        onConnection(conn, undefined, handler, onError, () => {}),
+      );
       servers.add(server);
       const gone = () => void servers.delete(server);
       // Both ways: a rejection left unhandled would end the process.

@@ -18,7 +18,12 @@
 import type { Listener } from "../core/http.ts";
 import { createTimeouts } from "../core/timeouts.ts";
 import { connectionInfo } from "./deno_request.ts";
-import type { Handler, Served, ServeOnConnection } from "./deno_connection.ts";
+import {
+  checkServer,
+  type Handler,
+  type Served,
+  type ServeOnConnection,
+} from "./deno_connection.ts";
 import { internalError } from "./internal_error.ts";
 
 /**
@@ -94,7 +99,9 @@ export function guarded(
       info.completed.then(done, done);
       return listener.fetch(request, connectionInfo(request, info));
     };
-    c.server = onConnection(conn, undefined, handler, onError, () => {});
+    c.server = checkServer(
+      onConnection(conn, undefined, handler, onError, () => {}),
+    );
     connections.add(c);
     const gone = () => {
       connections.delete(c);

@@ -22,12 +22,18 @@ import { servePlain } from "./deno_plain.ts";
 /** What a TLS listener offers, in order of preference. */
 const ALPN = ["h2", "http/1.1"];
 
-/** Serves `listener`; a fallback is told to `listener.onWarning`. */
-export function serveDeno(listener: Listener): Promise<RunningServer> {
+/**
+ * Serves `listener`; a fallback is told to `listener.onWarning`. `loop` is
+ * the accept loop (a test passes one that dies).
+ */
+export function serveDeno(
+  listener: Listener,
+  loop: typeof acceptLoop = acceptLoop,
+): Promise<RunningServer> {
   const onConnection = serveOnConnection();
-  if (onConnection === undefined) {
+  if (typeof onConnection === "string") {
     listener.onWarning?.(
-      "this Deno has no serveHttpOnConnection internal: served by Deno.serve, which stops accepting for good when out of file descriptors, and without request_timeout and max_pending_connections",
+      `${onConnection}: served by Deno.serve, which stops accepting for good when out of file descriptors, and without request_timeout and max_pending_connections`,
     );
     return servePlain(listener);
   }
@@ -41,10 +47,15 @@ export function serveDeno(listener: Listener): Promise<RunningServer> {
     ? guarded(listener, onConnection)
     : unguarded(listener, onConnection);
   let stopping = false;
-  const accepting = acceptLoop(tcp, served.take, {
+  const accepting = loop(tcp, served.take, {
     stopping: () => stopping,
     onError: listener.onAcceptError,
     onRecovered: listener.onAcceptRecovered,
+    onConnectionError: listener.onError,
+  }).catch((error) => {
+    // A bug, not a refused accept: nobody is served here any more, and
+    // /readyz must say so until hypha is restarted.
+    if (!stopping) listener.onAcceptEnded?.(error);
   });
   return Promise.resolve({
     port: (tcp.addr as Deno.NetAddr).port,

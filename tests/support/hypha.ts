@@ -101,9 +101,18 @@ export async function startHypha(
   runtime = RUNTIME,
   /** Most open files (`ulimit -n`), to run it out of descriptors. */
   fileLimit?: number,
+  /** A module run instead of the entrypoint (it imports it), for faults. */
+  entry?: string,
 ): Promise<Hypha> {
   const file = await writeConfig(config);
-  return await startHyphaAt(file.path, env, file.remove, runtime, fileLimit);
+  return await startHyphaAt(
+    file.path,
+    env,
+    file.remove,
+    runtime,
+    fileLimit,
+    entry,
+  );
 }
 
 /** Starts hypha with the config at `path` (a file or a directory). */
@@ -115,11 +124,16 @@ export async function startHyphaAt(
   runtime = RUNTIME,
   /** Most open files (`ulimit -n`), to run it out of descriptors. */
   fileLimit?: number,
+  /** A module run instead of the entrypoint (it imports it), for faults. */
+  entry?: string,
 ): Promise<Hypha> {
   const binary = runtime === RUNTIME
     ? process.execPath
     : join(ROOT, "node_modules/.bin", runtime);
-  const args = [...entrypointArgs(runtime), "--config", path];
+  const command = [...entrypointArgs(runtime)];
+  // The entrypoint is the last argument of both command lines.
+  if (entry !== undefined) command[command.length - 1] = join(ROOT, entry);
+  const args = [...command, "--config", path];
   // exec: the runtime takes bash's pid, so signals reach it.
   const child = fileLimit === undefined
     ? spawnChild(binary, args, ROOT, env)
