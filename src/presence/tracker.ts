@@ -9,32 +9,18 @@
 
 import type { ConnectionWatcher } from "../core/connection.ts";
 import type { Hub } from "../core/hub.ts";
-import { clearLongTimeout, setLongInterval } from "../core/long_timer.ts";
 import type { Logger } from "../core/log.ts";
-import type { LIFECYCLE_OPERATIONS } from "../config/schema.ts";
 import { createLocalPresence } from "./local.ts";
-import { createOccupancy, ownerOf } from "./occupancy.ts";
-import { createRemotePresence, type RemotePresence } from "./remote.ts";
-import { parseSnapshot, takeSnapshot } from "./snapshot.ts";
+import { createOccupancy } from "./occupancy.ts";
+import {
+  createSnapshotExchange,
+  type SnapshotChannel,
+  type SnapshotExchange,
+} from "./snapshot_exchange.ts";
 import { createView, type PresenceView } from "./view.ts";
+import { createPresenceWatcher, type LifecycleSink } from "./watcher.ts";
 
-/** Where lifecycle events go: the SSE connector's source (sources/lifecycle.ts). */
-export interface LifecycleSink {
-  /** True when some flow reads `operation`: build its input only then. */
-  wants(operation: typeof LIFECYCLE_OPERATIONS[number]): boolean;
-  emit(
-    operation: typeof LIFECYCLE_OPERATIONS[number],
-    input: Record<string, unknown>,
-  ): void;
-}
-
-/** How snapshots travel between instances (src/cluster/presence_link.ts). */
-export interface SnapshotChannel {
-  publish(body: string): Promise<void> | void;
-  /** Set by the tracker: a body from the exchange. */
-  start(received: (body: string) => void): void;
-  stop(): Promise<void>;
-}
+export type { LifecycleSink, SnapshotChannel };
 
 /** A connector's presence settings, validated and in ms. */
 export interface PresenceOptions {
@@ -64,35 +50,33 @@ export interface Presence {
   stop(): Promise<void>;
 }
 
-/** Snapshot every second; an instance silent for 8 s is forgotten. */
-export const SNAPSHOT_MS = 1_000;
-export const EXPIRE_MS = 8_000;
-/** A change is announced this soon (coalesced), well within 2 s. */
-const CHANGE_DELAY_MS = 200;
-/** An instance owns rooms only after hearing the others this long. */
-const WARMUP_MS = 2_500;
-
 /** Creates the presence of one connector; `start` begins the cluster part. */
 export function createPresence(options: PresenceOptions): Presence {
   const now = options.now ?? Date.now;
   const { instance, channel } = options;
   let hub: Hub | undefined;
   let lifecycle: LifecycleSink | undefined;
-  const startedAt = now();
-  let warm = channel === undefined;
-  const remote: RemotePresence | undefined = channel && createRemotePresence();
+  let closing = false;
 
   const local = createLocalPresence({
     room: (room) => {
       occupancy.changed(room);
-      soon();
+      exchange?.soon();
     },
     member: (room, userId, joined) => {
       if (!options.joinLeave || hub === undefined || closing) return;
       tell(hub, room, joined ? "join" : "leave", userId);
     },
   });
-  const view = createView(local, remote);
+  const exchange: SnapshotExchange | undefined = channel &&
+    createSnapshotExchange({
+      instance,
+      channel,
+      local,
+      changed: (room) => occupancy.changed(room),
+      now,
+    });
+  const view = createView(local, exchange?.remote);
   const time = () => new Date(now()).toISOString();
   const roomEvent = (op: "room_occupied" | "room_vacated") => (room: string) =>
     lifecycle?.emit(op, {
@@ -103,75 +87,20 @@ export function createPresence(options: PresenceOptions): Presence {
   const occupancy = createOccupancy({
     vacateAfterMs: options.vacateAfterMs,
     connections: view.connections,
-    owns: (room) => {
-      if (remote === undefined) return true;
-      if (!warm) return false;
-      const candidates = remote.instances().filter((i) => i.warm)
-        .map((i) => i.id);
-      return ownerOf(room, [...candidates, instance]) === instance;
-    },
+    owns: (room) => exchange === undefined || exchange.owns(room),
     occupied: roomEvent("room_occupied"),
     vacated: roomEvent("room_vacated"),
     now,
   });
 
-  let closing = false;
-  let sentVersion = -1;
-  let changeTimer: ReturnType<typeof setTimeout> | undefined;
-  let tick: ReturnType<typeof setLongInterval> | undefined;
-  const publish = (bye = false) => {
-    if (channel === undefined) return;
-    sentVersion = local.version;
-    const snapshot = bye
-      ? { instance, rooms: [], users: [], bye: true }
-      : takeSnapshot(instance, local, warm);
-    return channel.publish(JSON.stringify(snapshot));
-  };
-  /** Publishes the change soon, coalescing a burst into one snapshot. */
-  const soon = () => {
-    if (channel === undefined || changeTimer !== undefined) return;
-    changeTimer = setTimeout(() => {
-      changeTimer = undefined;
-      if (local.version !== sentVersion) publish();
-    }, CHANGE_DELAY_MS);
-  };
-  const received = (body: string) => {
-    const snapshot = parseSnapshot(body);
-    if (snapshot === undefined || snapshot.instance === instance) return;
-    for (const room of remote!.apply(snapshot, now())) occupancy.changed(room);
-  };
-
-  const watcher: ConnectionWatcher = {
-    opened(c) {
-      local.add(c);
-      if (lifecycle?.wants("connected")) {
-        lifecycle.emit("connected", {
-          connection_id: `${instance}/${c.id}`,
-          user_id: c.userId ?? null,
-          rooms: [...c.rooms],
-          instance,
-          time: time(),
-        });
-      }
-    },
-    closed(c, reason) {
-      if (reason === "shutdown") closing = true;
-      local.remove(c);
-      if (lifecycle?.wants("disconnected")) {
-        lifecycle.emit("disconnected", {
-          connection_id: `${instance}/${c.id}`,
-          user_id: c.userId ?? null,
-          rooms: [...c.rooms],
-          reason: REASONS[reason],
-          instance,
-          time: time(),
-        });
-      }
-    },
-  };
-
   return {
-    watcher,
+    watcher: createPresenceWatcher({
+      instance,
+      local,
+      lifecycle: () => lifecycle,
+      time,
+      shutdown: () => closing = true,
+    }),
     view,
     maxMembers: options.maxMembers,
     attach(h, l) {
@@ -183,41 +112,18 @@ export function createPresence(options: PresenceOptions): Presence {
       rooms: local.rooms.size,
       users: local.users.size,
       occupied: occupancy.size,
-      instances: 1 + (remote?.instances().length ?? 0),
-      warm: warm ? 1 : 0,
+      instances: 1 + (exchange?.remote.instances().length ?? 0),
+      warm: exchange === undefined || exchange.warm ? 1 : 0,
     }),
     start() {
-      if (channel === undefined) return;
-      channel.start(received);
-      tick = setLongInterval(() => {
-        if (!warm && now() - startedAt >= WARMUP_MS) warm = true;
-        for (const room of remote!.expire(now(), EXPIRE_MS)) {
-          occupancy.changed(room);
-        }
-        publish();
-      }, SNAPSHOT_MS);
+      exchange?.start();
     },
     async stop() {
       occupancy.stop();
-      clearLongTimeout(tick);
-      clearTimeout(changeTimer);
-      if (channel === undefined) return;
-      // Others forget this instance now, not after the expiry.
-      await publish(true);
-      await channel.stop();
+      await exchange?.stop();
     },
   };
 }
-
-/** The `reason` of a `disconnected` event, per way a connection ends. */
-const REASONS = {
-  client: "client_left",
-  slow: "slow",
-  lifetime: "lifetime",
-  expired: "token_expired",
-  shutdown: "shutdown",
-  unavailable: "unavailable",
-} as const;
 
 /** A join or leave event to the room's subscribers. */
 function tell(hub: Hub, room: string, event: string, userId: string): void {

@@ -9,37 +9,23 @@
  * @module
  */
 
-import type { AMQPClient, AMQPTlsOptions } from "@cloudamqp/amqp-client";
+import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { MqConnector } from "../config/schema.ts";
-import { errorMessage } from "../core/errors.ts";
-import { type Logger, rateLimited } from "../core/log.ts";
+import type { Logger } from "../core/log.ts";
 import type { Target } from "../core/target.ts";
 import { createPause } from "./pause.ts";
+import type { PublishSettings } from "./publish_channel.ts";
+import { publisherCore } from "./publisher_send.ts";
 import {
-  MissingExchangeError,
-  openPublishChannel,
-  type PublishChannel,
-  type PublishSettings,
-} from "./publish_channel.ts";
-import { type PublisherCore, publisherTarget } from "./publisher_target.ts";
-import { reconnectLoop } from "./reconnect.ts";
+  closePublisherSession,
+  keepPublisherConnected,
+  type PublisherState,
+} from "./publisher_session.ts";
+import { type PublisherStats, publisherStats } from "./publisher_stats.ts";
+import { publisherTarget } from "./publisher_target.ts";
 import { resolveRabbitSettings } from "./settings.ts";
-import { tlsAdvice } from "./tls.ts";
 
-/** Counters of one publisher, shown on /stats and as metrics. */
-export interface PublisherStats {
-  connected: boolean;
-  /** Messages the broker confirmed. */
-  published: number;
-  /** Publishes refused at once: broker away or blocked, max_pending reached. */
-  refused: number;
-  /** Publishes sent and not confirmed (nack, returned, timeout, connection lost). */
-  failed: number;
-  /** Publishes waiting for their confirm now. */
-  pending: number;
-  /** Connections made after the first one. */
-  reconnects: number;
-}
+export type { PublisherStats };
 
 /** A running publisher. */
 export interface Publisher {
@@ -63,8 +49,58 @@ export function createPublisher(
   tlsOptions?: AMQPTlsOptions,
 ): Publisher {
   const table = c.publisher!;
+  const settings = publishSettings(name, c, tlsOptions);
+  const where = {
+    connector: name,
+    url: settings.safeUrl,
+    exchange: table.exchange || "(default)",
+  };
+  const state: PublisherState = {
+    stopped: false,
+    current: undefined,
+    connecting: undefined,
+    connections: 0,
+    pause: createPause(),
+  };
+  const counters = { published: 0, refused: 0, failed: 0 };
+  const core = publisherCore(
+    {
+      name,
+      routingKey: table.routing_key,
+      maxPending: table.max_pending,
+      retryAfterSeconds: retryAfter(settings.reconnectDelayMs),
+      where,
+      log,
+    },
+    state,
+    counters,
+  );
+  let running: Promise<void> | undefined;
+  return {
+    name,
+    target: (flow, source) => publisherTarget(core, flow, source),
+    start() {
+      return new Promise<void>((resolve) => {
+        running = keepPublisherConnected(state, settings, where, log, resolve);
+      });
+    },
+    async stop() {
+      await closePublisherSession(state);
+      await running;
+    },
+    stats: () => publisherStats(state, counters),
+  };
+}
+
+/** The connector's settings with its publisher table, on a connection of its own. */
+function publishSettings(
+  name: string,
+  c: MqConnector,
+  tlsOptions: AMQPTlsOptions | undefined,
+): PublishSettings {
+  const table = c.publisher!;
   const base = resolveRabbitSettings(name, c);
-  const settings: PublishSettings = {
+  return {
     ...base,
     tlsOptions,
     connectionName: `${base.connectionName}.publish`,
@@ -73,147 +109,5 @@ export function createPublisher(
     contentType: table.content_type,
     mandatory: table.mandatory,
     confirmTimeoutMs: table.confirm_timeout,
-  };
-  const where = {
-    connector: name,
-    url: settings.safeUrl,
-    exchange: table.exchange || "(default)",
-  };
-  const counters = { published: 0, refused: 0, failed: 0, connections: 0 };
-  const pause = createPause();
-  const logFailure = rateLimited(10_000);
-  let stopped = false;
-  let current: PublishChannel | undefined;
-  let connecting: AMQPClient | undefined;
-  let running: Promise<void> | undefined;
-
-  const core: PublisherCore & { retryAfterSeconds: number } = {
-    routingKey: table.routing_key,
-    retryAfterSeconds: retryAfter(settings.reconnectDelayMs),
-    // Asked once per message and flow, just before sending: a reason here
-    // refuses the message, so it is counted here.
-    away() {
-      const reason = current === undefined
-        ? "not connected to the broker"
-        : current.client.blocked !== undefined
-        ? `the broker blocks publishing (${current.client.blocked})`
-        : current.pending >= table.max_pending
-        ? `${current.pending} publishes wait for the broker's confirm (publisher.max_pending)`
-        : undefined;
-      if (reason === undefined) return undefined;
-      counters.refused++;
-      return `connector ${name}: ${reason}`;
-    },
-    async publish(routingKey, body, messageId, headers) {
-      const channel = current;
-      if (channel === undefined) {
-        counters.failed++;
-        throw new Error(`connector ${name}: not connected to the broker`);
-      }
-      try {
-        await channel.publish(routingKey, body, messageId, headers);
-        counters.published++;
-      } catch (error) {
-        counters.failed++;
-        const reason = errorMessage(error);
-        logFailure(name, (suppressed) =>
-          log.warn("publish failed", {
-            ...where,
-            routing_key: routingKey,
-            reason,
-            count: suppressed || undefined,
-          }));
-        throw new Error(`connector ${name}: ${reason}`);
-      }
-    },
-  };
-
-  const run = (started: () => void) =>
-    reconnectLoop<PublishChannel>({
-      open: async () => {
-        const channel = await openPublishChannel(settings, (client) => {
-          connecting = client;
-        });
-        if (stopped) {
-          await channel.client.close().catch(() => {});
-          throw new Error("stopping");
-        }
-        return channel;
-      },
-      up(channel) {
-        current = channel;
-        counters.connections++;
-        log.info("publisher connected", {
-          ...where,
-          connection_name: settings.connectionName,
-        });
-        started();
-      },
-      down(channel, reason) {
-        current = undefined;
-        if (stopped) return;
-        if (!channel.client.closed) channel.client.close().catch(() => {});
-        log.warn("publisher disconnected", { ...where, reason });
-      },
-      failed(error, failures) {
-        started();
-        if (stopped) return undefined;
-        const reason = errorMessage(error);
-        const advice = settings.tls ? tlsAdvice(reason) : undefined;
-        if (error instanceof MissingExchangeError || advice !== undefined) {
-          log.error("publisher cannot connect", { ...where, reason, advice });
-        }
-        if (settings.maxReconnects > 0 && failures > settings.maxReconnects) {
-          log.error("cannot connect; giving up (max_reconnects reached)", {
-            ...where,
-            attempts: failures,
-            reason,
-          });
-          return undefined;
-        }
-        return reason;
-      },
-      retrying(delay, attempt, reason) {
-        log.warn("publisher retrying", {
-          ...where,
-          in: `${delay}ms`,
-          attempt,
-          reason,
-        });
-      },
-    }, {
-      firstDelayMs: settings.reconnectDelayMs,
-      pause,
-      stopped: () => stopped,
-    });
-
-  return {
-    name,
-    target: (flow, source) => publisherTarget(core, flow, source),
-    start() {
-      return new Promise<void>((resolve) => {
-        running = run(resolve);
-      });
-    },
-    async stop() {
-      stopped = true;
-      pause.wake();
-      connecting?.socket?.destroy(new Error("stopping"));
-      const channel = current;
-      current = undefined;
-      if (channel !== undefined && !channel.client.closed) {
-        await channel.client.close("hypha stopping").catch(() => {});
-      }
-      channel?.end("stopping");
-      await running;
-    },
-    stats: () => ({
-      connected: current !== undefined,
-      published: counters.published,
-      refused: counters.refused,
-      failed: counters.failed,
-      pending: current?.pending ?? 0,
-      reconnects: Math.max(0, counters.connections - 1),
-    }),
   };
 }

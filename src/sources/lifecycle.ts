@@ -22,6 +22,7 @@ import {
   type SourceStats,
 } from "./source.ts";
 import { UnavailableError } from "../core/unavailable.ts";
+import { createSendQueue } from "./lifecycle_queue.ts";
 
 export { LIFECYCLE_OPERATIONS };
 
@@ -42,9 +43,6 @@ export interface LifecycleOptions {
   readonly retryMs: number;
 }
 
-/** Events sent per loop turn before yielding to the rest of the process. */
-const BATCH = 100;
-
 type Pending = {
   operation: LifecycleOperation;
   input: Record<string, unknown>;
@@ -56,25 +54,13 @@ export function createLifecycleSource(
   context: SourceContext,
   options: LifecycleOptions,
 ): LifecycleSource {
-  const byOperation = new Map<LifecycleOperation, Flow[]>();
-  for (const { operation, flow } of context.flows) {
-    for (const op of LIFECYCLE_OPERATIONS) {
-      if (operation !== undefined && operation !== op) continue;
-      byOperation.set(op, [...byOperation.get(op) ?? [], flow]);
-    }
-  }
+  const byOperation = flowsByOperation(context);
   const stats: SourceStats = {
     received: 0,
     delivered: 0,
     filtered: 0,
     rejected: {},
   };
-  // A FIFO with a moving head: shift() on a long array costs O(n).
-  let queue: Pending[] = [];
-  let head = 0;
-  let started = false;
-  let stopped = false;
-  let draining = false;
   const logLimited = rateLimited(10_000);
   const warn = (message: string, reason: string) =>
     logLimited(`${name}.${message}`, (suppressed) =>
@@ -83,8 +69,6 @@ export function createLifecycleSource(
         reason,
         count: suppressed || undefined,
       }));
-
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   /** Sends one event; false when the target is away (retry it later). */
   const send = async (p: Pending): Promise<boolean> => {
@@ -112,34 +96,7 @@ export function createLifecycleSource(
       return true;
     }
   };
-
-  /**
-   * A batch at a time, its sends in flight together (a cluster's log
-   * confirms each append: one by one would cap the pace at one round trip
-   * per event); what the target refused as away goes back, in order.
-   */
-  const drain = async () => {
-    if (draining || !started) return;
-    draining = true;
-    try {
-      while (!stopped && head < queue.length) {
-        const batch = queue.slice(head, head + BATCH);
-        const sent = await Promise.all(batch.map(send));
-        const away = batch.filter((_, i) => !sent[i]);
-        queue.fill(undefined as unknown as Pending, head, head + batch.length);
-        head += batch.length - away.length;
-        for (let i = 0; i < away.length; i++) queue[head + i] = away[i];
-        if (head > 1024 && head * 2 > queue.length) {
-          queue = queue.slice(head);
-          head = 0;
-        }
-        // Yield to the rest of the process between batches.
-        await sleep(away.length > 0 ? options.retryMs : 0);
-      }
-    } finally {
-      draining = false;
-    }
-  };
+  const queue = createSendQueue(send, options.retryMs);
 
   return {
     name,
@@ -147,7 +104,7 @@ export function createLifecycleSource(
     emit(operation, input) {
       if (!byOperation.has(operation)) return;
       stats.received++;
-      if (queue.length - head >= options.queueSize) {
+      if (queue.size >= options.queueSize) {
         countRejection(stats, "dropped");
         warn(
           "lifecycle queue full, dropping events",
@@ -156,17 +113,29 @@ export function createLifecycleSource(
         return;
       }
       queue.push({ operation, input });
-      if (!draining) queueMicrotask(drain);
     },
     start() {
-      started = true;
-      queueMicrotask(drain);
+      queue.start();
       return Promise.resolve();
     },
     stop() {
-      stopped = true;
+      queue.stop();
       return Promise.resolve();
     },
-    stats: () => ({ ...structuredClone(stats), queued: queue.length - head }),
+    stats: () => ({ ...structuredClone(stats), queued: queue.size }),
   };
+}
+
+/** The flows of each operation; a flow without an operation reads them all. */
+function flowsByOperation(
+  context: SourceContext,
+): Map<LifecycleOperation, Flow[]> {
+  const byOperation = new Map<LifecycleOperation, Flow[]>();
+  for (const { operation, flow } of context.flows) {
+    for (const op of LIFECYCLE_OPERATIONS) {
+      if (operation !== undefined && operation !== op) continue;
+      byOperation.set(op, [...byOperation.get(op) ?? [], flow]);
+    }
+  }
+  return byOperation;
 }
