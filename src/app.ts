@@ -101,13 +101,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
     const listener = withConsoleIfOn(sse.listener, name, c, config);
     listeners.push({ ...listener, tls: tls[name] });
   }
-  // A cluster's log attaches to its stream before anyone is served; one
-  // that cannot leaves no hub timer behind.
-  await Promise.all(logs.map((l) => l.start())).catch(async (error) => {
-    for (const hub of hubs.values()) hub.close(0);
-    await Promise.all(logs.map((l) => l.stop()));
-    throw error;
-  });
+  await startLogs(logs, hubs);
   await createPublishers(config, runtime.log, runtime.brokerTls, publishers);
   // Publishers connect before sources start, so the first messages find them.
   await Promise.all([...publishers.values()].map((p) => p.start()));
@@ -170,6 +164,21 @@ function watchCallbacks(
     const max = c?.type === "sse" ? c.auth?.max_inflight ?? 0 : 0;
     logCallbackTrouble(name, probe, log, max);
   }
+}
+
+/**
+ * A cluster's log attaches to its stream before anyone is served; one that
+ * cannot leaves no hub timer behind.
+ */
+async function startLogs(
+  logs: readonly SseConnectorParts[],
+  hubs: ReadonlyMap<string, Hub>,
+): Promise<void> {
+  await Promise.all(logs.map((l) => l.start())).catch(async (error) => {
+    for (const hub of hubs.values()) hub.close(0);
+    await Promise.all(logs.map((l) => l.stop()));
+    throw error;
+  });
 }
 
 /** Binds every listener; on a failure, stops the ones already bound. */
