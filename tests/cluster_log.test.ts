@@ -5,7 +5,12 @@ import type { LoggedEvent } from "../src/core/event_log.ts";
 import { createLogger } from "../src/core/log.ts";
 import { createStreamLog, type StreamLog } from "../src/cluster/stream_log.ts";
 import { encodeEventRecord } from "../src/cluster/record.ts";
-import { RABBITMQ_URL, uniqueName } from "./support/rabbitmq.ts";
+import {
+  freePort,
+  RABBITMQ_URL,
+  startBrokerProxy,
+  uniqueName,
+} from "./support/rabbitmq.ts";
 import { RUNTIME } from "./support/hypha.ts";
 
 const decoder = new TextDecoder();
@@ -25,13 +30,14 @@ async function startInstance(
     maxBytes?: number;
     maxReplayOffsets?: number;
     reconnectDelayMs?: number;
+    url?: string;
   } = {},
 ): Promise<Instance> {
   const delivered: LoggedEvent[] = [];
   const gaps: string[] = [];
   const log = createStreamLog({
     stream: { name: stream, maxAgeMs: 0, maxBytes: options.maxBytes ?? 0 },
-    url: RABBITMQ_URL,
+    url: options.url ?? RABBITMQ_URL,
     connectionName: uniqueName("stream-log"),
     heartbeatSeconds: 10,
     reconnectDelayMs: options.reconnectDelayMs ?? 200,
@@ -202,13 +208,19 @@ describe(`cluster stream log (${RUNTIME})`, () => {
 
   test("a stream deleted under running instances: the one that attaches last still delivers what the first appended meanwhile, after a gap", async () => {
     const stream = uniqueName("stream");
+    // The late instance reaches the broker through a proxy the test closes
+    // while the early one appends to the new stream.
+    const port = await freePort();
+    let proxy = await startBrokerProxy(port);
     const early = await startInstance(stream, { reconnectDelayMs: 50 });
-    const late = await startInstance(stream, { reconnectDelayMs: 3_000 });
+    const late = await startInstance(stream, {
+      reconnectDelayMs: 200,
+      url: `amqp://guest:guest@127.0.0.1:${port}`,
+    });
     try {
       await early.log.append(record(1));
+      await proxy.close();
       await deleteQueue(stream);
-      // The early instance attaches to the new stream within ~1 s, the late
-      // one after its 3 s backoff: these appends land before it is back.
       const fresh: string[] = [];
       const deadline = Date.now() + 20_000;
       for (let n = 2; n <= 4; n++) {
@@ -223,6 +235,7 @@ describe(`cluster stream log (${RUNTIME})`, () => {
         }
       }
       assert.equal(late.log.clusterStats().attached, false);
+      proxy = await startBrokerProxy(port);
       const until = Date.now() + 20_000;
       while (late.delivered.length < 4 && Date.now() < until) {
         await new Promise((r) => setTimeout(r, 50));
@@ -234,6 +247,7 @@ describe(`cluster stream log (${RUNTIME})`, () => {
     } finally {
       await early.log.close();
       await late.log.close();
+      await proxy.close();
       await deleteQueue(stream).catch(() => {});
     }
   });
