@@ -16,6 +16,8 @@ import type { Listener } from "./core/http.ts";
 import { createHub, type Hub } from "./core/hub.ts";
 import { type Logger, rateLimited } from "./core/log.ts";
 import { createMemoryLog } from "./core/memory_log.ts";
+import type { MercureAuthorizer } from "./mercure/authorizer.ts";
+import { createMercureHandler } from "./mercure/handler.ts";
 
 /** The mq connector holding a cluster's stream, with its TLS material. */
 export interface BrokerStore {
@@ -66,7 +68,7 @@ export function createSseConnector(
   name: string,
   c: SseConnector,
   log: Logger,
-  authorize: Authorizer | undefined,
+  authorize: Authorizer | MercureAuthorizer | undefined,
   /** The mq connector `history.store` names, for a cluster. */
   store?: BrokerStore,
 ): SseConnectorParts {
@@ -97,33 +99,16 @@ export function createSseConnector(
       );
     },
   });
-  if (authorize === undefined) {
-    log.warn(
-      "subscribers are unauthenticated: any client may join any room or user_id",
-      { connector: name },
-    );
-  }
-  const fetch = createSseHandler(hub, {
-    path: c.path,
-    cors: {
-      origins: c.cors?.allowed_origins,
-      allowCredentials: c.cors?.allow_credentials ?? false,
-    },
-    maxConnections: c.max_connections,
-    maxConnectionsPerIp: c.max_connections_per_ip,
-    maxLifetimeMs: c.max_lifetime,
-    retryMs: c.retry,
-    authorize,
-    onResumeRefused: () =>
-      logLimited(
-        `${name}.resume`,
-        (suppressed) =>
-          log.warn(
-            "refused resuming subscribers: the cluster log is not attached",
-            { connector: name, count: suppressed || undefined },
-          ),
-      ),
-  });
+  const fetch = c.protocol === "mercure"
+    ? mercureFetch(
+      name,
+      c,
+      hub,
+      log,
+      authorize as MercureAuthorizer,
+      logLimited,
+    )
+    : sseFetch(name, c, hub, log, authorize as Authorizer, logLimited);
   return {
     hub,
     start: async () => await eventLog.start?.(),
@@ -140,4 +125,84 @@ export function createSseConnector(
       fetch,
     },
   };
+}
+
+/** The Mercure front end of the connector (src/mercure/). */
+function mercureFetch(
+  name: string,
+  c: SseConnector,
+  hub: Hub,
+  log: Logger,
+  authorize: MercureAuthorizer,
+  logLimited: ReturnType<typeof rateLimited>,
+) {
+  if (c.auth === undefined) {
+    log.warn(
+      "Mercure subscribers are anonymous: they receive public updates only",
+      { connector: name },
+    );
+  }
+  const origins = c.cors?.allowed_origins;
+  return createMercureHandler(hub, {
+    path: c.path,
+    cors: {
+      origins,
+      allowCredentials: c.cors?.allow_credentials ?? false,
+    },
+    publishCors: {
+      origins: c.cors?.publish_origins,
+      allowCredentials: c.cors?.allow_credentials ?? false,
+    },
+    maxConnections: c.max_connections,
+    maxConnectionsPerIp: c.max_connections_per_ip,
+    maxLifetimeMs: c.max_lifetime,
+    maxBodyBytes: c.max_body,
+    authorize,
+    onResumeRefused: () => resumeRefused(name, log, logLimited),
+  });
+}
+
+function resumeRefused(
+  name: string,
+  log: Logger,
+  logLimited: ReturnType<typeof rateLimited>,
+): void {
+  logLimited(
+    `${name}.resume`,
+    (suppressed) =>
+      log.warn(
+        "refused resuming subscribers: the cluster log is not attached",
+        { connector: name, count: suppressed || undefined },
+      ),
+  );
+}
+
+/** hypha's own SSE front end: rooms and users. */
+function sseFetch(
+  name: string,
+  c: SseConnector,
+  hub: Hub,
+  log: Logger,
+  authorize: Authorizer | undefined,
+  logLimited: ReturnType<typeof rateLimited>,
+) {
+  if (authorize === undefined) {
+    log.warn(
+      "subscribers are unauthenticated: any client may join any room or user_id",
+      { connector: name },
+    );
+  }
+  return createSseHandler(hub, {
+    path: c.path,
+    cors: {
+      origins: c.cors?.allowed_origins,
+      allowCredentials: c.cors?.allow_credentials ?? false,
+    },
+    maxConnections: c.max_connections,
+    maxConnectionsPerIp: c.max_connections_per_ip,
+    maxLifetimeMs: c.max_lifetime,
+    retryMs: c.retry,
+    authorize,
+    onResumeRefused: () => resumeRefused(name, log, logLimited),
+  });
 }

@@ -17,7 +17,9 @@ import { createCallbackAuthorizer } from "./callback_authorizer.ts";
 import { type CallbackProbe, createCallbackProbe } from "./callback_probe.ts";
 import { createRefusals, type Refusals } from "./refusal.ts";
 import { createVerificationKey, type KeySource } from "./keys.ts";
-import { createVerifier } from "./verify.ts";
+import { createVerifier, type Verifier } from "./verify.ts";
+import type { MercureAuthorizer } from "../mercure/authorizer.ts";
+import { createMercureAuth } from "../mercure/setup.ts";
 
 /** Reads a text file; the entrypoint supplies the runtime's. */
 export type ReadTextFile = (path: string) => Promise<string>;
@@ -28,6 +30,8 @@ export interface SubscriberAuth {
   readonly authorizers: Record<string, Authorizer>;
   /** What each connector's auth callback reports, by connector name. */
   readonly callbacks: Record<string, CallbackProbe>;
+  /** Subscribers and publishers of each Mercure connector, by name. */
+  readonly mercure: Record<string, MercureAuthorizer>;
 }
 
 /**
@@ -41,7 +45,17 @@ export async function createSubscriberAuth(
 ): Promise<SubscriberAuth> {
   const authorizers: Record<string, Authorizer> = {};
   const callbacks: Record<string, CallbackProbe> = {};
+  const mercure: Record<string, MercureAuthorizer> = {};
   for (const [name, connector] of Object.entries(config.connector)) {
+    if (connector.type === "sse" && connector.protocol === "mercure") {
+      mercure[name] = await createMercureAuth(
+        name,
+        connector,
+        file,
+        readTextFile,
+      );
+      continue;
+    }
     if (connector.type !== "sse" || connector.auth === undefined) continue;
     const auth = connector.auth;
     const at = `${file}: connector.${name}.auth`;
@@ -71,7 +85,7 @@ export async function createSubscriberAuth(
         audience: auth.audience,
       }),
       realm: name,
-      cookie: auth.cookie,
+      cookie: auth.cookie ?? "hypha_token",
       allowQueryToken: auth.allow_query_token,
       anonymous: auth.anonymous,
       publicRooms: auth.public_rooms,
@@ -79,7 +93,24 @@ export async function createSubscriberAuth(
       refusals,
     });
   }
-  return { authorizers, callbacks };
+  return { authorizers, callbacks, mercure };
+}
+
+/** The verifier of one table of JWT key options (`at` names it). */
+export async function createKeyVerifier(
+  auth: JwtKeys,
+  at: string,
+  readTextFile: ReadTextFile,
+): Promise<Verifier> {
+  const source = await keySource(auth, at, readTextFile);
+  let key;
+  try {
+    key = await createVerificationKey(source.key, auth.algorithms);
+  } catch (error) {
+    const where = auth.algorithms ? "algorithms" : source.field;
+    throw new ConfigError(`${at}.${where}: ${(error as Error).message}`);
+  }
+  return createVerifier(key, { issuer: auth.issuer, audience: auth.audience });
 }
 
 function callbackAuthorizer(
@@ -108,9 +139,10 @@ const hasKeySource = (auth: Auth) =>
   auth.jwks_file !== undefined;
 
 type Auth = NonNullable<SseConnector["auth"]>;
+type JwtKeys = NonNullable<SseConnector["publisher_auth"]>;
 
 async function keySource(
-  auth: Auth,
+  auth: JwtKeys,
   at: string,
   readTextFile: ReadTextFile,
 ): Promise<{ key: KeySource; field: string }> {

@@ -16,6 +16,7 @@ import {
   targetProblem,
 } from "./check_flow_expressions.ts";
 import { checkCluster } from "./check_cluster.ts";
+import { checkMercure } from "./check_mercure.ts";
 import type { Config, Flow, MqConnector, SseConnector } from "./schema.ts";
 
 /** A problem at a key path. */
@@ -55,6 +56,7 @@ export function checkConfig(
       checkEnvelope(name, flow, problem);
     }
   }
+  checkMercure(config, problem);
   checkAuth(config, { problem, warn });
   checkCluster(config, { problem, warn });
   if (Object.keys(config.flow).length === 0) {
@@ -178,6 +180,7 @@ function checkFlowEnds(
 /** Targets fit the operation; literal event names are usable. */
 function checkFlowTarget(at: string, flow: Flow, problem: Report): void {
   const { operation, target, event } = flow.to;
+  if (operation === "publish") return checkFlowEvent(at, event, problem);
   if (operation === "broadcast" && target !== undefined) {
     problem(
       `${at}.to.target`,
@@ -197,6 +200,15 @@ function checkFlowTarget(at: string, flow: Flow, problem: Report): void {
       if (reason !== undefined) problem(`${at}.to.target`, reason);
     }
   }
+  checkFlowEvent(at, event, problem);
+}
+
+/** A literal event name must be usable. */
+function checkFlowEvent(
+  at: string,
+  event: string | undefined,
+  problem: Report,
+): void {
   if (event !== undefined && !isExpression(event) && !isEventName(event)) {
     problem(
       `${at}.to.event`,

@@ -68,5 +68,44 @@ export const admin = z.object({
   tls: listenerTls.optional(),
 }).strict();
 
+/** `origins` is an alias the upstream example uses; both lists are merged. */
+export const cors = z.object({
+  allowed_origins: z.array(name).optional(),
+  origins: z.array(name).optional(),
+  allow_credentials: boolean.default(false),
+  /** Mercure: origins browsers may publish from (and with the cookie). */
+  publish_origins: z.array(name).optional(),
+}).strict().transform((
+  { allowed_origins, origins, allow_credentials, publish_origins },
+) => ({
+  allowed_origins: [...(allowed_origins ?? []), ...(origins ?? [])],
+  allow_credentials,
+  publish_origins,
+}));
+
+/** Where JWTs are verified with: one key source, narrowed and checked. */
+const jwtKeys = () => ({
+  jwt_secret: name.optional(),
+  public_key_file: name.optional(),
+  jwks_file: name.optional(),
+  algorithms: z.array(name).optional(),
+  issuer: name.optional(),
+  audience: name.optional(),
+});
+
+/** `[connector.<sse>.publisher_auth]`: Mercure publishers' keys. */
+export const publisherAuth = z.object(jwtKeys()).strict();
+
+/** `[connector.<sse>.auth]`: JWT verification, the app's callback, or both. */
+export const sseAuth = z.object({
+  ...jwtKeys(),
+  /** `hypha_token`, or `mercureAuthorization` on a Mercure connector. */
+  cookie: name.optional(),
+  allow_query_token: boolean.default(false),
+  anonymous: boolean.default(false),
+  public_rooms: z.array(name).default([]),
+  ...callbackAuth(),
+}).strict();
+
 export type AdminListener = z.infer<typeof admin>;
 export type Tls = z.infer<typeof listenerTls>;

@@ -8,29 +8,33 @@
  * @module
  */
 
-import { type Audience, EVERYONE } from "./audience.ts";
+import type { Audience } from "./audience.ts";
 import {
   compileExpression,
-  evaluate,
   type Expression,
   isExpression,
-  MAX_TARGET_NAMES,
   type Message,
-  renderName,
-  renderNames,
 } from "./expression.ts";
-import { eventNameProblem } from "./field.ts";
 import {
   compileShape,
   type FlowShape,
   passesFilter,
   transformData,
 } from "./flow_shape.ts";
+import {
+  compileMercure,
+  type MercureFlow,
+  type MercureSpec,
+  resolveUpdate,
+} from "./flow_mercure.ts";
+import {
+  type Operation,
+  resolveAudience,
+  resolveEvent,
+} from "./flow_target.ts";
 import type { Hub } from "./hub.ts";
-import { checkName, DEFAULT_QUERY_LIMITS } from "./query.ts";
 
-/** The SSE connector's operations, as in the seed. */
-export type Operation = "broadcast" | "send_to_room" | "send_to_user";
+export type { Operation } from "./flow_target.ts";
 
 /** A flow as written in the config, after validation. */
 export interface FlowSpec {
@@ -46,6 +50,8 @@ export interface FlowSpec {
   readonly transform?: Readonly<Record<string, string>>;
   /** Told what went out, e.g. for metrics (src/ops/metrics.ts). */
   readonly observer?: FlowObserver;
+  /** `publish`: the Mercure update's topics, privacy and id. */
+  readonly mercure?: MercureSpec;
 }
 
 /** Counts per event and per message, never per connection. */
@@ -61,6 +67,7 @@ export interface Flow extends FlowSpec {
   readonly targetExpression?: Expression;
   readonly eventExpression?: Expression;
   readonly shape: FlowShape;
+  readonly update?: MercureFlow;
 }
 
 /** Why a message was refused. */
@@ -90,8 +97,6 @@ export type Outcome =
   }
   | Refusal;
 
-const DEFAULT_EVENT = "message";
-
 /** Compiles a flow's expressions. */
 export function compileFlow(spec: FlowSpec): Flow {
   return {
@@ -103,6 +108,9 @@ export function compileFlow(spec: FlowSpec): Flow {
       ? compileExpression(spec.event)
       : undefined,
     shape: compileShape(spec.name, spec.filter, spec.transform),
+    update: spec.operation === "publish"
+      ? compileMercure(spec.mercure ?? {})
+      : undefined,
   };
 }
 
@@ -131,6 +139,7 @@ export function sendThrough(
     audience: Audience;
     event: string;
     data?: string;
+    id?: string;
   }[] = [];
   for (const flow of flows) {
     const taken = passesFilter(flow.name, flow.shape, message);
@@ -139,7 +148,13 @@ export function sendThrough(
       const code = taken.limit ? "cel_limit" : "bad_filter";
       return { ok: false, code, reason: taken.reason };
     }
-    const audience = resolveAudience(flow, message);
+    const update = flow.update === undefined
+      ? undefined
+      : resolveUpdate(flow.name, flow.update, message);
+    if (typeof update === "string") {
+      return { ok: false, code: "bad_target", reason: update };
+    }
+    const audience = update?.audience ?? resolveAudience(flow, message);
     if (typeof audience === "string") {
       return { ok: false, code: "bad_target", reason: audience };
     }
@@ -156,15 +171,16 @@ export function sendThrough(
       const code = shaped.limit ? "cel_limit" : "bad_transform";
       return { ok: false, code, reason: shaped.reason };
     }
-    plans.push({ flow, audience, event, data: shaped.data });
+    plans.push({ flow, audience, event, data: shaped.data, id: update?.id });
   }
   let body: string | undefined;
-  const appended = plans.map(({ flow, audience, event, data }) =>
+  const appended = plans.map(({ flow, audience, event, data, id }) =>
     flow.hub.publish(
       audience,
       event,
       data ?? (body ??= JSON.stringify(message.input)),
       inputId === undefined ? undefined : `${inputId}/${flow.name}`,
+      id === undefined ? undefined : { id },
     )
   );
   const outcome = (done: readonly { id: string; delivered: number }[]) => {
@@ -180,52 +196,4 @@ export function sendThrough(
   return appended.some((a) => a instanceof Promise)
     ? Promise.all(appended).then(outcome)
     : outcome(appended as { id: string; delivered: number }[]);
-}
-
-/** The audience, or a reason why the target cannot be used. */
-function resolveAudience(flow: Flow, message: Message): Audience | string {
-  if (flow.operation === "broadcast") return EVERYONE;
-  const kind = flow.operation === "send_to_room" ? "room" : "user";
-  const expression = flow.targetExpression;
-  // A literal target (`target = "dashboard"`) is the name itself.
-  if (expression === undefined) return { kind, names: [flow.target!] };
-  const value = evaluate(expression, message);
-  const names = renderNames(value);
-  if (names === undefined) {
-    const found = value === undefined
-      ? "is missing"
-      : value === ""
-      ? "is empty"
-      : Array.isArray(value)
-      ? `is a list that is empty, longer than ${MAX_TARGET_NAMES} or holds something other than strings and numbers`
-      : `is ${value === null ? "null" : typeof value}, not a string or number`;
-    return `flow ${flow.name}: target ${expression.text} ${found}`;
-  }
-  // A name no subscriber can join would only pin memory in history.
-  for (const name of names) {
-    const problem = checkName(kind, name, DEFAULT_QUERY_LIMITS);
-    if (problem === undefined) continue;
-    const shown = name.length > 32 ? `${name.slice(0, 32)}…` : name;
-    return `flow ${flow.name}: target ${expression.text} ${
-      Array.isArray(value) ? "holds" : "is"
-    } ${JSON.stringify(shown)}, which no subscriber can join: ${problem}`;
-  }
-  return { kind, names };
-}
-
-/** The event type, or what is wrong with the one an expression yields. */
-function resolveEvent(
-  flow: Flow,
-  message: Message,
-): string | { readonly problem: string } {
-  if (flow.eventExpression === undefined) return flow.event ?? DEFAULT_EVENT;
-  const value = evaluate(flow.eventExpression, message);
-  if (value === undefined || value === null) return DEFAULT_EVENT;
-  const name = renderName(value);
-  if (name === undefined) return { problem: "is not a usable event name" };
-  // Input must not size every frame: the bound of room and user names.
-  const problem = eventNameProblem(name);
-  return problem === undefined
-    ? name
-    : { problem: `is not a usable event name: it ${problem}` };
 }

@@ -36,6 +36,7 @@ export function openStream(
   const c: Connection = {
     rooms: request.rooms,
     userId: request.userId,
+    topics: request.topics,
     controller: undefined as unknown as Connection["controller"],
     pending: [],
     open: true,
@@ -63,6 +64,14 @@ export function openStream(
       }
       const lastEventId = request.lastEventId;
       if (lastEventId === undefined) return;
+      const resumed = request.resumed;
+      if (resumed !== undefined) {
+        // Asked before the stream opened: what came since replays.
+        begin(replay, c, resumed.start, lastEventId);
+        if (resumed.start.kind !== "replay") c.replayedTo = resumed.from;
+        if (c.replayedTo! >= log.lastPosition) c.replayedTo = undefined;
+        return firstStep(replay, c);
+      }
       const start = log.resume(lastEventId);
       if (!(start instanceof Promise)) {
         begin(replay, c, start, lastEventId);
