@@ -13,12 +13,16 @@ import type { Connection } from "./connection.ts";
 import {
   ANY_TOPIC,
   compileTemplate,
+  type CompiledTemplate,
+  couldMatch,
+  isTemplate,
   selectorMatches,
 } from "./topic_selector.ts";
 
 /** One distinct template selector and the connections that use it. */
 interface TemplateEntry {
   readonly selector: string;
+  readonly template: CompiledTemplate;
   readonly connections: Set<Connection>;
   /** Its last connection left: a later subscriber gets a new entry. */
   dead: boolean;
@@ -58,14 +62,15 @@ export function createTopicIndex(): TopicIndex {
 
   const enter = (selector: string, c: Connection) => {
     if (selector === ANY_TOPIC) return void any.add(c);
-    if (compileTemplate(selector) === null) {
+    const template = isTemplate(selector) ? compileTemplate(selector) : null;
+    if (template === null) {
       let set = exact.get(selector);
       if (set === undefined) exact.set(selector, set = new Set());
       return void set.add(c);
     }
     let entry = templates.get(selector);
     if (entry === undefined) {
-      entry = { selector, connections: new Set(), dead: false };
+      entry = { selector, template, connections: new Set(), dead: false };
       templates.set(selector, entry);
       order.push(entry);
     }
@@ -104,7 +109,10 @@ export function createTopicIndex(): TopicIndex {
     }
     for (let i = known.testedUpTo; i < order.length; i++) {
       const entry = order[i];
-      if (!entry.dead && selectorMatches(entry.selector, topic)) {
+      if (
+        !entry.dead && couldMatch(entry.template, topic) &&
+        selectorMatches(entry.selector, topic)
+      ) {
         known.matches.push(entry);
       }
     }

@@ -9,12 +9,28 @@
  * @module
  */
 
-import { Route } from "uri-template-router";
+import { Route as TemplateRoute } from "uri-template-router";
 
 /** A compiled template: `resolveURI` is undefined when the topic misses. */
-interface CompiledTemplate {
+interface Route {
   resolveURI(uri: string): unknown;
 }
+
+/**
+ * A template and its literal ends: expansion copies literals verbatim, so a
+ * topic that does not start with the text before the first expression (or
+ * end with the text after the last) cannot match. Checking that first spares
+ * the state machine (~15 µs a call, measured in bench/mercure_match.ts) for
+ * nearly every template a topic is tested against.
+ */
+export interface CompiledTemplate {
+  readonly route: Route;
+  readonly prefix: string;
+  readonly suffix: string;
+}
+
+/** Literal text that stands for itself in a URI (no pct-encoding needed). */
+const URI_TEXT = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 
 /** The reserved selector matching every topic. */
 export const ANY_TOPIC = "*";
@@ -43,13 +59,20 @@ export function isTemplate(selector: string): boolean {
 export function compileTemplate(selector: string): CompiledTemplate | null {
   const known = routes.get(selector);
   if (known !== undefined) return known;
-  let route: CompiledTemplate | null = null;
+  let compiled: CompiledTemplate | null = null;
   try {
-    route = new Route(selector) as CompiledTemplate;
+    const route = new TemplateRoute(selector) as Route;
+    const prefix = selector.slice(0, selector.indexOf("{"));
+    const suffix = selector.slice(selector.lastIndexOf("}") + 1);
+    compiled = {
+      route,
+      prefix: URI_TEXT.test(prefix) ? prefix : "",
+      suffix: URI_TEXT.test(suffix) ? suffix : "",
+    };
   } catch {
     // Not a valid URI template: the reference hub takes it as a string.
   }
-  return remember(routes, selector, route);
+  return remember(routes, selector, compiled);
 }
 
 /** True when `topic` matches `selector` (see the module comment). */
@@ -60,12 +83,19 @@ export function selectorMatches(selector: string, topic: string): boolean {
   const key = `${selector}\u0000${topic}`;
   const known = results.get(key);
   if (known !== undefined) return known;
-  const route = compileTemplate(selector);
+  const compiled = compileTemplate(selector);
   return remember(
     results,
     key,
-    route !== null && route.resolveURI(topic) !== undefined,
+    compiled !== null && couldMatch(compiled, topic) &&
+      compiled.route.resolveURI(topic) !== undefined,
   );
+}
+
+/** False when `topic` lacks the template's literal ends (no match then). */
+export function couldMatch(t: CompiledTemplate, topic: string): boolean {
+  return topic.startsWith(t.prefix) && topic.endsWith(t.suffix) &&
+    topic.length >= t.prefix.length + t.suffix.length;
 }
 
 /** True when one of `selectors` matches one of `topics`. */
