@@ -12,8 +12,8 @@
 import type { Connection } from "./connection.ts";
 import {
   ANY_TOPIC,
-  compileTemplate,
   type CompiledTemplate,
+  compileTemplate,
   couldMatch,
   isTemplate,
   selectorMatches,
