@@ -16,6 +16,7 @@ import type { Config } from "./config/schema.ts";
 import type { Authorizer } from "./core/handler.ts";
 import type { Listener, RunningServer } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
+import type { MercureAuthorizer } from "./mercure/authorizer.ts";
 import { internalErrorLog, type Logger } from "./core/log.ts";
 import { type Accepting, createAccepting } from "./ops/accepting.ts";
 import { withConsoleIfOn } from "./ops/console.ts";
@@ -38,6 +39,8 @@ export interface Runtime {
   readonly log: Logger;
   /** Subscriber authentication by SSE connector name (see src/auth/setup.ts). */
   readonly authorizers?: Readonly<Record<string, Authorizer>>;
+  /** Each Mercure connector's authorization (src/mercure/setup.ts). */
+  readonly mercure?: Readonly<Record<string, MercureAuthorizer>>;
   /** What each SSE connector's auth callback reports (src/auth/setup.ts). */
   readonly callbacks?: Readonly<Record<string, CallbackProbe>>;
   /** Broker TLS material by mq connector name (see sources/rabbitmq_tls.ts). */
@@ -87,7 +90,9 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
       name,
       c,
       log,
-      runtime.authorizers?.[name],
+      c.protocol === "mercure"
+        ? runtime.mercure?.[name]
+        : runtime.authorizers?.[name],
       store?.type === "mq"
         ? { connector: store, tlsOptions: runtime.brokerTls?.[storeName] }
         : undefined,

@@ -191,6 +191,7 @@ export async function main(platform: Platform): Promise<never> {
       log,
       authorizers: auth.authorizers,
       callbacks: auth.callbacks,
+      mercure: auth.mercure,
       brokerTls,
       tls,
     });

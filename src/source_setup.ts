@@ -42,6 +42,7 @@ export async function createSources(parts: SourceParts): Promise<Source[]> {
           event: f.to.event,
           filter: f.filter,
           transform: f.transform,
+          mercure: f.to,
           observer,
         }),
       }));

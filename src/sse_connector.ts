@@ -19,12 +19,14 @@ import {
   type SseConnector,
 } from "./config/schema.ts";
 import type { EventLog } from "./core/event_log.ts";
-import { type Authorizer, createSseHandler } from "./core/handler.ts";
+import type { Authorizer } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import { createHub, type Hub } from "./core/hub.ts";
 import { type Logger, rateLimited } from "./core/log.ts";
 import { createMemoryLog } from "./core/memory_log.ts";
+import type { MercureAuthorizer } from "./mercure/authorizer.ts";
 import { createPresence, type Presence } from "./presence/tracker.ts";
+import { frontEnd } from "./sse_front.ts";
 
 /** The mq connector holding a cluster's stream, with its TLS material. */
 export interface BrokerStore {
@@ -77,7 +79,7 @@ export function createSseConnector(
   name: string,
   c: SseConnector,
   log: Logger,
-  authorize: Authorizer | undefined,
+  authorize: Authorizer | MercureAuthorizer | undefined,
   /** The mq connector `history.store` names, for a cluster. */
   store: BrokerStore | undefined,
   /** This process's id, when presence is on for the connector. */
@@ -114,33 +116,7 @@ export function createSseConnector(
       );
     },
   });
-  if (authorize === undefined) {
-    log.warn(
-      "subscribers are unauthenticated: any client may join any room or user_id",
-      { connector: name },
-    );
-  }
-  const fetch = createSseHandler(hub, {
-    path: c.path,
-    cors: {
-      origins: c.cors?.allowed_origins,
-      allowCredentials: c.cors?.allow_credentials ?? false,
-    },
-    maxConnections: c.max_connections,
-    maxConnectionsPerIp: c.max_connections_per_ip,
-    maxLifetimeMs: c.max_lifetime,
-    retryMs: c.retry,
-    authorize,
-    onResumeRefused: () =>
-      logLimited(
-        `${name}.resume`,
-        (suppressed) =>
-          log.warn(
-            "refused resuming subscribers: the cluster log is not attached",
-            { connector: name, count: suppressed || undefined },
-          ),
-      ),
-  });
+  const fetch = frontEnd(name, c, hub, log, authorize, logLimited);
   return {
     hub,
     presence,

@@ -114,7 +114,7 @@ describe("config", () => {
     );
     assert.equal(
       errorOf(flow("api", "send_to_all")),
-      'hypha.toml: flow.f.to.operation: expected "broadcast" or "send_to_room" or "send_to_user", got "send_to_all"',
+      'hypha.toml: flow.f.to.operation: expected "broadcast" or "send_to_room" or "send_to_user" or "publish", got "send_to_all"',
     );
     assert.equal(
       errorOf(flow("api", "send_to_room")),

@@ -31,6 +31,7 @@ import { inProcess, post } from "./support/in_process.ts";
 /** What the examples read from the environment (`${HYPHA_JWT_SECRET}`...). */
 const ENV = {
   HYPHA_JWT_SECRET: "an-example-secret-of-at-least-32-bytes",
+  MERCURE_PUBLISHER_JWT_KEY: "an-example-publisher-key-of-32-bytes!",
   HYPHA_PUBLISH_TOKEN: "an-example-publisher-token-0123456789",
   HYPHA_ADMIN_TOKEN: "an-example-admin-token-0123456789",
   RABBITMQ_PASSWORD: "guest",

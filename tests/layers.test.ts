@@ -69,7 +69,8 @@ describe("layers of src/", () => {
         : file.startsWith("src/rabbitmq/") || file.startsWith("src/config/")
         ? 1
         : file.startsWith("src/cluster/") || file.startsWith("src/auth/") ||
-            file.startsWith("src/presence/")
+            file.startsWith("src/presence/") ||
+            file.startsWith("src/mercure/")
         ? 2
         : file.startsWith("src/sources/")
         ? 3

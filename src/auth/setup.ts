@@ -8,7 +8,6 @@
  * @module
  */
 
-import { errorMessage } from "../core/errors.ts";
 import { ConfigError } from "../config/error.ts";
 import type { Config, SseConnector } from "../config/schema.ts";
 import type { Authorizer } from "../core/handler.ts";
@@ -16,11 +15,11 @@ import { createAuthorizer } from "./authorizer.ts";
 import { createCallbackAuthorizer } from "./callback_authorizer.ts";
 import { type CallbackProbe, createCallbackProbe } from "./callback_probe.ts";
 import { createRefusals, type Refusals } from "./refusal.ts";
-import { createVerificationKey, type KeySource } from "./keys.ts";
-import { createVerifier } from "./verify.ts";
+import { createKeyVerifier, type ReadTextFile } from "./key_verifier.ts";
+import type { MercureAuthorizer } from "../mercure/authorizer.ts";
+import { createMercureAuth } from "../mercure/setup.ts";
 
-/** Reads a text file; the entrypoint supplies the runtime's. */
-export type ReadTextFile = (path: string) => Promise<string>;
+export type { ReadTextFile } from "./key_verifier.ts";
 
 /** What subscriber authentication needs wired into the app. */
 export interface SubscriberAuth {
@@ -28,6 +27,8 @@ export interface SubscriberAuth {
   readonly authorizers: Record<string, Authorizer>;
   /** What each connector's auth callback reports, by connector name. */
   readonly callbacks: Record<string, CallbackProbe>;
+  /** Subscribers and publishers of each Mercure connector, by name. */
+  readonly mercure: Record<string, MercureAuthorizer>;
 }
 
 /**
@@ -41,7 +42,17 @@ export async function createSubscriberAuth(
 ): Promise<SubscriberAuth> {
   const authorizers: Record<string, Authorizer> = {};
   const callbacks: Record<string, CallbackProbe> = {};
+  const mercure: Record<string, MercureAuthorizer> = {};
   for (const [name, connector] of Object.entries(config.connector)) {
+    if (connector.type === "sse" && connector.protocol === "mercure") {
+      mercure[name] = await createMercureAuth(
+        name,
+        connector,
+        file,
+        readTextFile,
+      );
+      continue;
+    }
     if (connector.type !== "sse" || connector.auth === undefined) continue;
     const auth = connector.auth;
     const at = `${file}: connector.${name}.auth`;
@@ -57,21 +68,10 @@ export async function createSubscriberAuth(
       authorizers[name] = fallback;
       continue;
     }
-    const source = await keySource(auth, at, readTextFile);
-    let key;
-    try {
-      key = await createVerificationKey(source.key, auth.algorithms);
-    } catch (error) {
-      const where = auth.algorithms ? "algorithms" : source.field;
-      throw new ConfigError(`${at}.${where}: ${(error as Error).message}`);
-    }
     authorizers[name] = createAuthorizer({
-      verify: createVerifier(key, {
-        issuer: auth.issuer,
-        audience: auth.audience,
-      }),
+      verify: await createKeyVerifier(auth, at, readTextFile),
       realm: name,
-      cookie: auth.cookie,
+      cookie: auth.cookie ?? "hypha_token",
       allowQueryToken: auth.allow_query_token,
       anonymous: auth.anonymous,
       publicRooms: auth.public_rooms,
@@ -79,7 +79,7 @@ export async function createSubscriberAuth(
       refusals,
     });
   }
-  return { authorizers, callbacks };
+  return { authorizers, callbacks, mercure };
 }
 
 function callbackAuthorizer(
@@ -108,37 +108,3 @@ const hasKeySource = (auth: Auth) =>
   auth.jwks_file !== undefined;
 
 type Auth = NonNullable<SseConnector["auth"]>;
-
-async function keySource(
-  auth: Auth,
-  at: string,
-  readTextFile: ReadTextFile,
-): Promise<{ key: KeySource; field: string }> {
-  if (auth.jwt_secret !== undefined) {
-    return {
-      key: { kind: "secret", secret: auth.jwt_secret },
-      field: "jwt_secret",
-    };
-  }
-  const field = auth.public_key_file !== undefined
-    ? "public_key_file"
-    : "jwks_file";
-  const path = auth.public_key_file ?? auth.jwks_file;
-  // checkConfig guarantees exactly one key source.
-  if (path === undefined) throw new ConfigError(`${at}: no key source`);
-  let text: string;
-  try {
-    text = await readTextFile(path);
-  } catch (error) {
-    const reason = errorMessage(error);
-    throw new ConfigError(
-      `${at}.${field}: cannot read ${JSON.stringify(path)}: ${reason}`,
-    );
-  }
-  return {
-    key: field === "public_key_file"
-      ? { kind: "pem", pem: text }
-      : { kind: "jwks", json: text },
-    field,
-  };
-}

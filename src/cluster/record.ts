@@ -5,8 +5,11 @@
  *     {"v":1,"k":"event","ep":"<epoch>","to":"room","names":["a"],
  *      "event":"message","data":"<compact JSON of the body>","key":"..."}
  *
- * - `k: "event"`: an event (`to` is "all", "room" or "user"; `names` only
- *   for rooms and users; `key` only when the input carried a dedupe key).
+ * - `k: "event"`: an event (`to` is "all", "room", "user" or "topics";
+ *   `names` only for rooms, users and topics; `key` only when the input
+ *   carried a dedupe key). A Mercure update (`to: "topics"`) adds
+ *   `private` when it is, and its `id` and `retry` when chosen; a reader
+ *   that predates them skips `to: "topics"` records.
  * - `k: "epoch"`: a proposal of the stream's epoch. It counts only at
  *   offset 0, i.e. as the first record of a new stream; see epoch.ts.
  * - `k: "hello"`: written by an instance when it attaches, so it knows where
@@ -51,9 +54,12 @@ export function encodeEventRecord(
     ep: epoch,
     to: audience.kind,
     names: audience.kind === "all" ? undefined : audience.names,
+    private: audience.kind === "topics" && audience.private ? true : undefined,
     event: record.event,
     data: record.data,
     key: record.key,
+    id: record.id,
+    retry: record.retry,
   }));
 }
 
@@ -95,16 +101,18 @@ export function decodeRecord(
         ? { kind: "hello", epoch, nonce: value.nonce }
         : undefined;
     case "event": {
-      const audience = decodeAudience(value.to, value.names);
+      const audience = decodeAudience(value.to, value.names, value.private);
       if (
         audience === undefined || typeof value.event !== "string" ||
         typeof value.data !== "string"
       ) return undefined;
       const key = typeof value.key === "string" ? value.key : undefined;
+      const id = typeof value.id === "string" ? value.id : undefined;
+      const retry = typeof value.retry === "number" ? value.retry : undefined;
       return {
         kind: "event",
         epoch,
-        record: { audience, event: value.event, data: value.data },
+        record: { audience, event: value.event, data: value.data, id, retry },
         key,
       };
     }
@@ -112,12 +120,17 @@ export function decodeRecord(
   return undefined;
 }
 
-function decodeAudience(to: unknown, names: unknown): Audience | undefined {
+function decodeAudience(
+  to: unknown,
+  names: unknown,
+  isPrivate: unknown,
+): Audience | undefined {
   if (to === "all") return { kind: "all" };
-  if (to !== "room" && to !== "user") return undefined;
+  if (to !== "room" && to !== "user" && to !== "topics") return undefined;
   if (
     !Array.isArray(names) || names.length === 0 ||
     !names.every((n) => typeof n === "string")
   ) return undefined;
+  if (to === "topics") return { kind: to, names, private: isPrivate === true };
   return { kind: to, names };
 }

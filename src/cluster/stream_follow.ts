@@ -118,3 +118,13 @@ export async function resumeStart(
   if (parsed.offset >= tail.offset) return { kind: "live" };
   return { kind: "replay", after: parsed.offset };
 }
+
+/**
+ * Where `earliest` starts: the oldest offset a resume may read back (the
+ * broker's retention may have dropped some before it: the read starts at
+ * the first one it holds).
+ */
+export function earliestStart(tail: Tail, maxReplay: number): ResumeStart {
+  if (tail.epoch === "" || tail.offset < 0) return { kind: "live" };
+  return { kind: "replay", after: Math.max(-1, tail.offset - maxReplay) };
+}

@@ -19,7 +19,9 @@ import { createDedupeWindow } from "./dedupe_window.ts";
 import { createPendingAppends } from "./pending_appends.ts";
 import { encodeEventRecord } from "./record.ts";
 import { createAttachment } from "./stream_attach.ts";
-import { resumeStart } from "./stream_follow.ts";
+import { earliestStart, resumeStart } from "./stream_follow.ts";
+import { createIdIndex } from "../core/id_index.ts";
+import { formatId } from "./event_id.ts";
 import { createStreamReads } from "./stream_reads.ts";
 import type { StreamSpec } from "./stream_setup.ts";
 import { createTail } from "./stream_tail.ts";
@@ -83,7 +85,12 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
   const cache = createEventCache(options.cacheSize, options.cacheBytes);
   const pending = createPendingAppends(APPEND_TIMEOUT_MS);
   const dedupe = createDedupeWindow(DEDUPE_OFFSETS);
-  const tail = createTail(cache, pending, dedupe);
+  const tail = createTail(
+    cache,
+    pending,
+    dedupe,
+    createIdIndex(Math.max(options.cacheSize, 1)),
+  );
   const link = createAttachment({
     stream: options.stream,
     url: options.url,
@@ -133,12 +140,17 @@ export function createStreamLog(options: StreamLogOptions): StreamLog {
       );
       return await done;
     },
-    resume: (lastEventId) =>
-      resumeStart(
+    resume: (lastEventId) => {
+      // A publisher's id of an event this instance saw: resumed by offset.
+      const chosen = tail.chosenIds.get(lastEventId);
+      return resumeStart(
         tail,
-        lastEventId,
+        chosen === undefined ? lastEventId : formatId(tail.epoch, chosen),
         options.maxReplayOffsets ?? MAX_REPLAY_OFFSETS,
-      ),
+      );
+    },
+    earliest: () =>
+      earliestStart(tail, options.maxReplayOffsets ?? MAX_REPLAY_OFFSETS),
     read: (after, subscription, budget) =>
       reads.read(after, subscription, budget),
     // Every record moves it (a replay past a hello marker finds nothing),

@@ -14,6 +14,7 @@ import type { Deliver, EventRecord, LoggedEvent } from "../core/event_log.ts";
 import { encodeEvent } from "../core/sse.ts";
 import type { EventCache } from "./cache.ts";
 import type { DedupeWindow } from "./dedupe_window.ts";
+import type { IdIndex } from "../core/id_index.ts";
 import { formatId } from "./event_id.ts";
 import type { PendingAppends } from "./pending_appends.ts";
 import { decodeRecord } from "./record.ts";
@@ -33,6 +34,8 @@ export interface Tail {
   toEvent(offset: number, record: EventRecord): LoggedEvent;
   /** Duplicate decisions, shared with appends and replays. */
   readonly dedupe: DedupeWindow;
+  /** Offsets of the events whose publisher chose their id (Mercure). */
+  readonly chosenIds: IdIndex;
   /** Forgets the position (the stream was recreated). */
   reset(): void;
   /** True after a reset: the new stream is followed from its start. */
@@ -47,6 +50,7 @@ export function createTail(
   cache: EventCache,
   pending: PendingAppends,
   dedupe: DedupeWindow,
+  chosenIds: IdIndex,
 ): Tail {
   let offset = -1;
   let recreated = false;
@@ -57,6 +61,7 @@ export function createTail(
   const tail: Tail = {
     epoch: "",
     dedupe,
+    chosenIds,
     deliver: () => 0,
     onMessage(at, message) {
       if (!(at > offset)) return;
@@ -76,6 +81,7 @@ export function createTail(
         let delivered = 0;
         if (first) {
           if (exact) cache.add(event);
+          if (record.record.id !== undefined) chosenIds.set(event.id, at);
           lastId = event.id;
           if (hello === undefined) delivered = tail.deliver(event);
         } else if (exact) cache.seen(at);
@@ -101,8 +107,9 @@ export function createTail(
       });
     },
     toEvent(at, record) {
-      const id = formatId(tail.epoch, at);
-      const frame = encodeEvent({ id, event: record.event, data: record.data });
+      const id = record.id ?? formatId(tail.epoch, at);
+      const { event, data, retry } = record;
+      const frame = encodeEvent({ id, event, data, retry });
       return { position: at, id, audience: record.audience, frame };
     },
     reset() {
@@ -110,6 +117,7 @@ export function createTail(
       recreated = true;
       cache.reset();
       dedupe.clear();
+      chosenIds.clear();
     },
     get recreated() {
       return recreated;

@@ -6,16 +6,15 @@
  * @module
  */
 
-import { isExpression } from "../core/expression.ts";
-import { isEventName } from "../core/field.ts";
 import { checkAuth } from "./check_auth.ts";
 import { checkBroker, checkPublishTarget } from "./check_broker.ts";
 import {
   checkEnvelope,
+  checkFlowTarget,
   checkShape,
-  targetProblem,
 } from "./check_flow_expressions.ts";
 import { checkCluster } from "./check_cluster.ts";
+import { checkMercure } from "./check_mercure.ts";
 import { suggest } from "./suggest.ts";
 import {
   type Config,
@@ -66,6 +65,7 @@ export function checkConfig(
       checkEnvelope(name, flow, problem);
     }
   }
+  checkMercure(config, problem);
   checkAuth(config, { problem, warn });
   checkCluster(config, { problem, warn });
   if (Object.keys(config.flow).length === 0) {
@@ -197,45 +197,6 @@ function checkFlowEnds(
     problem(
       `${at}.to.connector`,
       `connector "${flow.to.connector}" is of type mq without a publisher table; add [connector.${flow.to.connector}.publisher] to publish to RabbitMQ`,
-    );
-  }
-}
-
-/** Targets fit the operation; literal event names are usable. */
-function checkFlowTarget(at: string, flow: Flow, problem: Report): void {
-  const { operation, target, event } = flow.to;
-  if (operation === undefined) {
-    problem(
-      `${at}.to.operation`,
-      'expected one of "broadcast", "send_to_room", "send_to_user"',
-    );
-    return;
-  }
-  if (operation === "broadcast" && target !== undefined) {
-    problem(
-      `${at}.to.target`,
-      "broadcast sends to everyone and takes no target",
-    );
-  }
-  if (operation !== "broadcast") {
-    if (target === undefined) {
-      problem(
-        `${at}.to.target`,
-        `${operation} needs a target like "input.${
-          operation === "send_to_room" ? "room" : "user_id"
-        }"`,
-      );
-    } else {
-      const reason = targetProblem(operation, target);
-      if (reason !== undefined) problem(`${at}.to.target`, reason);
-    }
-  }
-  if (event !== undefined && !isExpression(event) && !isEventName(event)) {
-    problem(
-      `${at}.to.event`,
-      `expected an event name or an expression like "input.type", got ${
-        JSON.stringify(event)
-      }`,
     );
   }
 }

@@ -39,7 +39,11 @@ export function checkAuth(config: Config, findings: Findings): void {
             given.join(" and ")
           }`,
         );
-      } else if (given.length === 0 && c.auth.callback === undefined) {
+      } else if (
+        given.length === 0 && c.auth.callback === undefined &&
+        // Mercure: anonymous subscribers beside publishers' own keys.
+        !(c.protocol === "mercure" && c.publisher_auth !== undefined)
+      ) {
         findings.problem(
           `${at}.auth`,
           "expected a key source (jwt_secret, public_key_file or jwks_file) or a callback, got none",

@@ -9,6 +9,7 @@
  */
 
 import { isExpression, readsMessage } from "../core/expression.ts";
+import { isEventName } from "../core/field.ts";
 import { compileShape, ShapeError } from "../core/flow_shape.ts";
 import { checkName, DEFAULT_QUERY_LIMITS } from "../core/query.ts";
 import type { Flow } from "./schema.ts";
@@ -102,6 +103,59 @@ export function checkEnvelope(name: string, flow: Flow, report: Report): void {
       } reads Mycel's RabbitMQ envelope, which hypha does not have: ` +
         "here input is the message body itself, and the routing key, exchange, headers and properties are meta.routing_key, meta.exchange, meta.headers.<name> and meta.properties.<name>; " +
         `write ${JSON.stringify(fromEnvelope(text))}`,
+    );
+  }
+}
+
+/** Targets fit the operation; literal event names are usable. */
+export function checkFlowTarget(
+  at: string,
+  flow: Flow,
+  problem: Report,
+): void {
+  const { operation, target, event } = flow.to;
+  if (operation === "publish") return checkFlowEvent(at, event, problem);
+  if (operation === undefined) {
+    problem(
+      `${at}.to.operation`,
+      'expected one of "broadcast", "send_to_room", "send_to_user"',
+    );
+    return;
+  }
+  if (operation === "broadcast" && target !== undefined) {
+    problem(
+      `${at}.to.target`,
+      "broadcast sends to everyone and takes no target",
+    );
+  }
+  if (operation !== "broadcast") {
+    if (target === undefined) {
+      problem(
+        `${at}.to.target`,
+        `${operation} needs a target like "input.${
+          operation === "send_to_room" ? "room" : "user_id"
+        }"`,
+      );
+    } else {
+      const reason = targetProblem(operation, target);
+      if (reason !== undefined) problem(`${at}.to.target`, reason);
+    }
+  }
+  checkFlowEvent(at, event, problem);
+}
+
+/** A literal event name must be usable. */
+function checkFlowEvent(
+  at: string,
+  event: string | undefined,
+  problem: Report,
+): void {
+  if (event !== undefined && !isExpression(event) && !isEventName(event)) {
+    problem(
+      `${at}.to.event`,
+      `expected an event name or an expression like "input.type", got ${
+        JSON.stringify(event)
+      }`,
     );
   }
 }

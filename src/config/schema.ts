@@ -16,11 +16,14 @@ import {
 } from "./schema_broker.ts";
 import {
   admin,
-  callbackAuth,
+  cors,
+  history,
   listenerTls,
   presence,
+  publisherAuth,
   requestLimits,
   restAuth,
+  sseAuth,
 } from "./schema_parts.ts";
 import {
   boolean,
@@ -32,27 +35,8 @@ import {
   size,
 } from "./schema_values.ts";
 
-export { duration, size };
+export { duration, publisherAuth, size, sseAuth };
 
-/** `origins` is an alias the upstream example uses; both lists are merged. */
-const cors = z.object({
-  allowed_origins: z.array(name).optional(),
-  origins: z.array(name).optional(),
-  allow_credentials: boolean.default(false),
-}).strict().transform(({ allowed_origins, origins, allow_credentials }) => ({
-  allowed_origins: [...(allowed_origins ?? []), ...(origins ?? [])],
-  allow_credentials,
-}));
-
-const history = z.object({
-  size: count.default(10000),
-  max_bytes: size.prefault("64MiB"),
-  ttl: duration.prefault("5m"),
-  /** An mq connector: the history is a RabbitMQ stream shared by a cluster. */
-  store: name.optional(),
-  /** The stream's name; `hypha.<sse connector name>` when absent. */
-  stream: name.optional(),
-}).strict();
 /** The operations a flow may read from an SSE connector (its lifecycle). */
 export const LIFECYCLE_OPERATIONS = [
   "connected",
@@ -61,27 +45,24 @@ export const LIFECYCLE_OPERATIONS = [
   "room_vacated",
 ] as const;
 
-/** `[connector.<sse>.auth]`: JWT verification, the app's callback, or both. */
-export const sseAuth = z.object({
-  jwt_secret: name.optional(),
-  public_key_file: name.optional(),
-  jwks_file: name.optional(),
-  algorithms: z.array(name).optional(),
-  issuer: name.optional(),
-  audience: name.optional(),
-  cookie: name.default("hypha_token"),
-  allow_query_token: boolean.default(false),
-  anonymous: boolean.default(false),
-  public_rooms: z.array(name).default([]),
-  ...callbackAuth(),
-}).strict();
+/** The protocols an SSE connector speaks. */
+export const PROTOCOLS = ["sse", "mercure"] as const;
 
-export const sseConnector = z.object({
+/** The path a connector serves when none is given. */
+export const DEFAULT_PATHS: Readonly<Record<typeof PROTOCOLS[number], string>> =
+  { sse: "/events", mercure: "/.well-known/mercure" };
+
+/** The sse connector's keys (HCL reads them one by one). */
+export const sseConnectorFields = z.object({
   type: z.literal("sse"),
+  /** "mercure" speaks the Mercure protocol (src/mercure/). */
+  protocol: z.enum(PROTOCOLS).default("sse"),
   port,
   host: name.default("0.0.0.0"),
   path: z.string().regex(/^\/\S*$/, "expected a path starting with /")
-    .default("/events"),
+    .optional(),
+  /** Mercure: largest publish form. */
+  max_body: size.prefault("1MiB"),
   /** "0s" (or 0) turns heartbeats off. */
   heartbeat_interval: duration.prefault("30s"),
   retry: duration.prefault("3s"),
@@ -103,11 +84,18 @@ export const sseConnector = z.object({
   ...requestLimits(),
   cors: cors.optional(),
   auth: sseAuth.optional(),
+  /** Mercure: publishers' keys; the subscribers' (`auth`) when absent. */
+  publisher_auth: publisherAuth.optional(),
   tls: listenerTls.optional(),
   /** Serves the live console at GET /console (src/ops/console.ts). */
   console: boolean.default(false),
   presence: presence.optional(),
 }).strict();
+
+export const sseConnector = sseConnectorFields.transform((c) => ({
+  ...c,
+  path: c.path ?? DEFAULT_PATHS[c.protocol],
+}));
 
 export const restConnector = z.object({
   type: z.literal("rest"),
@@ -193,6 +181,8 @@ export const SSE_OPERATIONS = [
   "broadcast",
   "send_to_room",
   "send_to_user",
+  /** A Mercure update (a connector with protocol = "mercure"). */
+  "publish",
 ] as const;
 
 export const flow = z.object({
@@ -206,6 +196,12 @@ export const flow = z.object({
     operation: z.enum(SSE_OPERATIONS).optional(),
     target: z.string().optional(),
     event: z.string().optional(),
+    /** Mercure: the update's topics, literal or `input.` expressions. */
+    topic: z.union([z.string(), z.array(z.string())]).optional(),
+    /** Mercure: true, or an expression read as a boolean. */
+    private: z.union([z.boolean(), z.string()]).optional(),
+    /** Mercure: an expression giving the update's id. */
+    id: z.string().optional(),
   }).strict(),
   /** CEL: only messages for which it is true go through this flow. */
   filter: z.string().optional(),

@@ -7,7 +7,15 @@
  */
 
 import { z } from "zod";
-import { boolean, duration, integer, name, port } from "./schema_values.ts";
+import {
+  boolean,
+  count,
+  duration,
+  integer,
+  name,
+  port,
+  size,
+} from "./schema_values.ts";
 
 /** Bounds on slow clients (slowloris); see src/runtime/. */
 export const requestLimits = () => ({
@@ -68,6 +76,45 @@ export const admin = z.object({
   tls: listenerTls.optional(),
 }).strict();
 
+/** `origins` is an alias the upstream example uses; both lists are merged. */
+export const cors = z.object({
+  allowed_origins: z.array(name).optional(),
+  origins: z.array(name).optional(),
+  allow_credentials: boolean.default(false),
+  /** Mercure: origins browsers may publish from (and with the cookie). */
+  publish_origins: z.array(name).optional(),
+}).strict().transform((
+  { allowed_origins, origins, allow_credentials, publish_origins },
+) => ({
+  allowed_origins: [...(allowed_origins ?? []), ...(origins ?? [])],
+  allow_credentials,
+  publish_origins,
+}));
+
+/** Where JWTs are verified with: one key source, narrowed and checked. */
+const jwtKeys = () => ({
+  jwt_secret: name.optional(),
+  public_key_file: name.optional(),
+  jwks_file: name.optional(),
+  algorithms: z.array(name).optional(),
+  issuer: name.optional(),
+  audience: name.optional(),
+});
+
+/** `[connector.<sse>.publisher_auth]`: Mercure publishers' keys. */
+export const publisherAuth = z.object(jwtKeys()).strict();
+
+/** `[connector.<sse>.auth]`: JWT verification, the app's callback, or both. */
+export const sseAuth = z.object({
+  ...jwtKeys(),
+  /** `hypha_token`, or `mercureAuthorization` on a Mercure connector. */
+  cookie: name.optional(),
+  allow_query_token: boolean.default(false),
+  anonymous: boolean.default(false),
+  public_rooms: z.array(name).default([]),
+  ...callbackAuth(),
+}).strict();
+
 export type AdminListener = z.infer<typeof admin>;
 export type Tls = z.infer<typeof listenerTls>;
 
@@ -87,4 +134,15 @@ export const presence = z.object({
   queue_size: integer(1, 10_000_000).default(10_000),
   /** Cluster: the fanout exchange; `<history stream>.presence` when absent. */
   exchange: name.optional(),
+}).strict();
+
+/** `[connector.<sse>.history]`: what a resume can replay, and where. */
+export const history = z.object({
+  size: count.default(10000),
+  max_bytes: size.prefault("64MiB"),
+  ttl: duration.prefault("5m"),
+  /** An mq connector: the history is a RabbitMQ stream shared by a cluster. */
+  store: name.optional(),
+  /** The stream's name; `hypha.<sse connector name>` when absent. */
+  stream: name.optional(),
 }).strict();

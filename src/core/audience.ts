@@ -5,6 +5,8 @@
  * @module
  */
 
+import { anyMatches } from "./topic_selector.ts";
+
 /**
  * Everyone, some rooms, or some users (one name, or several when the target
  * is a list; a connection in several of the rooms receives the event once).
@@ -12,12 +14,31 @@
 export type Audience =
   | { readonly kind: "all" }
   | { readonly kind: "room"; readonly names: readonly string[] }
-  | { readonly kind: "user"; readonly names: readonly string[] };
+  | { readonly kind: "user"; readonly names: readonly string[] }
+  /**
+   * A Mercure update: its topics (the first is canonical); a private one
+   * reaches only subscribers whose token's selectors match one of them.
+   */
+  | {
+    readonly kind: "topics";
+    readonly names: readonly string[];
+    readonly private: boolean;
+  };
+
+/** What a Mercure subscriber asked for and may receive. */
+export interface TopicSubscription {
+  /** The `topic` selectors of its query. */
+  readonly selectors: readonly string[];
+  /** Its token's `mercure.subscribe` selectors: who private updates reach. */
+  readonly allowed: readonly string[];
+}
 
 /** The rooms and user a connection subscribed to. */
 export interface Subscription {
   readonly rooms: ReadonlySet<string>;
   readonly userId: string | undefined;
+  /** Set on a Mercure connector's subscribers only. */
+  readonly topics?: TopicSubscription;
 }
 
 /** The one broadcast audience; shared, never allocated per event. */
@@ -36,6 +57,11 @@ export function audienceIncludes(
     case "user":
       return subscription.userId !== undefined &&
         audience.names.includes(subscription.userId);
+    case "topics":
+      return subscription.topics !== undefined &&
+        anyMatches(subscription.topics.selectors, audience.names) &&
+        (!audience.private ||
+          anyMatches(subscription.topics.allowed, audience.names));
   }
 }
 

@@ -25,6 +25,10 @@ export interface EventRecord {
    * id, flow). A shared log appends a key it already holds only once.
    */
   readonly key?: string;
+  /** The `id:` clients see, when the publisher chose it (Mercure). */
+  readonly id?: string;
+  /** The `retry:` field sent with the event (Mercure), ms. */
+  readonly retry?: number;
 }
 
 /** An event as the log holds it. */
@@ -101,8 +105,13 @@ export interface EventLog {
    * in-memory log does that before returning); resolves with its id.
    */
   append(record: EventRecord): Appended | Promise<Appended>;
-  /** Where a client that last saw `lastEventId` resumes. */
+  /**
+   * Where a client that last saw `lastEventId` resumes: the log's own ids,
+   * and the ids publishers chose for the events it still holds.
+   */
   resume(lastEventId: string): ResumeStart | Promise<ResumeStart>;
+  /** Where a client that wants every event the log holds starts. */
+  earliest(): ResumeStart | Promise<ResumeStart>;
   /**
    * Events after `after` that `subscription` receives, up to about
    * `budgetBytes` of frames (at least one frame when any is left).

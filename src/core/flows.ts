@@ -8,23 +8,26 @@
  * @module
  */
 
+import type { Audience } from "./audience.ts";
 import {
   compileExpression,
-  evaluate,
   type Expression,
   isExpression,
-  MAX_TARGET_NAMES,
   type Message,
-  renderName,
-  renderNames,
 } from "./expression.ts";
-import { eventNameProblem } from "./field.ts";
 import {
   compileShape,
   type FlowShape,
   passesFilter,
   transformData,
 } from "./flow_shape.ts";
+import {
+  compileMercure,
+  type MercureFlow,
+  type MercureSpec,
+  resolveUpdate,
+} from "./flow_mercure.ts";
+import { resolveEvent, resolveNames } from "./flow_target.ts";
 import type { Target } from "./target.ts";
 
 export type { Operation } from "./target.ts";
@@ -43,6 +46,8 @@ export interface FlowSpec {
   readonly transform?: Readonly<Record<string, string>>;
   /** Told what went out, e.g. for metrics (src/ops/metrics.ts). */
   readonly observer?: FlowObserver;
+  /** `publish`: the Mercure update's topics, privacy and id. */
+  readonly mercure?: MercureSpec;
 }
 
 /** Counts per event and per message, never per connection. */
@@ -58,6 +63,7 @@ export interface Flow extends FlowSpec {
   readonly targetExpression?: Expression;
   readonly eventExpression?: Expression;
   readonly shape: FlowShape;
+  readonly update?: MercureFlow;
 }
 
 /** Why a message was refused. */
@@ -89,8 +95,6 @@ export type Outcome =
   }
   | Refusal;
 
-const DEFAULT_EVENT = "message";
-
 /** Compiles a flow's expressions. */
 export function compileFlow(spec: FlowSpec): Flow {
   return {
@@ -102,6 +106,9 @@ export function compileFlow(spec: FlowSpec): Flow {
       ? compileExpression(spec.event)
       : undefined,
     shape: compileShape(spec.name, spec.filter, spec.transform),
+    update: spec.to.publishesUpdates
+      ? compileMercure(spec.mercure ?? {})
+      : undefined,
   };
 }
 
@@ -131,6 +138,7 @@ export function sendThrough(
     names?: readonly string[];
     event: string;
     data?: string;
+    update?: { readonly audience: Audience; readonly id: string };
   }[] = [];
   for (const flow of flows) {
     const taken = passesFilter(flow.name, flow.shape, message);
@@ -139,7 +147,15 @@ export function sendThrough(
       const code = taken.limit ? "cel_limit" : "bad_filter";
       return { ok: false, code, reason: taken.reason };
     }
-    const names = resolveNames(flow, message);
+    const update = flow.update === undefined
+      ? undefined
+      : resolveUpdate(flow.name, flow.update, message);
+    if (typeof update === "string") {
+      return { ok: false, code: "bad_target", reason: update };
+    }
+    const names = update === undefined
+      ? resolveNames(flow, message)
+      : undefined;
     if (typeof names === "string") {
       return { ok: false, code: "bad_target", reason: names };
     }
@@ -156,7 +172,7 @@ export function sendThrough(
       const code = shaped.limit ? "cel_limit" : "bad_transform";
       return { ok: false, code, reason: shaped.reason };
     }
-    plans.push({ flow, names, event, data: shaped.data });
+    plans.push({ flow, names, event, data: shaped.data, update });
   }
   // All or nothing where it can be known before sending: a target away.
   for (const { flow } of plans) {
@@ -164,12 +180,14 @@ export function sendThrough(
     if (away !== undefined) throw away;
   }
   let body: string | undefined;
-  const appended = plans.map(({ flow, names, event, data }) =>
+  const appended = plans.map(({ flow, names, event, data, update }) =>
     flow.to.send({
       names,
       event,
       data: data ?? (body ??= JSON.stringify(message.input)),
       key: inputId === undefined ? undefined : `${inputId}/${flow.name}`,
+      audience: update?.audience,
+      id: update?.id,
     })
   );
   const outcome = (done: readonly { id: string; delivered: number }[]) => {
@@ -186,65 +204,4 @@ export function sendThrough(
   return appended.some((a) => a instanceof Promise)
     ? Promise.all(appended).then(outcome)
     : outcome(appended as { id: string; delivered: number }[]);
-}
-
-/**
- * The names the flow's target resolves to (undefined: the target takes
- * none), or a reason why the target cannot be used.
- */
-function resolveNames(
-  flow: Flow,
-  message: Message,
-): readonly string[] | undefined | string {
-  const to = flow.to;
-  if (to.names === undefined) return undefined;
-  const expression = flow.targetExpression;
-  // A literal target (`target = "dashboard"`) is the name itself.
-  if (expression === undefined) return [flow.target ?? to.fallback ?? ""];
-  const value = evaluate(expression, message);
-  const one = to.names === "routing_key";
-  const names = one
-    ? (Array.isArray(value) ? undefined : renderNames(value))
-    : renderNames(value);
-  if (names === undefined) {
-    const found = value === undefined
-      ? "is missing"
-      : value === ""
-      ? "is empty"
-      : Array.isArray(value)
-      ? one
-        ? "is a list; a routing key is one string"
-        : `is a list that is empty, longer than ${MAX_TARGET_NAMES} or holds something other than strings and numbers`
-      : `is ${value === null ? "null" : typeof value}, not a string or number`;
-    return `flow ${flow.name}: target ${expression.text} ${found}`;
-  }
-  // A name no subscriber can join would only pin memory in history.
-  for (const name of names) {
-    const problem = to.check(name);
-    if (problem === undefined) continue;
-    const shown = name.length > 32 ? `${name.slice(0, 32)}…` : name;
-    return `flow ${flow.name}: target ${expression.text} ${
-      Array.isArray(value) ? "holds" : "is"
-    } ${JSON.stringify(shown)}, which ${
-      one ? "is not a usable routing key" : "no subscriber can join"
-    }: ${problem}`;
-  }
-  return names;
-}
-
-/** The event type, or what is wrong with the one an expression yields. */
-function resolveEvent(
-  flow: Flow,
-  message: Message,
-): string | { readonly problem: string } {
-  if (flow.eventExpression === undefined) return flow.event ?? DEFAULT_EVENT;
-  const value = evaluate(flow.eventExpression, message);
-  if (value === undefined || value === null) return DEFAULT_EVENT;
-  const name = renderName(value);
-  if (name === undefined) return { problem: "is not a usable event name" };
-  // Input must not size every frame: the bound of room and user names.
-  const problem = eventNameProblem(name);
-  return problem === undefined
-    ? name
-    : { problem: `is not a usable event name: it ${problem}` };
 }

@@ -65,7 +65,7 @@ export interface SseHandlerOptions {
 /** Health check path on every SSE listener. */
 export const HEALTH_PATH = "/healthz";
 
-const STREAM_HEADERS: Readonly<Record<string, string>> = {
+export const STREAM_HEADERS: Readonly<Record<string, string>> = {
   ...BASE_HEADERS,
   "content-type": "text/event-stream",
   // no-transform keeps proxies and the runtime from compressing the stream.
@@ -201,7 +201,7 @@ export function createSseHandler(
 }
 
 /** 503 when the listener is full, 429 when the client's address is. */
-function refuseSlot(
+export function refuseSlot(
   limit: "full" | "ip_full",
   cors: Readonly<Record<string, string>>,
 ): Response {
@@ -216,7 +216,7 @@ function refuseSlot(
  * sometimes before (or instead of) cancelling the body; it is idempotent.
  * A runtime that cancels the body reliably needs no listener here.
  */
-function onGone(
+export function onGone(
   request: Request,
   info: ConnectionInfo,
   disconnect: () => void,

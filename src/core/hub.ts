@@ -19,23 +19,27 @@ import type { CloseReason, ConnectionWatcher } from "./connection.ts";
 import type {
   Appended,
   EventLog,
+  EventRecord,
   GapReason,
   LoggedEvent,
 } from "./event_log.ts";
 import { createRegistry } from "./registry.ts";
 import { encodeGap, type ReplayContext } from "./replay.ts";
 import { encodeRetry, HEARTBEAT } from "./sse.ts";
+import { type PreparedResume, prepareResume } from "./prepared_resume.ts";
 import {
   openStream,
   type StreamContext,
   type Subscriber,
   type SubscribeRequest,
 } from "./stream.ts";
+import { privateGate } from "./private_gate.ts";
 import { createWriter } from "./writer.ts";
 import { clearLongTimeout, setLongInterval } from "./long_timer.ts";
 
 export type { CloseReason, ConnectionWatcher } from "./connection.ts";
 export type { Subscriber, SubscribeRequest } from "./stream.ts";
+export type { PreparedResume } from "./prepared_resume.ts";
 
 /** Hub settings, already validated and converted to ms and bytes. */
 export interface HubOptions {
@@ -80,12 +84,18 @@ export interface HubStats {
 export interface Hub {
   /** Opens a stream for a subscriber. */
   subscribe(request: SubscribeRequest): Subscriber;
+  /** Asks the log where `lastEventId` resumes ("earliest": its oldest). */
+  prepareResume(
+    lastEventId: string,
+  ): PreparedResume | Promise<PreparedResume>;
   /** Appends an event to the log; it is delivered once the log holds it. */
   publish(
     audience: Audience,
     event: string,
     data: string,
     key?: string,
+    /** A Mercure update's own id and retry. */
+    extra?: Pick<EventRecord, "id" | "retry">,
   ): Appended | Promise<Appended>;
   /** True when the log is a cluster's: ids are the same on every instance. */
   readonly shared: boolean;
@@ -148,11 +158,15 @@ export function createHub(options: HubOptions): Hub {
   log.connect(({ position, audience, frame }: LoggedEvent) => {
     counts.events++;
     let n = 0;
+    const gate = audience.kind === "topics" && audience.private
+      ? privateGate(audience.names)
+      : undefined;
     for (const group of registry.groups(audience)) {
       if (group === undefined) continue;
       for (const c of group) {
         // Replay will reach this event; or another of its rooms already did.
         if (c.replayedTo !== undefined || c.lastQueued === position) continue;
+        if (gate !== undefined && !gate(c)) continue;
         c.lastQueued = position;
         writer.queue(c, frame);
         n++;
@@ -189,8 +203,10 @@ export function createHub(options: HubOptions): Hub {
   return {
     subscribe: (request) => openStream(streams, request),
 
-    publish: (audience, event, data, key) =>
-      log.append({ audience, event, data, key }),
+    prepareResume: (lastEventId) => prepareResume(log, lastEventId),
+
+    publish: (audience, event, data, key, extra) =>
+      log.append({ audience, event, data, key, ...extra }),
 
     shared: log.shared === true,
 

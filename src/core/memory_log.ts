@@ -16,6 +16,7 @@ import type {
   ResumeStart,
 } from "./event_log.ts";
 import { createHistory, type HistoryLimits } from "./history.ts";
+import { createIdIndex } from "./id_index.ts";
 import { encodeEvent } from "./sse.ts";
 
 /** Settings of the in-memory log. */
@@ -33,28 +34,32 @@ export function createMemoryLog(options: MemoryLogOptions): EventLog {
   const history = createHistory(options.history);
   const firstPosition = now() * 1000;
   let lastPosition = firstPosition - 1;
+  let lastId = "";
   let deliver: Deliver = () => 0;
+  const chosenIds = createIdIndex(Math.max(options.history.size, 1));
 
   return {
     connect(fanOut) {
       deliver = fanOut;
     },
 
-    append({ audience, event, data }): Appended {
+    append({ audience, event, data, id: chosen, retry }): Appended {
       const at = now();
       const position = lastPosition = Math.max(lastPosition + 1, at * 1000);
-      const id = String(position);
-      const frame = encodeEvent({ id, event, data });
+      const id = lastId = chosen ?? String(position);
+      if (chosen !== undefined) chosenIds.set(chosen, position);
+      const frame = encodeEvent({ id, event, data, retry });
       history.expire(at);
       history.append({ position, audience, frame, at });
       return { id, delivered: deliver({ position, id, audience, frame }) };
     },
 
     resume(lastEventId): ResumeStart {
-      if (!LAST_EVENT_ID.test(lastEventId)) {
+      const chosen = chosenIds.get(lastEventId);
+      if (chosen === undefined && !LAST_EVENT_ID.test(lastEventId)) {
         return { kind: "gap", reason: "malformed" };
       }
-      const position = Number(lastEventId);
+      const position = chosen ?? Number(lastEventId);
       history.expire(now());
       if (position > lastPosition) return { kind: "gap", reason: "unknown" };
       if (position < firstPosition) return { kind: "gap", reason: "restart" };
@@ -63,6 +68,15 @@ export function createMemoryLog(options: MemoryLogOptions): EventLog {
       return found === true
         ? { kind: "replay", after: position }
         : { kind: "gap", reason: found };
+    },
+
+    earliest(): ResumeStart {
+      history.expire(now());
+      // Every event after the newest evicted one is still held.
+      const after = Math.max(history.lastEvictedPosition, firstPosition - 1);
+      return after >= lastPosition
+        ? { kind: "live" }
+        : { kind: "replay", after };
     },
 
     read(after, subscription, budgetBytes): ReplayChunk {
@@ -89,7 +103,7 @@ export function createMemoryLog(options: MemoryLogOptions): EventLog {
     },
 
     get lastId() {
-      return lastPosition >= firstPosition ? String(lastPosition) : "";
+      return lastId;
     },
 
     stats: () => ({ events: history.length, bytes: history.bytes }),

@@ -7,6 +7,7 @@
 
 import type { Audience } from "./audience.ts";
 import type { Connection } from "./connection.ts";
+import { createTopicIndex } from "./topic_index.ts";
 
 /** The connections of one hub and their indexes. */
 export interface Registry {
@@ -17,6 +18,8 @@ export interface Registry {
   groups(audience: Audience): (ReadonlySet<Connection> | undefined)[];
   readonly rooms: number;
   readonly users: number;
+  /** Distinct Mercure topic selectors in use. */
+  readonly selectors: number;
 }
 
 type Index = Map<string, Set<Connection>>;
@@ -39,20 +42,28 @@ export function createRegistry(): Registry {
   const all = new Set<Connection>();
   const byRoom: Index = new Map();
   const byUser: Index = new Map();
+  const byTopic = createTopicIndex();
   return {
     all,
     add(c) {
       all.add(c);
       for (const room of c.rooms) enter(byRoom, room, c);
       if (c.userId !== undefined) enter(byUser, c.userId, c);
+      if (c.topics !== undefined) byTopic.add(c);
     },
     remove(c) {
       all.delete(c);
       for (const room of c.rooms) leave(byRoom, room, c);
       if (c.userId !== undefined) leave(byUser, c.userId, c);
+      if (c.topics !== undefined) byTopic.remove(c);
     },
     groups(audience) {
       if (audience.kind === "all") return [all];
+      if (audience.kind === "topics") {
+        const groups: (ReadonlySet<Connection> | undefined)[] = [];
+        byTopic.collect(audience.names, groups);
+        return groups;
+      }
       const index = audience.kind === "room" ? byRoom : byUser;
       return audience.names.map((name) => index.get(name));
     },
@@ -61,6 +72,9 @@ export function createRegistry(): Registry {
     },
     get users() {
       return byUser.size;
+    },
+    get selectors() {
+      return byTopic.selectors;
     },
   };
 }

@@ -19,6 +19,8 @@ export interface SseEvent {
   readonly event?: string;
   /** Payload; split on CR, LF and CRLF into several `data:` lines. */
   readonly data: string;
+  /** Reconnection time in ms. Sent as `retry:`. */
+  readonly retry?: number;
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
@@ -45,6 +47,14 @@ export function formatEvent(event: SseEvent): string {
   if (event.event !== undefined) {
     assertFieldValue("event", event.event);
     out += `event: ${event.event}\n`;
+  }
+  if (event.retry !== undefined) {
+    if (!Number.isSafeInteger(event.retry) || event.retry < 0) {
+      throw new RangeError(
+        `Cannot serialize event: \`retry\` must be ms >= 0, got ${event.retry}`,
+      );
+    }
+    out += `retry: ${event.retry}\n`;
   }
   const data = event.data;
   // JSON from the flows never holds a raw line break: skip the split.

@@ -13,6 +13,7 @@ import type {
   ConnectionWatcher,
 } from "./connection.ts";
 import type { EventLog, ResumeStart } from "./event_log.ts";
+import type { PreparedResume } from "./prepared_resume.ts";
 import type { Subscription } from "./audience.ts";
 import type { Registry } from "./registry.ts";
 import { type ReplayContext, replayStep } from "./replay.ts";
@@ -22,6 +23,8 @@ import { setLongTimeout } from "./long_timer.ts";
 export interface SubscribeRequest extends Subscription {
   /** Raw Last-Event-ID as received, if any. */
   readonly lastEventId?: string;
+  /** The log's answer to lastEventId, when the caller asked it first. */
+  readonly resumed?: PreparedResume;
   /** Close the stream (with a retry hint) at this time, ms since epoch. */
   readonly closeAt?: number;
   /** Why `closeAt` ends the stream. */
@@ -63,6 +66,7 @@ export function openStream(
     id: ctx.nextId(),
     rooms: request.rooms,
     userId: request.userId,
+    topics: request.topics,
     controller: undefined as unknown as Connection["controller"],
     pending: [],
     open: true,
@@ -92,6 +96,14 @@ export function openStream(
       }
       const lastEventId = request.lastEventId;
       if (lastEventId === undefined) return;
+      const resumed = request.resumed;
+      if (resumed !== undefined) {
+        // Asked before the stream opened: what came since replays.
+        begin(replay, c, resumed.start, lastEventId);
+        if (resumed.start.kind !== "replay") c.replayedTo = resumed.from;
+        if (c.replayedTo! >= log.lastPosition) c.replayedTo = undefined;
+        return firstStep(replay, c);
+      }
       const start = log.resume(lastEventId);
       if (!(start instanceof Promise)) {
         begin(replay, c, start, lastEventId);

@@ -15,8 +15,12 @@ import type { Hub } from "./hub.ts";
 import { checkName, DEFAULT_QUERY_LIMITS } from "./query.ts";
 import type { UnavailableError } from "./unavailable.ts";
 
-/** The SSE connector's operations, as in the seed. */
-export type Operation = "broadcast" | "send_to_room" | "send_to_user";
+/** The SSE connector's operations, as in the seed; `publish` for Mercure. */
+export type Operation =
+  | "broadcast"
+  | "send_to_room"
+  | "send_to_user"
+  | "publish";
 
 /** One event on its way to a target. */
 export interface Sending {
@@ -27,6 +31,10 @@ export interface Sending {
   readonly data: string;
   /** `<input id>/<flow>`, for a dedupe window; undefined without an input id. */
   readonly key: string | undefined;
+  /** A Mercure update's audience (its topics), instead of names. */
+  readonly audience?: Audience;
+  /** A Mercure update's id, as its publisher chose it (or generated). */
+  readonly id?: string;
 }
 
 /** What receives a flow's events. */
@@ -42,6 +50,8 @@ export interface Target {
   readonly shared: boolean;
   /** True when the event goes to a broker (counted as `published`). */
   readonly publishes: boolean;
+  /** True for a Mercure connector's `publish`: events are updates. */
+  readonly publishesUpdates?: boolean;
   /** Why `name` cannot be used, or undefined. */
   check(name: string): string | undefined;
   /**
@@ -55,7 +65,7 @@ export interface Target {
 
 /** The target of an SSE connector's `operation`. */
 export function hubTarget(hub: Hub, operation: Operation): Target {
-  const kind = operation === "broadcast"
+  const kind = operation === "broadcast" || operation === "publish"
     ? undefined
     : operation === "send_to_room"
     ? "room"
@@ -66,16 +76,16 @@ export function hubTarget(hub: Hub, operation: Operation): Target {
       return hub.shared;
     },
     publishes: false,
+    publishesUpdates: operation === "publish",
     check: (name) =>
       kind === undefined
         ? undefined
         : checkName(kind, name, DEFAULT_QUERY_LIMITS),
     away: () => undefined,
-    send({ names, event, data, key }) {
-      const audience: Audience = kind === undefined
-        ? EVERYONE
-        : { kind, names: names as string[] };
-      return hub.publish(audience, event, data, key);
+    send({ names, event, data, key, audience, id }) {
+      const to: Audience = audience ??
+        (kind === undefined ? EVERYONE : { kind, names: names as string[] });
+      return hub.publish(to, event, data, key, id ? { id } : undefined);
     },
   };
 }

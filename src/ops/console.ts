@@ -60,7 +60,7 @@ function consoleSettings(
       : c.auth.allow_query_token
       ? "query"
       : "cookie",
-    cookie: c.auth?.cookie ?? "",
+    cookie: c.auth === undefined ? "" : c.auth.cookie ?? "hypha_token",
   };
 }
 

@@ -47,6 +47,7 @@ export async function inProcess(
     log: createLogger((line) => lines.push(line), "debug"),
     authorizers: auth.authorizers,
     callbacks: auth.callbacks,
+    mercure: auth.mercure,
   });
   const fetchOf = (name: string) => {
     const listener = listeners.get(name);

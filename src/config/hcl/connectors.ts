@@ -14,7 +14,12 @@ import {
   type Rule,
   where,
 } from "./context.ts";
-import { restConnector, sseAuth, sseConnector } from "../schema.ts";
+import {
+  publisherAuth,
+  restConnector,
+  sseAuth,
+  sseConnectorFields,
+} from "../schema.ts";
 import { readRabbit } from "./rabbitmq.ts";
 
 /**
@@ -25,7 +30,7 @@ const copyAll = (keys: readonly string[]): Record<string, Rule> =>
   Object.fromEntries(keys.map((k) => [k, "copy" as const]));
 
 const SSE_RULES: Record<string, Rule> = {
-  ...copyAll(Object.keys(sseConnector.shape)),
+  ...copyAll(Object.keys(sseConnectorFields.shape)),
   type: "copy",
   port: "copy",
   host: "copy",
@@ -35,6 +40,9 @@ const SSE_RULES: Record<string, Rule> = {
   // Read key by key, so an error in it names its own line.
   auth: {
     block: (m, b) => readBlock(m, b, copyAll(Object.keys(sseAuth.shape))),
+  },
+  publisher_auth: {
+    block: (m, b) => readBlock(m, b, copyAll(Object.keys(publisherAuth.shape))),
   },
 };
 
@@ -49,6 +57,7 @@ const CORS_RULES: Record<string, Rule> = {
   },
   allowed_origins: "copy",
   allow_credentials: "copy",
+  publish_origins: "copy",
 };
 
 const REST_RULES: Record<string, Rule> = {

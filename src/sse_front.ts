@@ -1,0 +1,116 @@
+/**
+ * The protocol front ends of an SSE connector: hypha's own (rooms, users)
+ * and Mercure's (topic selectors, private updates, form publish), both over
+ * the same hub.
+ *
+ * @module
+ */
+
+import type { SseConnector } from "./config/schema.ts";
+import { type Authorizer, createSseHandler } from "./core/handler.ts";
+import type { Fetch } from "./core/http.ts";
+import type { Hub } from "./core/hub.ts";
+import type { Logger, rateLimited } from "./core/log.ts";
+import type { MercureAuthorizer } from "./mercure/authorizer.ts";
+import { createMercureHandler } from "./mercure/handler.ts";
+
+/** The fetch handler of connector `name`, by its `protocol`. */
+export function frontEnd(
+  name: string,
+  c: SseConnector,
+  hub: Hub,
+  log: Logger,
+  authorize: Authorizer | MercureAuthorizer | undefined,
+  logLimited: ReturnType<typeof rateLimited>,
+): Fetch {
+  return c.protocol === "mercure"
+    ? mercureFetch(
+      name,
+      c,
+      hub,
+      log,
+      authorize as MercureAuthorizer,
+      logLimited,
+    )
+    : sseFetch(name, c, hub, log, authorize as Authorizer, logLimited);
+}
+
+/** The Mercure front end of the connector (src/mercure/). */
+function mercureFetch(
+  name: string,
+  c: SseConnector,
+  hub: Hub,
+  log: Logger,
+  authorize: MercureAuthorizer,
+  logLimited: ReturnType<typeof rateLimited>,
+) {
+  if (c.auth === undefined) {
+    log.warn(
+      "Mercure subscribers are anonymous: they receive public updates only",
+      { connector: name },
+    );
+  }
+  const origins = c.cors?.allowed_origins;
+  return createMercureHandler(hub, {
+    path: c.path,
+    cors: {
+      origins,
+      allowCredentials: c.cors?.allow_credentials ?? false,
+    },
+    publishCors: {
+      origins: c.cors?.publish_origins,
+      allowCredentials: c.cors?.allow_credentials ?? false,
+    },
+    maxConnections: c.max_connections,
+    maxConnectionsPerIp: c.max_connections_per_ip,
+    maxLifetimeMs: c.max_lifetime,
+    maxBodyBytes: c.max_body,
+    authorize,
+    onResumeRefused: () => resumeRefused(name, log, logLimited),
+  });
+}
+
+function resumeRefused(
+  name: string,
+  log: Logger,
+  logLimited: ReturnType<typeof rateLimited>,
+): void {
+  logLimited(
+    `${name}.resume`,
+    (suppressed) =>
+      log.warn(
+        "refused resuming subscribers: the cluster log is not attached",
+        { connector: name, count: suppressed || undefined },
+      ),
+  );
+}
+
+/** hypha's own SSE front end: rooms and users. */
+function sseFetch(
+  name: string,
+  c: SseConnector,
+  hub: Hub,
+  log: Logger,
+  authorize: Authorizer | undefined,
+  logLimited: ReturnType<typeof rateLimited>,
+) {
+  if (authorize === undefined) {
+    log.warn(
+      "subscribers are unauthenticated: any client may join any room or user_id",
+      { connector: name },
+    );
+  }
+  return createSseHandler(hub, {
+    path: c.path,
+    cors: {
+      origins: c.cors?.allowed_origins,
+      allowCredentials: c.cors?.allow_credentials ?? false,
+    },
+    maxConnections: c.max_connections,
+    maxConnectionsPerIp: c.max_connections_per_ip,
+    maxLifetimeMs: c.max_lifetime,
+    retryMs: c.retry,
+    authorize,
+    onResumeRefused: () => resumeRefused(name, log, logLimited),
+  });
+}
