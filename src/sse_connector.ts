@@ -18,7 +18,9 @@ import {
   presence as presenceSchema,
   type SseConnector,
 } from "./config/schema.ts";
+import type { ConnectionWatcher } from "./core/connection.ts";
 import type { EventLog } from "./core/event_log.ts";
+import type { Slots } from "./core/slots.ts";
 import { type Authorizer, createSseHandler } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import { createHub, type Hub } from "./core/hub.ts";
@@ -42,6 +44,20 @@ export interface SseConnectorParts {
   start(): Promise<void>;
   /** Closes the log, after the hub. */
   stop(): Promise<void>;
+}
+
+/**
+ * How a connector runs with delivery threads (src/workers): the owning
+ * thread tees its log to the threads; a thread serves over the owning
+ * thread's log, with limits and presence counted across threads.
+ */
+export interface ThreadedParts {
+  /** Owning thread: wraps the log it creates. */
+  readonly teeLog?: (log: EventLog) => EventLog;
+  /** Delivery thread: the log it reads instead of creating one. */
+  readonly eventLog?: EventLog;
+  readonly slots?: Slots;
+  readonly watcher?: ConnectionWatcher;
 }
 
 /** The connector's event log: a cluster's stream, or this process's memory. */
@@ -82,13 +98,16 @@ export function createSseConnector(
   store: BrokerStore | undefined,
   /** This process's id, when presence is on for the connector. */
   presenceOf?: { readonly instance: string },
+  threaded: ThreadedParts = {},
 ): SseConnectorParts {
   const logLimited = rateLimited(10_000);
-  const eventLog = createLog(name, c, store, log);
+  const ownLog: EventLog & { start?: () => Promise<void> } =
+    threaded.eventLog ?? createLog(name, c, store, log);
+  const eventLog = threaded.teeLog?.(ownLog) ?? ownLog;
   const presence = presenceOf &&
     makePresence(name, c, presenceOf.instance, store, log);
   const hub = createHub({
-    watcher: presence?.watcher,
+    watcher: threaded.watcher ?? presence?.watcher,
     presence: presence?.totals,
     log: eventLog,
     heartbeatMs: c.heartbeat_interval,
@@ -114,7 +133,7 @@ export function createSseConnector(
       );
     },
   });
-  if (authorize === undefined) {
+  if (authorize === undefined && threaded.eventLog === undefined) {
     log.warn(
       "subscribers are unauthenticated: any client may join any room or user_id",
       { connector: name },
@@ -131,6 +150,7 @@ export function createSseConnector(
     maxLifetimeMs: c.max_lifetime,
     retryMs: c.retry,
     authorize,
+    slots: threaded.slots,
     onResumeRefused: () =>
       logLimited(
         `${name}.resume`,
@@ -145,12 +165,12 @@ export function createSseConnector(
     hub,
     presence,
     start: async () => {
-      await eventLog.start?.();
+      await ownLog.start?.();
       presence?.start();
     },
     stop: async () => {
       await presence?.stop();
-      await eventLog.close();
+      await ownLog.close();
     },
     listener: {
       connector: name,
