@@ -58,6 +58,8 @@ export interface ThreadedParts {
   readonly eventLog?: EventLog;
   readonly slots?: Slots;
   readonly watcher?: ConnectionWatcher;
+  /** Connections of every thread, for /healthz. */
+  readonly size?: () => number;
 }
 
 /** The connector's event log: a cluster's stream, or this process's memory. */
@@ -139,7 +141,7 @@ export function createSseConnector(
       { connector: name },
     );
   }
-  const fetch = createSseHandler(hub, {
+  const fetch = createSseHandler(sizedBy(hub, threaded.size), {
     path: c.path,
     cors: {
       origins: c.cors?.allowed_origins,
@@ -216,4 +218,10 @@ function makePresence(
       : undefined,
     log,
   });
+}
+
+/** `hub`, with the size of every thread when there are several. */
+function sizedBy(hub: Hub, size: (() => number) | undefined): Hub {
+  if (size === undefined) return hub;
+  return Object.defineProperty(Object.create(hub), "size", { get: size });
 }

@@ -28,20 +28,25 @@ const json = (e: { data: string }) => JSON.parse(e.data);
  */
 const GUARDS = RUNTIME === "deno" ? [false, true] : [false];
 
-for (const guard of GUARDS) deliverySuites(guard);
+for (const guard of GUARDS) deliverySuites(guard, 1);
+// Two delivery threads sharing the port: the same behaviour.
+deliverySuites(false, 2);
 
-function deliverySuites(guard: boolean) {
-  const mode = guard ? `${RUNTIME}, connection guard on` : RUNTIME;
+function deliverySuites(guard: boolean, workers: number) {
+  const mode = (guard ? `${RUNTIME}, connection guard on` : RUNTIME) +
+    (workers > 1 ? `, workers = ${workers}` : "");
   const guardLine = `connection_guard = ${guard}`;
+  const workersLine = `workers = ${workers}`;
 
   /** Runs `fn` with a hypha started from the REST example plus `sse` options. */
   async function withHypha(
     sse: string,
     fn: (h: Hypha) => Promise<void>,
-    service = "",
   ) {
     const hypha = await startHypha(
-      `${service}\n${ADMIN}\n${restExample(`${guardLine}\n${sse}`)}`,
+      `[service]\n${workersLine}\n${ADMIN}\n${
+        restExample(`${guardLine}\n${sse}`)
+      }`,
     );
     try {
       // A fallback to Deno.serve would test the unguarded path again.
@@ -365,6 +370,13 @@ function deliverySuites(guard: boolean) {
           await publish(`${h.urls.api}notify`, { n });
         }
         await Promise.all(clients.map((c) => c.waitFor(25, 60_000)));
+        if (workers > 1) {
+          // The kernel spread the connections: every thread served some.
+          const { threads } = (await adminStats(h)).hubs.sse;
+          assert.equal(threads.length, workers);
+          assert.ok(threads.every((n: number) => n > 0), `${threads}`);
+          assert.equal(threads.reduce((a: number, b: number) => a + b), 2000);
+        }
         const expected = Array.from({ length: 25 }, (_, i) => i);
         for (const c of clients) {
           assert.deepEqual(c.events.map((e) => json(e).n), expected);
@@ -375,7 +387,9 @@ function deliverySuites(guard: boolean) {
 
     test("SIGTERM with 1,000 subscribers: each gets a jittered retry, streams close, exit 0 before the hard-exit timer", async () => {
       const hypha = await startHypha(
-        `[service]\nshutdown_spread = "3s"\n${restExample(guardLine)}`,
+        `[service]\nshutdown_spread = "3s"\n${workersLine}\n${
+          restExample(guardLine)
+        }`,
       );
       const clients = await Promise.all(
         Array.from(

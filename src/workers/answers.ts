@@ -19,8 +19,15 @@ export async function answerAsk(
   const p = pooled.get(ask.c);
   if (p?.log === undefined) throw new Error(`no connector ${ask.c}`);
   switch (ask.op) {
-    case "resume":
-      return await p.log.resume(ask.lastEventId);
+    case "resume": {
+      const start = p.log.resume(ask.lastEventId);
+      if (start instanceof Promise) return await start;
+      // "Live" here is the newest event, which the thread may not have been
+      // handed yet when its client came: it replays from there instead.
+      return start.kind === "live"
+        ? { kind: "replay", after: p.log.lastPosition }
+        : start;
+    }
     case "read":
       return await p.log.read(ask.after, {
         rooms: new Set(ask.rooms),

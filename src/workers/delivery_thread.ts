@@ -20,8 +20,8 @@ import { createSseConnector } from "../sse_connector.ts";
 import type { FromThread, ToThread } from "./protocol.ts";
 import { createRemoteLog, type RemoteLog } from "./remote_log.ts";
 import { createSharedSlots } from "./shared_slots.ts";
-import { createAsker } from "./asker.ts";
-import { threadWatcher } from "./thread_watcher.ts";
+import { type Asker, createAsker } from "./asker.ts";
+import { openOnAll, threadWatcher } from "./thread_watcher.ts";
 
 /** What the runtime's thread entry supplies. */
 export interface ThreadRuntime {
@@ -38,10 +38,7 @@ const STATS_EVERY_MS = 250;
 /** Runs one delivery thread until the owning thread closes it. */
 export function runDeliveryThread(runtime: ThreadRuntime): void {
   const { post } = runtime;
-  const served = new Map<
-    string,
-    { log: RemoteLog; hub: Hub; server?: RunningServer; reported: string }
-  >();
+  const served = new Map<string, Served>();
   const asker = createAsker(post);
   let init: Extract<ToThread, { t: "init" }> | undefined;
   let prepared: Prepared | undefined;
@@ -58,63 +55,15 @@ export function runDeliveryThread(runtime: ThreadRuntime): void {
   };
 
   const serve = async (m: Extract<ToThread, { t: "serve" }>) => {
-    const { config, auth, tls } = prepared!;
-    const c = config.connector[m.c] as SseConnector;
-    const counters = new Int32Array(init!.counters[m.c]);
-    const log = createLogger(
-      runtime.printError,
-      config.service.log_level as Level,
-      config.service.log_format,
-    );
-    const remote = createRemoteLog(m.c, m.log, asker.ask);
-    const sse = createSseConnector(
-      m.c,
-      c,
-      log,
-      auth.authorizers[m.c],
-      undefined,
-      undefined,
-      {
-        eventLog: remote,
-        slots: createSharedSlots(
-          m.c,
-          counters,
-          c.max_connections,
-          c.max_connections_per_ip,
-          asker.ask,
-          (slot) => post({ t: "release", c: m.c, slot }),
-        ),
-        watcher: threadWatcher(m.c, counters, init!, post),
-      },
-    );
-    const entry = { log: remote, hub: sse.hub, reported: "" };
+    const entry = await serveConnector(runtime, init!, prepared!, asker, m);
     served.set(m.c, entry);
-    const logInternal = internalErrorLog(log);
-    const listener = withConsoleIfOn(sse.listener, m.c, c, config);
-    const accept = (kind: "failed" | "recovered" | "ended") => (e?: unknown) =>
-      post({ t: "accept", c: m.c, kind, error: errorMessage(e) });
-    const server = await runtime.serve({
-      ...listener,
-      port: m.port,
-      reusePort: true,
-      tls: tls[m.c],
-      onError: (error) => logInternal(m.c, error),
-      // Every thread would say the same: the first one speaks.
-      onWarning: (message) => {
-        if (init!.thread === 0) log.warn(message, { connector: m.c });
-      },
-      onAcceptError: accept("failed"),
-      onAcceptRecovered: accept("recovered"),
-      onAcceptEnded: accept("ended"),
-    });
-    served.set(m.c, { ...entry, server });
     ticker ??= setInterval(report, STATS_EVERY_MS);
-    post({ t: "served", c: m.c, port: server.port });
+    post({ t: "served", c: m.c, port: entry.server.port });
   };
 
   const close = async (spreadMs: number) => {
     clearInterval(ticker);
-    const stopping = [...served.values()].map((s) => s.server?.stop());
+    const stopping = [...served.values()].map((s) => s.server.stop());
     for (const s of served.values()) s.hub.close(spreadMs);
     await Promise.all(stopping);
     report();
@@ -158,4 +107,72 @@ export function runDeliveryThread(runtime: ThreadRuntime): void {
         close(m.spreadMs);
     }
   });
+}
+
+/** A connector served on this thread. */
+interface Served {
+  readonly log: RemoteLog;
+  readonly hub: Hub;
+  readonly server: RunningServer;
+  reported: string;
+}
+
+/** Builds connector `m.c`'s hub over the remote log and serves its port. */
+async function serveConnector(
+  runtime: ThreadRuntime,
+  init: Extract<ToThread, { t: "init" }>,
+  prepared: Prepared,
+  asker: Asker,
+  m: Extract<ToThread, { t: "serve" }>,
+): Promise<Served> {
+  const { post } = runtime;
+  const { config, auth, tls } = prepared;
+  const c = config.connector[m.c] as SseConnector;
+  const counters = new Int32Array(init.counters[m.c]);
+  const log = createLogger(
+    runtime.printError,
+    config.service.log_level as Level,
+    config.service.log_format,
+  );
+  const remote = createRemoteLog(m.c, m.log, asker.ask);
+  const sse = createSseConnector(
+    m.c,
+    c,
+    log,
+    auth.authorizers[m.c],
+    undefined,
+    undefined,
+    {
+      eventLog: remote,
+      slots: createSharedSlots(
+        m.c,
+        counters,
+        c.max_connections,
+        c.max_connections_per_ip,
+        asker.ask,
+        (slot) => post({ t: "release", c: m.c, slot }),
+      ),
+      watcher: threadWatcher(m.c, counters, init, post),
+      size: () => openOnAll(counters, init.threads),
+    },
+  );
+  const logInternal = internalErrorLog(log);
+  const listener = withConsoleIfOn(sse.listener, m.c, c, config);
+  const accept = (kind: "failed" | "recovered" | "ended") => (e?: unknown) =>
+    post({ t: "accept", c: m.c, kind, error: errorMessage(e) });
+  const server = await runtime.serve({
+    ...listener,
+    port: m.port,
+    reusePort: true,
+    tls: tls[m.c],
+    onError: (error) => logInternal(m.c, error),
+    // Every thread would say the same: the first one speaks.
+    onWarning: (message) => {
+      if (init.thread === 0) log.warn(message, { connector: m.c });
+    },
+    onAcceptError: accept("failed"),
+    onAcceptRecovered: accept("recovered"),
+    onAcceptEnded: accept("ended"),
+  });
+  return { log: remote, hub: sse.hub, server, reported: "" };
 }

@@ -16,7 +16,11 @@ import { createSlots, type LocalSlots, type Slot } from "../core/slots.ts";
 import type { Presence } from "../presence/tracker.ts";
 import type { ThreadedParts } from "../sse_connector.ts";
 import { answerAsk } from "./answers.ts";
-import { createEventBatches, threadedLog } from "./fan_out.ts";
+import {
+  createEventBatches,
+  type EventBatches,
+  threadedLog,
+} from "./fan_out.ts";
 import type { FromThread, ThreadPort, WatchedConnection } from "./protocol.ts";
 import type { Connection } from "../core/connection.ts";
 import { threadedHub } from "./threaded_hub.ts";
@@ -82,47 +86,7 @@ export async function startPool(
   }
   const ports: ThreadPort[] = [];
   const batches = createEventBatches(ports);
-  let nextSlot = 0;
-  // The same object for the same connection, as presence's index needs.
-  const open = new Map<string, Subscriber>();
-  const watched = (c: string, conn: WatchedConnection, opened: boolean) => {
-    const key = `${c}/${conn.id}`;
-    let s = open.get(key);
-    if (s === undefined) {
-      s = { id: conn.id, rooms: new Set(conn.rooms), userId: conn.userId };
-    }
-    if (opened) open.set(key, s);
-    else open.delete(key);
-    return s as unknown as Connection;
-  };
-  const onMessage = (thread: number, m: FromThread) => {
-    const p = "c" in m ? pooled.get(m.c) : undefined;
-    if (m.t === "ask") {
-      batches.flush();
-      answerAsk(m, pooled, () => ++nextSlot).then(
-        (value) => ports[thread].postMessage({ t: "answer", id: m.id, value }),
-        (error: Error) =>
-          ports[thread].postMessage({
-            t: "answer",
-            id: m.id,
-            error: error.message,
-          }),
-      );
-    } else if (m.t === "release") {
-      p?.slots.get(m.slot)?.release();
-      p?.slots.delete(m.slot);
-    } else if (m.t === "stats" && p) p.stats[thread] = m.stats;
-    else if (m.t === "opened") {
-      p?.presence?.watcher.opened(watched(m.c, m.conn, true));
-    } else if (m.t === "closed") {
-      p?.presence?.watcher.closed(watched(m.c, m.conn, false), m.reason);
-    } else if (m.t === "accept" && p?.listener) {
-      const l = p.listener;
-      if (m.kind === "failed") l.onAcceptError?.(new Error(m.error));
-      else if (m.kind === "recovered") l.onAcceptRecovered?.();
-      else l.onAcceptEnded?.(new Error(m.error));
-    }
-  };
+  const onMessage = threadMessages(pooled, ports, batches);
   const running = await startThreads(
     threads,
     counters,
@@ -172,5 +136,54 @@ export async function startPool(
       });
       return { port, stop };
     },
+  };
+}
+
+/** Handles what the threads tell and ask that no start step waits for. */
+function threadMessages(
+  pooled: ReadonlyMap<string, PooledConnector>,
+  ports: readonly ThreadPort[],
+  batches: EventBatches,
+): (thread: number, m: FromThread) => void {
+  let nextSlot = 0;
+  // The same object for the same connection, as presence's index needs.
+  const open = new Map<string, Subscriber>();
+  const watched = (c: string, conn: WatchedConnection, opened: boolean) => {
+    const key = `${c}/${conn.id}`;
+    let s = open.get(key);
+    if (s === undefined) {
+      s = { id: conn.id, rooms: new Set(conn.rooms), userId: conn.userId };
+    }
+    if (opened) open.set(key, s);
+    else open.delete(key);
+    return s as unknown as Connection;
+  };
+  return (thread: number, m: FromThread) => {
+    const p = "c" in m ? pooled.get(m.c) : undefined;
+    if (m.t === "ask") {
+      batches.flush();
+      answerAsk(m, pooled, () => ++nextSlot).then(
+        (value) => ports[thread].postMessage({ t: "answer", id: m.id, value }),
+        (error: Error) =>
+          ports[thread].postMessage({
+            t: "answer",
+            id: m.id,
+            error: error.message,
+          }),
+      );
+    } else if (m.t === "release") {
+      p?.slots.get(m.slot)?.release();
+      p?.slots.delete(m.slot);
+    } else if (m.t === "stats" && p) p.stats[thread] = m.stats;
+    else if (m.t === "opened") {
+      p?.presence?.watcher.opened(watched(m.c, m.conn, true));
+    } else if (m.t === "closed") {
+      p?.presence?.watcher.closed(watched(m.c, m.conn, false), m.reason);
+    } else if (m.t === "accept" && p?.listener) {
+      const l = p.listener;
+      if (m.kind === "failed") l.onAcceptError?.(new Error(m.error));
+      else if (m.kind === "recovered") l.onAcceptRecovered?.();
+      else l.onAcceptEnded?.(new Error(m.error));
+    }
   };
 }

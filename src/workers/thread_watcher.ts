@@ -15,6 +15,15 @@ export function threadIndex(thread: number): number {
   return HELD + 1 + thread;
 }
 
+/** Connections open on all `threads` threads. */
+export function openOnAll(counters: Int32Array, threads: number): number {
+  let open = 0;
+  for (let t = 0; t < threads; t++) {
+    open += Atomics.load(counters, threadIndex(t));
+  }
+  return open;
+}
+
 /** The watcher of connector `c` on this thread. */
 export function threadWatcher(
   c: string,

@@ -8,7 +8,7 @@
 
 import type { CloseReason, Hub, HubStats } from "../core/hub.ts";
 import type { PooledConnector } from "./pool.ts";
-import { threadIndex } from "./thread_watcher.ts";
+import { openOnAll, threadIndex } from "./thread_watcher.ts";
 
 /** `hub`, counting what the threads of `p` report. */
 export function threadedHub(
@@ -29,7 +29,7 @@ export function threadedHub(
       return hub.resumable;
     },
     get size() {
-      return perThread().reduce((a, b) => a + b, 0);
+      return openOnAll(p.counters, p.counters.length - 1);
     },
     stats(): HubStats {
       const own = hub.stats();
