@@ -29,7 +29,8 @@ import type { Presence } from "./presence/tracker.ts";
 import type { Source } from "./sources/source.ts";
 import { createSources } from "./source_setup.ts";
 import { createSseConnectors, pooled } from "./sse_setup.ts";
-import { type DeliveryThreads, startPool } from "./workers/pool.ts";
+import { startPool } from "./workers/pool.ts";
+import type { DeliveryThreads } from "./workers/pooled.ts";
 
 export type { RunningServer } from "./core/http.ts";
 

@@ -226,11 +226,7 @@ export const service = z.object({
    * `retry` they serve plus 2 s.
    */
   startup_grace: duration.optional(),
-  /**
-   * Delivery threads: 1 serves subscribers on the main thread, as always;
-   * N >= 2 (or "auto": one per core) serves them on N threads sharing the
-   * SSE ports (src/workers).
-   */
+  /** Delivery threads sharing the SSE ports (src/workers); "auto": one per core. */
   workers: z.union([z.int().min(1).max(256), z.literal("auto")]).default(1),
 }).strict();
 

@@ -7,7 +7,7 @@
  */
 
 import type { Answer, FromThread } from "./protocol.ts";
-import type { PooledConnector } from "./pool.ts";
+import type { PooledConnector } from "./pooled.ts";
 
 /** Answers `m`; rejects with what the thread's stream should hear. */
 export async function answerAsk(

@@ -8,7 +8,7 @@
  */
 
 import type { Logger } from "../core/log.ts";
-import type { DeliveryThreads } from "./pool.ts";
+import type { DeliveryThreads } from "./pooled.ts";
 import type { ThreadPort } from "./protocol.ts";
 
 /** What a runtime entrypoint offers for delivery threads. */

@@ -8,11 +8,10 @@
  * @module
  */
 
-import type { EventLog } from "../core/event_log.ts";
 import type { Listener, RunningServer } from "../core/http.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Logger } from "../core/log.ts";
-import { createSlots, type LocalSlots, type Slot } from "../core/slots.ts";
+import { createSlots } from "../core/slots.ts";
 import type { Presence } from "../presence/tracker.ts";
 import type { ThreadedParts } from "../sse_connector.ts";
 import { answerAsk } from "./answers.ts";
@@ -24,6 +23,7 @@ import {
 import type { FromThread, ThreadPort, WatchedConnection } from "./protocol.ts";
 import type { Connection } from "../core/connection.ts";
 import { threadedHub } from "./threaded_hub.ts";
+import type { DeliveryThreads, PooledConnector } from "./pooled.ts";
 import { startThreads } from "./threads.ts";
 
 /** A watched connection on the owning thread. */
@@ -31,27 +31,6 @@ interface Subscriber {
   readonly id: number;
   readonly rooms: ReadonlySet<string>;
   readonly userId: string | undefined;
-}
-
-/** What the runtime and main.ts supply to run delivery threads. */
-export interface DeliveryThreads {
-  readonly count: number;
-  readonly spawn: () => ThreadPort;
-  readonly configPath: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-/** One SSE connector as the pool serves it. */
-export interface PooledConnector {
-  log?: EventLog;
-  presence?: Presence;
-  readonly addresses: LocalSlots;
-  readonly slots: Map<number, Slot>;
-  /** Latest stats of each thread. */
-  readonly stats: (ReturnType<Hub["stats"]> | undefined)[];
-  readonly counters: Int32Array;
-  listener?: Listener;
-  available?: boolean;
 }
 
 /** The running pool. */

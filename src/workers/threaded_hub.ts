@@ -7,7 +7,7 @@
  */
 
 import type { CloseReason, Hub, HubStats } from "../core/hub.ts";
-import type { PooledConnector } from "./pool.ts";
+import type { PooledConnector } from "./pooled.ts";
 import { openOnAll, threadIndex } from "./thread_watcher.ts";
 
 /** `hub`, counting what the threads of `p` report. */

@@ -9,7 +9,7 @@
 
 import { errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import type { DeliveryThreads } from "./pool.ts";
+import type { DeliveryThreads } from "./pooled.ts";
 import type { FromThread, LogState, ThreadPort } from "./protocol.ts";
 
 /** The threads, started. */
