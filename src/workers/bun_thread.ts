@@ -9,7 +9,7 @@ import { serveBun } from "../runtime/bun_serve.ts";
 import { runDeliveryThread } from "./delivery_thread.ts";
 import type { ToThread } from "./protocol.ts";
 
-runDeliveryThread({
+const unhandled = runDeliveryThread({
   serve: serveBun,
   readTextFile: (path) => Bun.file(path).text(),
   printError: (line) => console.error(line),
@@ -20,3 +20,8 @@ runDeliveryThread({
       (event) => handler((event as MessageEvent<ToThread>).data),
     ),
 });
+process.on(
+  "unhandledRejection",
+  (reason) => unhandled("unhandled rejection", reason),
+);
+process.on("uncaughtException", (error) => unhandled("uncaught error", error));

@@ -35,8 +35,14 @@ export interface ThreadRuntime {
 /** How often a thread reports its hubs' counters, when they changed. */
 const STATS_EVERY_MS = 250;
 
-/** Runs one delivery thread until the owning thread closes it. */
-export function runDeliveryThread(runtime: ThreadRuntime): void {
+/**
+ * Runs one delivery thread until the owning thread closes it. Returns what
+ * logs an error nobody caught (the entry hooks it up): like the main
+ * thread, a thread logs it and serves on.
+ */
+export function runDeliveryThread(
+  runtime: ThreadRuntime,
+): (what: string, reason: unknown) => void {
   const { post } = runtime;
   const served = new Map<string, Served>();
   const asker = createAsker(post);
@@ -68,6 +74,15 @@ export function runDeliveryThread(runtime: ThreadRuntime): void {
     await Promise.all(stopping);
     report();
     post({ t: "closed-all" });
+  };
+
+  const unhandled = (what: string, reason: unknown) => {
+    const config = prepared?.config;
+    createLogger(
+      runtime.printError,
+      (config?.service.log_level ?? "info") as Level,
+      config?.service.log_format,
+    ).error(what, { thread: init?.thread, reason: errorMessage(reason) });
   };
 
   runtime.onMessage((m) => {
@@ -107,6 +122,7 @@ export function runDeliveryThread(runtime: ThreadRuntime): void {
         close(m.spreadMs);
     }
   });
+  return unhandled;
 }
 
 /** A connector served on this thread. */

@@ -10,7 +10,7 @@ import { serveDeno } from "../runtime/deno_serve.ts";
 import { runDeliveryThread } from "./delivery_thread.ts";
 import type { ToThread } from "./protocol.ts";
 
-runDeliveryThread({
+const unhandled = runDeliveryThread({
   serve: serveDeno,
   readTextFile: (path) => Deno.readTextFile(path),
   printError: (line) => console.error(line),
@@ -20,4 +20,12 @@ runDeliveryThread({
       "message",
       (event) => handler((event as MessageEvent<ToThread>).data),
     ),
+});
+self.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  unhandled("unhandled rejection", event.reason);
+});
+self.addEventListener("error", (event) => {
+  event.preventDefault();
+  unhandled("uncaught error", event.error);
 });
