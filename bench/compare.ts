@@ -9,10 +9,13 @@
  *
  * --scale multiplies every client count (0.02 = 200 of 10,000) for a smoke
  * run; rates stay. --only picks servers: nchan, naive-deno, naive-bun,
- * hypha-deno, hypha-bun. --scenarios picks rows: `idle` (or `connects`: the
+ * hypha-deno, hypha-bun; `-w2` after hypha's or nchan's runs it with 2
+ * delivery threads (`[service] workers = 2`) or 2 nginx worker processes. --scenarios picks rows: `idle` (or `connects`: the
  * idle KB and connects/s), `wide` (10,000 x 5/s), `fast` (2,000 x 50/s),
  * `rooms` (room events, one per POST and batched), `publish` (publish
- * throughput); the broadcasts need the idle connects. The load generator
+ * throughput), `capacity` (the highest room-event rate sustained with p99
+ * <= 100 ms, bench/capacity.ts; not in the default set: it steps the rate,
+ * one scenario length per step); the broadcasts need the idle connects. The load generator
  * holds one socket per client: at scale 1, 10,000 at once, so `ulimit -n`
  * must exceed that (each server process needs as many; children inherit the
  * limit). --repeat N runs every server N times, round robin (so drift on a
@@ -43,6 +46,7 @@ import {
 } from "./servers.ts";
 import { Latencies, openClients, sleep, type SseClient } from "./sse_load.ts";
 import { medians, type Results, table } from "./table.ts";
+import { capacity } from "./capacity.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -100,7 +104,7 @@ async function sseScenarios(server: Server): Promise<void> {
   if (want("idle") || want("wide") || want("fast")) {
     await idleScenarios(server, latencies);
   }
-  if (!want("rooms") && !want("publish")) return;
+  if (!want("rooms") && !want("publish") && !want("capacity")) return;
   const rooms = await connectRooms(server, ROOM_CLIENTS, latencies);
   await sleep(1000);
   if (want("rooms")) {
@@ -117,6 +121,17 @@ async function sseScenarios(server: Server): Promise<void> {
         await roomEventsBatched(server, rooms, latencies, 500, seconds),
       );
     }
+  }
+  if (want("capacity")) {
+    const found = await capacity(
+      server,
+      rooms,
+      latencies,
+      seconds,
+      (line) => log(server, line),
+    );
+    put("capacity", server.name, found.rate);
+    put("capacity_generator", server.name, found.generatorCpu * 100);
   }
   if (want("publish")) {
     put(
@@ -255,7 +270,12 @@ async function deleteTopology(exchange: string, queue: string) {
 }
 
 async function run(id: string): Promise<void> {
-  const [kind, runtime] = id.split("-") as [string, "deno" | "bun"];
+  // hypha-deno-w2, nchan-w2: with 2 delivery threads / worker processes.
+  const workers = Number(/-w(\d+)$/.exec(id)?.[1] ?? "1");
+  const [kind, runtime] = id.replace(/-w\d+$/, "").split("-") as [
+    string,
+    "deno" | "bun",
+  ];
   if (kind === "nchan" && !nchanInstalled()) {
     console.error(
       "nchan: not installed (apt-get install nginx libnginx-mod-nchan), skipped",
@@ -268,13 +288,14 @@ async function run(id: string): Promise<void> {
   // nchan has no AMQP source: its RabbitMQ cells stay n/a.
   const withRabbit = kind !== "nchan" && rabbit;
   const server = kind === "nchan"
-    ? await startNchan()
+    ? await startNchan(workers)
     : kind === "naive"
     ? await startNaive(runtime, withRabbit ? { exchange, queue } : undefined)
     : await startHypha(
       runtime,
       withRabbit ? amqpConfig(exchange, queue) : "",
       sseLines,
+      workers,
     );
   try {
     await sseScenarios(server);

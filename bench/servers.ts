@@ -183,10 +183,15 @@ export async function startHypha(
   runtime: "deno" | "bun",
   rabbit = "",
   sseLines = "",
+  /** `[service] workers`: delivery threads. */
+  workers = 1,
 ): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), "hypha-bench-"));
   const config = join(dir, "hypha.toml");
-  await writeFile(config, hyphaConfig(rabbit, sseLines));
+  await writeFile(
+    config,
+    `[service]\nworkers = ${workers}\n${hyphaConfig(rabbit, sseLines)}`,
+  );
   const deno = runtime === "deno"
     ? await denoRun(["src/deno.ts", "--config", config])
     : undefined;
@@ -206,7 +211,7 @@ export async function startHypha(
   const api = child.match[2];
   const profiler = await deno?.attach?.();
   return {
-    name: `hypha ${runtime}`,
+    name: `hypha ${runtime}${workers > 1 ? ` w${workers}` : ""}`,
     pid: child.pid,
     profiler,
     subscribeUrl: (room) =>
@@ -235,15 +240,18 @@ export function nchanInstalled(): boolean {
   return existsSync("/usr/sbin/nginx") && existsSync(NCHAN_MODULE);
 }
 
-/** nginx + nchan in one process (master_process off) from a temp prefix. */
-export async function startNchan(): Promise<Server> {
+/**
+ * nginx + nchan from a temp prefix: one process (master_process off), or a
+ * master with `workers` worker processes.
+ */
+export async function startNchan(workers = 1): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), "hypha-bench-nchan-"));
   const port = await freePort();
   const conf = join(dir, "nginx.conf");
   await writeFile(
     conf,
     `load_module ${NCHAN_MODULE};
-worker_processes 1;
+worker_processes ${workers};
 worker_rlimit_nofile 60000;
 error_log ${dir}/error.log warn;
 pid ${dir}/nginx.pid;
@@ -278,7 +286,9 @@ http {
     "-e",
     `${dir}/error.log`,
     "-g",
-    "daemon off; master_process off;",
+    // Several workers need their master process (the channels are in
+    // nginx's shared memory).
+    workers > 1 ? "daemon off;" : "daemon off; master_process off;",
   ], { stdio: ["ignore", "inherit", "inherit"] });
   const exited = new Promise<void>((r) => child.on("exit", () => r()));
   const base = `http://127.0.0.1:${port}`;
@@ -292,7 +302,7 @@ http {
     await sleep(50);
   }
   return {
-    name: "nchan",
+    name: workers > 1 ? `nchan w${workers}` : "nchan",
     pid: child.pid!,
     // nchan needs a channel id: everyone is the channel "all".
     subscribeUrl: (room) => new URL(`/events?room=${room ?? "all"}`, base),

@@ -11,6 +11,8 @@ export type Results = Record<string, Record<string, number | Cost>>;
 
 const PEERS = ["nchan", "naive deno", "naive bun"];
 const HYPHAS = ["hypha deno", "hypha bun"];
+/** Columns shown only when a run has them (--only hypha-deno-w2, nchan-w2). */
+const THREADED = ["nchan w2", "hypha deno w2", "hypha bun w2"];
 
 interface Row {
   readonly key: string;
@@ -59,6 +61,18 @@ const ROWS: Row[] = [
       "room events/s published, 100 per POST (hypha batch; peers: one per POST)",
     rate: true,
     peersFrom: "single",
+  },
+  {
+    key: "capacity",
+    title: (c) =>
+      `capacity: highest room events/s into ${
+        fmt(c.ROOM_CLIENTS)
+      } in 100 rooms, all delivered, p99 <= 100 ms`,
+    rate: true,
+  },
+  {
+    key: "capacity_generator",
+    title: () => "... load generator CPU at that rate, % of one core",
   },
   {
     key: "amqp_rate",
@@ -168,14 +182,28 @@ export function table(
     counts: Record<string, number>;
   },
 ): string {
+  const threaded = THREADED.filter((t) =>
+    Object.values(results).some((r) => r[t] !== undefined)
+  );
+  const columns = [...PEERS, ...HYPHAS, ...threaded];
+  // With threads: each threaded hypha against one thread and against nchan w2.
+  const pairs: [string, string][] = threaded.filter((t) => t !== "nchan w2")
+    .flatMap((t) => {
+      const one = t.replace(/ w2$/, "");
+      return threaded.includes("nchan w2")
+        ? [[t, one], [t, "nchan w2"]] as [string, string][]
+        : [[t, one]] as [string, string][];
+    });
   const lines = [
     `Run ${run.date}, scale ${run.scale}, ${run.seconds} s per rate scenario.`,
     "Ratios: hypha relative to the peer (cost / cost, or rate / rate inverted): <= 1.00 means hypha is at least as good.",
     "",
     `| scenario | ${
-      [...PEERS, ...HYPHAS].join(" | ")
-    } | hypha deno / naive deno | hypha bun / naive bun | hypha deno / best peer | hypha bun / best peer |`,
-    `|---|${"---|".repeat(PEERS.length + HYPHAS.length + 4)}`,
+      columns.join(" | ")
+    } | hypha deno / naive deno | hypha bun / naive bun | hypha deno / best peer | hypha bun / best peer |${
+      pairs.map(([a, b]) => ` ${a} / ${b} |`).join("")
+    }`,
+    `|---|${"---|".repeat(columns.length + 4 + pairs.length)}`,
   ];
   for (const row of ROWS) {
     const values = { ...results[row.key] };
@@ -194,12 +222,14 @@ export function table(
         : "n/a";
     lines.push(
       `| ${row.title(run.counts)} | ${
-        [...PEERS, ...HYPHAS].map((s) => cell(values[s])).join(" | ")
+        columns.map((s) => cell(values[s])).join(" | ")
       } | ${vs("hypha deno", "naive deno")} | ${
         vs("hypha bun", "naive bun")
       } | ${vs("hypha deno", best)}${best ? ` (${best})` : ""} | ${
         vs("hypha bun", best)
-      }${best ? ` (${best})` : ""} |`,
+      }${best ? ` (${best})` : ""} |${
+        pairs.map(([a, b]) => ` ${vs(a, b)} |`).join("")
+      }`,
     );
   }
   return lines.join("\n");

@@ -10,8 +10,11 @@ cd "$(dirname "$0")/.."
 out="${1:-dist/hypha}"
 mkdir -p "$(dirname "$out")"
 part="$out.part-$$"
+# --include: the delivery threads' Worker entry (`[service] workers`), which
+# no static import reaches; --unstable-net: their shared port (Deno 2.9).
 if ./node_modules/deno/deno compile --quiet --allow-net --allow-read \
-  --allow-env --allow-sys --output "$part" src/deno.ts; then
+  --allow-env --allow-sys --unstable-net \
+  --include src/workers/deno_thread.ts --output "$part" src/deno.ts; then
   mv -f "$part" "$out"
   echo "compiled $out with deno compile"
   exit 0

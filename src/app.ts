@@ -12,7 +12,7 @@ import {
   type CallbackProbe,
   logCallbackTrouble,
 } from "./auth/callback_probe.ts";
-import type { Config } from "./config/schema.ts";
+import type { Config, SseConnector } from "./config/schema.ts";
 import type { Authorizer } from "./core/handler.ts";
 import type { Listener, RunningServer } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
@@ -25,11 +25,13 @@ import { createOps } from "./ops/setup.ts";
 import type { TlsPem } from "./ops/tls.ts";
 import type { Publisher } from "./rabbitmq/publisher.ts";
 import { createPublishers, type Targets } from "./targets.ts";
-import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";
+import type { SseConnectorParts } from "./sse_connector.ts";
 import type { Presence } from "./presence/tracker.ts";
-import { readsLifecycle } from "./presence_setup.ts";
 import type { Source } from "./sources/source.ts";
 import { createSources } from "./source_setup.ts";
+import { createSseConnectors, pooled } from "./sse_setup.ts";
+import { startPool } from "./workers/pool.ts";
+import type { DeliveryThreads } from "./workers/pooled.ts";
 
 export type { RunningServer } from "./core/http.ts";
 
@@ -47,6 +49,8 @@ export interface Runtime {
   readonly brokerTls?: Readonly<Record<string, AMQPTlsOptions>>;
   /** Listener certificates by listener name (see src/ops/tls.ts). */
   readonly tls?: Readonly<Record<string, TlsPem>>;
+  /** Delivery threads (`[service] workers` >= 2; src/workers). */
+  readonly threads?: DeliveryThreads;
 }
 
 /** A running app. */
@@ -67,6 +71,7 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const tls = runtime.tls ?? {};
   const accepting = createAccepting(log);
   const callbacks = runtime.callbacks ?? {};
+  const presences = new Map<string, Presence>();
   const ops = await createOps(
     config,
     hubs,
@@ -78,33 +83,23 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
     publishers,
   );
   watchCallbacks(config, callbacks, log);
-  const logs: SseConnectorParts[] = [];
-  const presences = new Map<string, Presence>();
-  // Lifecycle events and cluster snapshots name the process by this.
-  const instance = `${config.service.name}-${crypto.randomUUID().slice(0, 8)}`;
-  for (const [name, c] of Object.entries(config.connector)) {
-    if (c.type !== "sse") continue;
-    const storeName = c.history.store ?? "";
-    const store = config.connector[storeName];
-    const sse = createSseConnector(
-      name,
-      c,
+  const pool = runtime.threads &&
+    await startPool(
+      runtime.threads,
+      pooled(config),
+      config.service.shutdown_spread,
       log,
-      c.protocol === "mercure"
-        ? runtime.mercure?.[name]
-        : runtime.authorizers?.[name],
-      store?.type === "mq"
-        ? { connector: store, tlsOptions: runtime.brokerTls?.[storeName] }
-        : undefined,
-      c.presence !== undefined || readsLifecycle(config, name)
-        ? { instance }
-        : undefined,
     );
-    hubs.set(name, sse.hub);
-    if (sse.presence) presences.set(name, sse.presence);
-    logs.push(sse);
-    const listener = withConsoleIfOn(sse.listener, name, c, config);
-    listeners.push({ ...listener, tls: tls[name] });
+  const logs = createSseConnectors(config, runtime, hubs, presences, pool);
+  for (const sse of logs) {
+    const c = config.connector[sse.listener.connector] as SseConnector;
+    const listener = withConsoleIfOn(
+      sse.listener,
+      sse.listener.connector,
+      c,
+      config,
+    );
+    listeners.push({ ...listener, tls: tls[sse.listener.connector] });
   }
   await startLogs(logs, hubs);
   await createPublishers(config, runtime.log, runtime.brokerTls, publishers);
@@ -130,7 +125,10 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
 
   const stopPublishers = () =>
     Promise.all([...publishers.values()].map((p) => p.stop()));
-  const servers = await serveAll(listeners, runtime, ops, accepting).catch(
+  const serving = pool
+    ? { ...runtime, serve: pool.serveOr(runtime.serve) }
+    : runtime;
+  const servers = await serveAll(listeners, serving, ops, accepting).catch(
     async (error) => {
       for (const hub of hubs.values()) hub.close(0);
       await Promise.all(logs.map((l) => l.stop()));

@@ -25,4 +25,10 @@ await main({
   print: (text) => console.log(text),
   printError: (line) => console.error(line),
   exit: (code) => process.exit(code),
+  threads: {
+    os: process.platform,
+    cores: navigator.hardwareConcurrency,
+    spawn: () =>
+      new Worker(new URL("./workers/bun_thread.ts", import.meta.url)),
+  },
 });

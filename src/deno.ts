@@ -34,4 +34,12 @@ await main({
   print: (text) => console.log(text),
   printError: (line) => console.error(line),
   exit: (code) => Deno.exit(code),
+  threads: {
+    os: Deno.build.os,
+    cores: navigator.hardwareConcurrency,
+    spawn: () =>
+      new Worker(new URL("./workers/deno_thread.ts", import.meta.url), {
+        type: "module",
+      }),
+  },
 });

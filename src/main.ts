@@ -14,6 +14,7 @@ import { createLogger, type Level } from "./core/log.ts";
 import type { Listener } from "./core/http.ts";
 import { logReadiness } from "./ops/ready_log.ts";
 import { prepareConfig, type Prepared } from "./prepare.ts";
+import { deliveryThreads, type ThreadSupport } from "./workers/count.ts";
 
 /** Exit codes: 0 ok, 1 failure at run time, 2 bad usage or config. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -72,6 +73,8 @@ export interface Platform {
   readonly print: (text: string) => void;
   readonly printError: (line: string) => void;
   readonly exit: (code: number) => never;
+  /** Delivery threads, where the runtime offers them (src/workers). */
+  readonly threads?: ThreadSupport;
 }
 
 /** Parses arguments; returns the config path, "help", or an error message. */
@@ -194,6 +197,13 @@ export async function main(platform: Platform): Promise<never> {
       mercure: auth.mercure,
       brokerTls,
       tls,
+      threads: deliveryThreads(
+        config.service.workers,
+        platform.threads,
+        parsed.config,
+        platform.env,
+        log,
+      ),
     });
   } catch (error) {
     log.error("cannot start", {

@@ -18,7 +18,9 @@ import {
   presence as presenceSchema,
   type SseConnector,
 } from "./config/schema.ts";
+import type { ConnectionWatcher } from "./core/connection.ts";
 import type { EventLog } from "./core/event_log.ts";
+import type { Slots } from "./core/slots.ts";
 import type { Authorizer } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import { createHub, type Hub } from "./core/hub.ts";
@@ -44,6 +46,22 @@ export interface SseConnectorParts {
   start(): Promise<void>;
   /** Closes the log, after the hub. */
   stop(): Promise<void>;
+}
+
+/**
+ * How a connector runs with delivery threads (src/workers): the owning
+ * thread tees its log to the threads; a thread serves over the owning
+ * thread's log, with limits and presence counted across threads.
+ */
+export interface ThreadedParts {
+  /** Owning thread: wraps the log it creates. */
+  readonly teeLog?: (log: EventLog) => EventLog;
+  /** Delivery thread: the log it reads instead of creating one. */
+  readonly eventLog?: EventLog;
+  readonly slots?: Slots;
+  readonly watcher?: ConnectionWatcher;
+  /** Connections of every thread, for /healthz. */
+  readonly size?: () => number;
 }
 
 /** The connector's event log: a cluster's stream, or this process's memory. */
@@ -84,13 +102,16 @@ export function createSseConnector(
   store: BrokerStore | undefined,
   /** This process's id, when presence is on for the connector. */
   presenceOf?: { readonly instance: string },
+  threaded: ThreadedParts = {},
 ): SseConnectorParts {
   const logLimited = rateLimited(10_000);
-  const eventLog = createLog(name, c, store, log);
+  const ownLog: EventLog & { start?: () => Promise<void> } =
+    threaded.eventLog ?? createLog(name, c, store, log);
+  const eventLog = threaded.teeLog?.(ownLog) ?? ownLog;
   const presence = presenceOf &&
     makePresence(name, c, presenceOf.instance, store, log);
   const hub = createHub({
-    watcher: presence?.watcher,
+    watcher: threaded.watcher ?? presence?.watcher,
     presence: presence?.totals,
     log: eventLog,
     heartbeatMs: c.heartbeat_interval,
@@ -116,17 +137,26 @@ export function createSseConnector(
       );
     },
   });
-  const fetch = frontEnd(name, c, hub, log, authorize, logLimited);
+  const fetch = frontEnd(
+    name,
+    c,
+    sizedBy(hub, threaded.size),
+    log,
+    authorize,
+    logLimited,
+    // A delivery thread's handler: the main thread warned already.
+    { slots: threaded.slots, quiet: threaded.eventLog !== undefined },
+  );
   return {
     hub,
     presence,
     start: async () => {
-      await eventLog.start?.();
+      await ownLog.start?.();
       presence?.start();
     },
     stop: async () => {
       await presence?.stop();
-      await eventLog.close();
+      await ownLog.close();
     },
     listener: {
       connector: name,
@@ -172,4 +202,10 @@ function makePresence(
       : undefined,
     log,
   });
+}
+
+/** `hub`, with the size of every thread when there are several. */
+function sizedBy(hub: Hub, size: (() => number) | undefined): Hub {
+  if (size === undefined) return hub;
+  return Object.defineProperty(Object.create(hub), "size", { get: size });
 }

@@ -10,6 +10,7 @@ import type { SseConnector } from "./config/schema.ts";
 import { type Authorizer, createSseHandler } from "./core/handler.ts";
 import type { Fetch } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
+import type { Slots } from "./core/slots.ts";
 import type { Logger, rateLimited } from "./core/log.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";
 import { createMercureHandler } from "./mercure/handler.ts";
@@ -22,6 +23,8 @@ export function frontEnd(
   log: Logger,
   authorize: Authorizer | MercureAuthorizer | undefined,
   logLimited: ReturnType<typeof rateLimited>,
+  /** Delivery threads: shared slots; quiet: warnings were logged once. */
+  options: { readonly slots?: Slots; readonly quiet?: boolean } = {},
 ): Fetch {
   return c.protocol === "mercure"
     ? mercureFetch(
@@ -32,7 +35,15 @@ export function frontEnd(
       authorize as MercureAuthorizer,
       logLimited,
     )
-    : sseFetch(name, c, hub, log, authorize as Authorizer, logLimited);
+    : sseFetch(
+      name,
+      c,
+      hub,
+      log,
+      authorize as Authorizer,
+      logLimited,
+      options,
+    );
 }
 
 /** The Mercure front end of the connector (src/mercure/). */
@@ -93,8 +104,9 @@ function sseFetch(
   log: Logger,
   authorize: Authorizer | undefined,
   logLimited: ReturnType<typeof rateLimited>,
+  options: { readonly slots?: Slots; readonly quiet?: boolean },
 ) {
-  if (authorize === undefined) {
+  if (authorize === undefined && !options.quiet) {
     log.warn(
       "subscribers are unauthenticated: any client may join any room or user_id",
       { connector: name },
@@ -111,6 +123,7 @@ function sseFetch(
     maxLifetimeMs: c.max_lifetime,
     retryMs: c.retry,
     authorize,
+    slots: options.slots,
     onResumeRefused: () => resumeRefused(name, log, logLimited),
   });
 }

@@ -9,6 +9,7 @@ import { ADMIN, publish, RUNTIME, writeConfig } from "./support/hypha.ts";
 import { promtoolCheck, scrape } from "./support/metrics.ts";
 import { curlStream, makeCertificate, tlsTable } from "./support/https.ts";
 import { spawnChild } from "./support/spawn.ts";
+import { rawSubscribe, until } from "./support/clients.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUN = join(ROOT, "node_modules/bun/bin/bun.exe");
@@ -38,6 +39,7 @@ describe(`single binary (tests run on ${RUNTIME})`, () => {
         "build",
         "--compile",
         "src/bun.ts",
+        "src/workers/bun_thread.ts",
         "--outfile",
         binary,
       ]);
@@ -94,6 +96,57 @@ describe(`single binary (tests run on ${RUNTIME})`, () => {
     } finally {
       await config.remove();
       await cert.remove();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the compiled binary serves subscribers from two delivery threads on one port", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hypha-bin-"));
+    const binary = join(dir, "hypha");
+    const config = await writeConfig(
+      `[service]\nworkers = 2\n${ADMIN}\n${restExample()}`,
+    );
+    try {
+      // As npm run compile:bun builds it: the thread's entry travels inside.
+      const build = await run(BUN, [
+        "build",
+        "--compile",
+        "src/bun.ts",
+        "src/workers/bun_thread.ts",
+        "--outfile",
+        binary,
+      ]);
+      assert.equal(build.code, 0, build.output);
+      const child = spawnChild(binary, ["--config", config.path], dir, {});
+      let log = "";
+      child.onOutput((t) => log += t);
+      try {
+        await until(() => /INFO\s+ready/.test(log), "the binary to be ready");
+        const url = (name: string) =>
+          new RegExp(`listening connector=${name} url=(\\S+)`).exec(log)![1];
+        const clients = await Promise.all(
+          Array.from({ length: 40 }, () => rawSubscribe(url("sse"), "/events")),
+        );
+        await until(
+          () => clients.every((c) => c.retries.length > 0),
+          "the streams to open",
+        );
+        await publish(`${url("api")}notify`, { from: "binary" });
+        await Promise.all(clients.map((c) => c.waitFor(1)));
+        for (const c of clients) {
+          assert.deepEqual(JSON.parse(c.events[0].data), { from: "binary" });
+          c.close();
+        }
+        const stats = await (await fetch(
+          new URL("/stats", url("service.admin")),
+        )).json();
+        assert.equal(stats.hubs.sse.threads.length, 2);
+      } finally {
+        child.kill("SIGTERM");
+        assert.equal(await child.exited, 0);
+      }
+    } finally {
+      await config.remove();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -77,53 +77,65 @@ describe(`cluster on a RabbitMQ stream (${RUNTIME} tests)`, () => {
     }
   });
 
-  test("a client resumes on another instance with Last-Event-ID: exactly the missed events, then live; also on an instance started later", async () => {
-    const names = clusterNames();
-    const instances: Hypha[] = [];
-    try {
-      instances.push(await startInstance(names, "deno"));
-      instances.push(await startInstance(names, "bun"));
-      const [a, b] = instances;
-      const first = subscribe(a.urls.sse, { types: ["gap"] });
-      await first.opened;
-      for (const n of range(1, 5)) await publishN(a, n);
-      await first.waitFor(5);
-      first.close();
-      for (const n of range(6, 10)) await publishN(b, n);
+  // workers = 2: the resuming instances serve on two delivery threads,
+  // which ask the main thread's stream log.
+  for (const workers of [1, 2]) {
+    test(`a client resumes on another instance with Last-Event-ID: exactly the missed events, then live; also on an instance started later (workers = ${workers})`, async () => {
+      const names = clusterNames();
+      const instances: Hypha[] = [];
+      try {
+        instances.push(await startInstance(names, "deno"));
+        instances.push(
+          await startInstance(names, "bun", "", undefined, workers),
+        );
+        const [a, b] = instances;
+        const first = subscribe(a.urls.sse, { types: ["gap"] });
+        await first.opened;
+        for (const n of range(1, 5)) await publishN(a, n);
+        await first.waitFor(5);
+        first.close();
+        for (const n of range(6, 10)) await publishN(b, n);
 
-      const resumed = subscribe(b.urls.sse, {
-        types: ["gap"],
-        headers: { "last-event-id": first.events[4].lastEventId },
-      });
-      await resumed.waitFor(5);
-      await publishN(a, 11);
-      await resumed.waitFor(6);
-      assert.deepEqual(numbers(resumed.events), range(6, 11));
-      assert.ok(resumed.events.every((e) => e.type === "message"));
+        const resumed = subscribe(b.urls.sse, {
+          types: ["gap"],
+          headers: { "last-event-id": first.events[4].lastEventId },
+        });
+        await resumed.waitFor(5);
+        await publishN(a, 11);
+        await resumed.waitFor(6);
+        assert.deepEqual(numbers(resumed.events), range(6, 11));
+        assert.ok(resumed.events.every((e) => e.type === "message"));
 
-      // An instance started after the events, with a tiny local cache:
-      // the resume is read back from the stream.
-      const late = await startInstance(names, RUNTIME, "size = 2");
-      instances.push(late);
-      for (const n of range(12, 15)) await publishN(late, n);
-      const fromStream = subscribe(late.urls.sse, {
-        types: ["gap"],
-        headers: { "last-event-id": first.events[1].lastEventId },
-      });
-      await fromStream.waitFor(13);
-      assert.deepEqual(numbers(fromStream.events), range(3, 15));
-      assert.deepEqual(
-        pairs(fromStream.events).slice(0, 9),
-        pairs([...first.events.slice(2), ...resumed.events.slice(0, 6)]),
-      );
-      assert.ok((await clusterStats(late)).stream_reads >= 1);
-      resumed.close();
-      fromStream.close();
-    } finally {
-      await Promise.all(instances.map((h) => h.stop()));
-      await cleanupCluster(names);
-    }
-  });
+        // An instance started after the events, with a tiny local cache:
+        // the resume is read back from the stream.
+        const late = await startInstance(
+          names,
+          RUNTIME,
+          "size = 2",
+          undefined,
+          workers,
+        );
+        instances.push(late);
+        for (const n of range(12, 15)) await publishN(late, n);
+        const fromStream = subscribe(late.urls.sse, {
+          types: ["gap"],
+          headers: { "last-event-id": first.events[1].lastEventId },
+        });
+        await fromStream.waitFor(13);
+        assert.deepEqual(numbers(fromStream.events), range(3, 15));
+        assert.deepEqual(
+          pairs(fromStream.events).slice(0, 9),
+          pairs([...first.events.slice(2), ...resumed.events.slice(0, 6)]),
+        );
+        assert.ok((await clusterStats(late)).stream_reads >= 1);
+        resumed.close();
+        fromStream.close();
+      } finally {
+        await Promise.all(instances.map((h) => h.stop()));
+        await cleanupCluster(names);
+      }
+    });
+  }
 
   test("a batch publish in a cluster: each element gets its own id, in order, and reaches every instance", async () => {
     const names = clusterNames();

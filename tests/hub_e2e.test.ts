@@ -9,21 +9,25 @@ import {
 import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
 
-describe(`hub end to end (${RUNTIME})`, () => {
-  let hypha: Hypha;
-  let events: string;
-  let api: string;
+// workers = 2: subscribers on two delivery threads sharing the port.
+for (const workers of [1, 2]) {
+  describe(`hub end to end (${RUNTIME}, workers = ${workers})`, () => {
+    let hypha: Hypha;
+    let events: string;
+    let api: string;
+    // Delivery threads deliver after the answer: the owning thread counts none.
+    const counted = (n: number) => workers === 1 ? n : 0;
 
-  before(async () => {
-    hypha = await startHypha(
-      restExample(
-        `
+    before(async () => {
+      hypha = await startHypha(
+        `[service]\nworkers = ${workers}\n` + restExample(
+          `
 heartbeat_interval = "300ms"
 [connector.sse.cors]
 allowed_origins = ["https://app.example.com"]
 `,
-        `max_body = "1KiB"`,
-      ) + `
+          `max_body = "1KiB"`,
+        ) + `
 [flow.by_body.from]
 connector = "api"
 operation = "POST /rooms"
@@ -33,95 +37,96 @@ operation = "send_to_room"
 target = "input.room"
 event = "input.kind"
 `,
-    );
-    events = `${hypha.urls.sse}`;
-    api = hypha.urls.api.replace(/\/$/, "");
-  });
-  after(async () => {
-    await hypha.stop();
-  });
-
-  test("broadcast, room, rooms and user events reach only their subscribers", async () => {
-    const all = subscribe(events);
-    const orders = subscribe(`${events}?room=orders`);
-    const both = subscribe(`${events}?rooms=orders,%20inventory,,`);
-    const user42 = subscribe(`${events}?user_id=42`);
-    const user43 = subscribe(`${events}?user_id=43`);
-    const clients = [all, orders, both, user42, user43];
-    await Promise.all(clients.map((c) => c.opened));
-
-    assert.deepEqual(await publish(`${api}/notify/orders`, { n: 1 }), {
-      status: 202,
-      body: { delivered: 2 },
+      );
+      events = `${hypha.urls.sse}`;
+      api = hypha.urls.api.replace(/\/$/, "");
     });
-    assert.deepEqual(await publish(`${api}/notify/inventory`, { n: 2 }), {
-      status: 202,
-      body: { delivered: 1 },
-    });
-    assert.deepEqual(await publish(`${api}/notify/user/42`, { n: 3 }), {
-      status: 202,
-      body: { delivered: 1 },
-    });
-    assert.deepEqual(await publish(`${api}/notify`, { n: 4 }), {
-      status: 202,
-      body: { delivered: 5 },
+    after(async () => {
+      await hypha.stop();
     });
 
-    const data = async (c: typeof all, count: number) =>
-      (await c.waitFor(count)).map((e) => JSON.parse(e.data).n);
-    assert.deepEqual(await data(all, 1), [4]);
-    assert.deepEqual(await data(orders, 2), [1, 4]);
-    assert.deepEqual(await data(both, 3), [1, 2, 4]);
-    assert.deepEqual(await data(user42, 2), [3, 4]);
-    assert.deepEqual(await data(user43, 1), [4]);
-    // Path params fill input; event type defaults to message; ids increase.
-    assert.deepEqual(JSON.parse(orders.events[0].data), {
-      n: 1,
-      room: "orders",
+    test("broadcast, room, rooms and user events reach only their subscribers", async () => {
+      const all = subscribe(events);
+      const orders = subscribe(`${events}?room=orders`);
+      const both = subscribe(`${events}?rooms=orders,%20inventory,,`);
+      const user42 = subscribe(`${events}?user_id=42`);
+      const user43 = subscribe(`${events}?user_id=43`);
+      const clients = [all, orders, both, user42, user43];
+      await Promise.all(clients.map((c) => c.opened));
+
+      assert.deepEqual(await publish(`${api}/notify/orders`, { n: 1 }), {
+        status: 202,
+        body: { delivered: counted(2) },
+      });
+      assert.deepEqual(await publish(`${api}/notify/inventory`, { n: 2 }), {
+        status: 202,
+        body: { delivered: counted(1) },
+      });
+      assert.deepEqual(await publish(`${api}/notify/user/42`, { n: 3 }), {
+        status: 202,
+        body: { delivered: counted(1) },
+      });
+      assert.deepEqual(await publish(`${api}/notify`, { n: 4 }), {
+        status: 202,
+        body: { delivered: counted(5) },
+      });
+
+      const data = async (c: typeof all, count: number) =>
+        (await c.waitFor(count)).map((e) => JSON.parse(e.data).n);
+      assert.deepEqual(await data(all, 1), [4]);
+      assert.deepEqual(await data(orders, 2), [1, 4]);
+      assert.deepEqual(await data(both, 3), [1, 2, 4]);
+      assert.deepEqual(await data(user42, 2), [3, 4]);
+      assert.deepEqual(await data(user43, 1), [4]);
+      // Path params fill input; event type defaults to message; ids increase.
+      assert.deepEqual(JSON.parse(orders.events[0].data), {
+        n: 1,
+        room: "orders",
+      });
+      assert.equal(orders.events[0].type, "message");
+      assert.ok(
+        BigInt(orders.events[1].lastEventId) >
+          BigInt(orders.events[0].lastEventId),
+      );
+      for (const c of clients) c.close();
     });
-    assert.equal(orders.events[0].type, "message");
-    assert.ok(
-      BigInt(orders.events[1].lastEventId) >
-        BigInt(orders.events[0].lastEventId),
-    );
-    for (const c of clients) c.close();
-  });
 
-  test("the stream sends retry at once, then heartbeat comments", async () => {
-    const raw = await rawRequest(
-      events,
-      `GET /events HTTP/1.1\r\nHost: x\r\n\r\n`,
-    );
-    const head = await raw.waitFor(/\r\n\r\n[\s\S]*retry: \d+\n\n/);
-    assert.match(head, /^HTTP\/1\.1 200/);
-    assert.match(head, /content-type: text\/event-stream/i);
-    assert.match(head, /cache-control: no-cache/i);
-    assert.match(head, /x-accel-buffering: no/i);
-    assert.match(head, /x-content-type-options: nosniff/i);
-    assert.doesNotMatch(head, /content-encoding/i);
-    const opened = Date.now();
-    await raw.waitFor(/: keepalive\n\n[\s\S]*: keepalive\n\n/);
-    // One hub-wide timer: the first may come soon after opening, then one
-    // per 300 ms interval, never more.
-    const count = raw.text().split(": keepalive\n\n").length - 1;
-    const intervals = Math.floor((Date.now() - opened) / 300);
-    assert.ok(
-      count <= intervals + 1,
-      `${count} keepalives in ${intervals} intervals`,
-    );
-    raw.close();
-  });
+    test("the stream sends retry at once, then heartbeat comments", async () => {
+      const raw = await rawRequest(
+        events,
+        `GET /events HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
+      const head = await raw.waitFor(/\r\n\r\n[\s\S]*retry: \d+\n\n/);
+      assert.match(head, /^HTTP\/1\.1 200/);
+      assert.match(head, /content-type: text\/event-stream/i);
+      assert.match(head, /cache-control: no-cache/i);
+      assert.match(head, /x-accel-buffering: no/i);
+      assert.match(head, /x-content-type-options: nosniff/i);
+      assert.doesNotMatch(head, /content-encoding/i);
+      const opened = Date.now();
+      await raw.waitFor(/: keepalive\n\n[\s\S]*: keepalive\n\n/);
+      // One hub-wide timer: the first may come soon after opening, then one
+      // per 300 ms interval, never more.
+      const count = raw.text().split(": keepalive\n\n").length - 1;
+      const intervals = Math.floor((Date.now() - opened) / 300);
+      assert.ok(
+        count <= intervals + 1,
+        `${count} keepalives in ${intervals} intervals`,
+      );
+      raw.close();
+    });
 
-  test("events are never compressed, even when the client accepts gzip", async () => {
-    const raw = await rawRequest(
-      events,
-      `GET /events HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, br\r\n\r\n`,
-    );
-    const head = await raw.waitFor(/retry: \d+\n\n/);
-    assert.doesNotMatch(head, /content-encoding/i);
-    raw.close();
+    test("events are never compressed, even when the client accepts gzip", async () => {
+      const raw = await rawRequest(
+        events,
+        `GET /events HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, br\r\n\r\n`,
+      );
+      const head = await raw.waitFor(/retry: \d+\n\n/);
+      assert.doesNotMatch(head, /content-encoding/i);
+      raw.close();
+    });
   });
-});
+}
 
 describe(`quiet hub (${RUNTIME})`, () => {
   test("a subscriber that receives nothing for 11 s (heartbeat 30 s, Bun closes idle responses after 10 s) is still connected", async () => {

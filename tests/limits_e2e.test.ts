@@ -28,34 +28,39 @@ async function race(url: string, n: number, token: string) {
   return statuses;
 }
 
-describe(`connection limits under concurrency (${RUNTIME})`, () => {
-  for (
-    const [limit, refused] of [
-      ["max_connections_per_ip", "429"],
-      ["max_connections", "503"],
-    ] as const
-  ) {
-    test(`${limit} = 5: of 200 token connections opened at once, 5 are admitted and the rest get ${refused}`, async () => {
-      const hypha = await startHypha(restExample(`
+// workers = 2: the limits hold across delivery threads sharing the port.
+for (const workers of [1, 2]) {
+  describe(`connection limits under concurrency (${RUNTIME}, workers = ${workers})`, () => {
+    for (
+      const [limit, refused] of [
+        ["max_connections_per_ip", "429"],
+        ["max_connections", "503"],
+      ] as const
+    ) {
+      test(`${limit} = 5: of 200 token connections opened at once, 5 are admitted and the rest get ${refused}`, async () => {
+        const hypha = await startHypha(
+          `[service]\nworkers = ${workers}\n` + restExample(`
 ${limit} = 5
 [connector.sse.auth]
 jwt_secret = "${SECRET}"
-`));
-      try {
-        const token = await sign({ sub: "42" });
-        const statuses = await race(hypha.urls.sse, 200, token);
-        assert.deepEqual(statuses, { "200": 5, [refused]: 195 });
-        // Slots come back when streams end: the limit is not leaked.
-        const health = hypha.urls.sse.replace("/events", "/healthz");
-        for (;;) {
-          const text = await (await fetch(health)).text();
-          if (text === "ok 0 connections\n") break;
+`),
+        );
+        try {
+          const token = await sign({ sub: "42" });
+          const statuses = await race(hypha.urls.sse, 200, token);
+          assert.deepEqual(statuses, { "200": 5, [refused]: 195 });
+          // Slots come back when streams end: the limit is not leaked.
+          const health = hypha.urls.sse.replace("/events", "/healthz");
+          for (;;) {
+            const text = await (await fetch(health)).text();
+            if (text === "ok 0 connections\n") break;
+          }
+          const again = await race(hypha.urls.sse, 5, token);
+          assert.deepEqual(again, { "200": 5 });
+        } finally {
+          await hypha.stop();
         }
-        const again = await race(hypha.urls.sse, 5, token);
-        assert.deepEqual(again, { "200": 5 });
-      } finally {
-        await hypha.stop();
-      }
-    });
-  }
-});
+      });
+    }
+  });
+}

@@ -222,6 +222,8 @@ export const service = z.object({
    * `retry` they serve plus 2 s.
    */
   startup_grace: duration.optional(),
+  /** Delivery threads sharing the SSE ports (src/workers); "auto": one per core. */
+  workers: z.union([z.int().min(1).max(256), z.literal("auto")]).default(1),
 }).strict();
 
 export const config = z.object({

@@ -25,7 +25,7 @@ import {
   parseSubscriberQuery,
   type SubscriberQuery,
 } from "./query.ts";
-import { createSlots, type Slot } from "./slots.ts";
+import { createSlots, type Slot, type Slots, type Taken } from "./slots.ts";
 
 /** What a subscriber may receive, after authentication. */
 export interface Grant {
@@ -60,6 +60,11 @@ export interface SseHandlerOptions {
   readonly now?: () => number;
   /** Told of each resume refused because the log is away (to log it). */
   readonly onResumeRefused?: () => void;
+  /**
+   * The limits' counts, when they are shared with other threads; absent:
+   * this handler's own (maxConnections, maxConnectionsPerIp).
+   */
+  readonly slots?: Slots;
 }
 
 /** Health check path on every SSE listener. */
@@ -81,7 +86,7 @@ export function createSseHandler(
   const now = options.now ?? Date.now;
   // A slot is taken before the (async) authorization and kept by the
   // stream, so connections that arrive together cannot pass the limits.
-  const slots = createSlots(
+  const slots = options.slots ?? createSlots(
     options.maxConnections,
     options.maxConnectionsPerIp,
   );
@@ -118,7 +123,21 @@ export function createSseHandler(
     const query = parseSubscriberQuery(url.search, DEFAULT_QUERY_LIMITS);
     if ("error" in query) return text(400, query.error, cors);
 
-    const slot = slots.take(() => info.remoteAddr);
+    const taken = slots.take(() => info.remoteAddr);
+    if (!(taken instanceof Promise)) {
+      return authorized(request, info, query, taken, cors);
+    }
+    return taken.then((t) => authorized(request, info, query, t, cors));
+  };
+
+  /** Refuses a full limit, or asks the authorizer and answers. */
+  function authorized(
+    request: Request,
+    info: ConnectionInfo,
+    query: SubscriberQuery,
+    slot: Taken,
+    cors: Readonly<Record<string, string>>,
+  ): Response | Promise<Response> {
     if (typeof slot === "string") return refuseSlot(slot, cors);
     if (options.authorize === undefined) {
       const grant = { rooms: query.rooms, userId: query.userId };
@@ -138,7 +157,7 @@ export function createSseHandler(
       slot.release();
       throw error;
     });
-  };
+  }
 
   /** The authorizer's refusal, or the stream the grant allows. */
   function answer(

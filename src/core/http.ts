@@ -63,6 +63,11 @@ export interface Listener {
    * when a proxy in front does, to spare the per-connection cost.
    */
   readonly connectionGuard: boolean;
+  /**
+   * Bind with SO_REUSEPORT, so delivery threads share the port (Linux);
+   * the kernel spreads connections over them.
+   */
+  readonly reusePort?: boolean;
   /** Told of an error the fetch handler threw (the client gets a 500). */
   readonly onError?: (error: unknown) => void;
   /**

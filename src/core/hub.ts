@@ -78,6 +78,8 @@ export interface HubStats {
   cluster?: Readonly<Record<string, unknown>>;
   /** Presence totals (rooms, users, ...), when presence is on. */
   presence?: Readonly<Record<string, number>>;
+  /** Open connections per delivery thread, when there are several. */
+  threads?: readonly number[];
 }
 
 /** The hub's public face. */

@@ -12,19 +12,29 @@ export interface Slot {
   readonly release: () => void;
 }
 
+/** A slot, or which limit is reached. */
+export type Taken = Slot | "full" | "ip_full";
+
 /** The connection limits of one listener. */
 export interface Slots {
   /**
    * A slot, or which limit is reached. `address` is only asked for when
-   * the per-address limit is on (Bun finds it with a native call).
+   * the per-address limit is on (Bun finds it with a native call). A
+   * promise where the count lives elsewhere (delivery threads ask the
+   * owning thread, src/workers).
    */
-  take(address: () => string): Slot | "full" | "ip_full";
-  /** Slots held right now. */
+  take(address: () => string): Taken | Promise<Taken>;
+  /** Slots held right now (by this listener's thread). */
   readonly held: number;
 }
 
+/** Limits counted in this thread: always answered at once. */
+export interface LocalSlots extends Slots {
+  take(address: () => string): Taken;
+}
+
 /** `perAddress` 0 turns the per-address limit off. */
-export function createSlots(total: number, perAddress: number): Slots {
+export function createSlots(total: number, perAddress: number): LocalSlots {
   let held = 0;
   const byAddress = new Map<string, number>();
   /** Gives back a slot, and one of `address` when counted per address. */

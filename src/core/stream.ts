@@ -113,7 +113,11 @@ export function openStream(
       const from = c.replayedTo = log.lastPosition;
       return start.then((s) => {
         begin(replay, c, s, lastEventId);
-        if (s.kind !== "replay") c.replayedTo = from;
+        // A gap names the newest id as where the stream goes on: live from
+        // there, as with a log that answers at once (events that came in
+        // meanwhile would arrive after an id newer than theirs).
+        if (s.kind === "gap") c.replayedTo = undefined;
+        else if (s.kind === "live") c.replayedTo = from;
         return firstStep(replay, c);
       });
     },

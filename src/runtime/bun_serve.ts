@@ -30,6 +30,7 @@ export function serveBun(listener: Listener): Promise<RunningServer> {
     hostname: listener.host,
     port: listener.port,
     idleTimeout,
+    reusePort: listener.reusePort,
     // HTTPS; Bun 1.4 offers no h2 by ALPN: HTTP/1.1 only (README, Operations).
     tls: listener.tls,
     fetch(request, server) {

@@ -31,6 +31,8 @@ export function servePlain(listener: Listener): Promise<RunningServer> {
       {
         hostname: listener.host,
         port,
+        // Deno 2.9: unstable (deno.json "unstable": ["net"]).
+        reusePort: listener.reusePort,
         ...listener.tls,
         onListen: (address) => onBound(bound = address.port),
         onError: (error) => internalError(listener, error),

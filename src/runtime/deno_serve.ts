@@ -71,7 +71,12 @@ export function serveDeno(
 
 /** The listening socket of `listener`, plain or TLS. */
 function listen(listener: Listener): Deno.Listener {
-  const address = { hostname: listener.host, port: listener.port };
+  const address = {
+    hostname: listener.host,
+    port: listener.port,
+    // Deno 2.9: unstable (deno.json "unstable": ["net"]).
+    reusePort: listener.reusePort,
+  };
   // With TLS, ALPN offers h2 first: browsers get HTTP/2 (README, Operations).
   return listener.tls === undefined
     ? Deno.listen(address)

@@ -33,10 +33,13 @@ export function clusterConfig(
   names: ClusterNames,
   history = "",
   url = RABBITMQ_URL,
+  /** `[service] workers`: delivery threads. */
+  workers = 1,
 ): string {
   return `
 [service]
 shutdown_spread = "500ms"
+workers = ${workers}
 ${ADMIN}
 [connector.sse]
 type = "sse"
@@ -93,8 +96,9 @@ export function startInstance(
   runtime: "deno" | "bun",
   history = "",
   url = RABBITMQ_URL,
+  workers = 1,
 ): Promise<Hypha> {
-  return startHypha(clusterConfig(names, history, url), {}, runtime);
+  return startHypha(clusterConfig(names, history, url, workers), {}, runtime);
 }
 
 /** Publishes `{ n }` by REST on `instance`; returns the event's id. */
