@@ -92,4 +92,22 @@ describe("layers of src/", () => {
     );
     assert.deepEqual(long, []);
   });
+
+  test("no top-level function in src/ is longer than 100 lines", () => {
+    const long: string[] = [];
+    for (const file of graph.keys()) {
+      const lines = readFileSync(join(ROOT, file), "utf8").split("\n");
+      let start = -1;
+      let name = "";
+      lines.forEach((line, i) => {
+        const m = /^(?:export )?(?:async )?function\s+(\w+)/.exec(line);
+        if (m && start < 0) [start, name] = [i, m[1]];
+        if (start >= 0 && line.startsWith("}")) {
+          if (i - start + 1 > 100) long.push(`${file} ${name}`);
+          start = -1;
+        }
+      });
+    }
+    assert.deepEqual(long, []);
+  });
 });

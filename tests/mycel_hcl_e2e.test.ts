@@ -175,7 +175,7 @@ describe("Mycel HCL errors", () => {
   test("--help tells about HCL configs and translate", async () => {
     const { code, output } = await runHypha(["--help"]);
     assert.equal(code, 0);
-    assert.match(output, /^  translate PATH  /m);
+    assert.match(output, /^ {2}translate PATH {2}/m);
     assert.match(output, /\.hcl or \.mycel/);
   });
 

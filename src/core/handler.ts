@@ -5,13 +5,7 @@
  * @module
  */
 
-import {
-  corsHeaders,
-  type CorsPolicy,
-  NO_CORS,
-  PREFLIGHT_HEADERS,
-  REFUSED_ORIGIN_HEADERS,
-} from "./cors.ts";
+import { type CorsPolicy, NO_CORS } from "./cors.ts";
 import {
   BASE_HEADERS,
   type ConnectionInfo,
@@ -25,6 +19,7 @@ import {
   parseSubscriberQuery,
   type SubscriberQuery,
 } from "./query.ts";
+import { gate } from "./handler_gate.ts";
 import { createSlots, type Slot, type Slots, type Taken } from "./slots.ts";
 
 /** What a subscriber may receive, after authentication. */
@@ -67,8 +62,7 @@ export interface SseHandlerOptions {
   readonly slots?: Slots;
 }
 
-/** Health check path on every SSE listener. */
-export const HEALTH_PATH = "/healthz";
+export { HEALTH_PATH } from "./handler_gate.ts";
 
 export const STREAM_HEADERS: Readonly<Record<string, string>> = {
   ...BASE_HEADERS,
@@ -91,35 +85,14 @@ export function createSseHandler(
     options.maxConnectionsPerIp,
   );
   const allow = options.cors.origins === undefined ? "GET" : "GET, OPTIONS";
+  const ctx = { hub, options, now };
 
   // Synchronous unless the authorizer is not: no promise per connection
   // for the runtime to wait on.
   return (request, info) => {
-    const url = new URL(request.url);
-    if (url.pathname !== options.path) {
-      // For load balancers: answers without opening a stream.
-      if (url.pathname === HEALTH_PATH && request.method === "GET") {
-        return text(200, `ok ${hub.size} connections`);
-      }
-      return text(404, "not found");
-    }
-    const cors = corsHeaders(options.cors, headerOf(request, info, "origin"));
-    if (request.method === "OPTIONS" && options.cors.origins !== undefined) {
-      if (cors === null) {
-        return text(403, "origin not allowed", REFUSED_ORIGIN_HEADERS);
-      }
-      return new Response(null, {
-        status: 204,
-        headers: { ...BASE_HEADERS, ...cors, ...PREFLIGHT_HEADERS },
-      });
-    }
-    if (request.method !== "GET") {
-      return text(405, "method not allowed", { allow });
-    }
-    if (cors === null) {
-      return text(403, "origin not allowed", REFUSED_ORIGIN_HEADERS);
-    }
-
+    const passed = gate(request, info, options, hub, allow);
+    if (passed instanceof Response) return passed;
+    const { url, cors } = passed;
     const query = parseSubscriberQuery(url.search, DEFAULT_QUERY_LIMITS);
     if ("error" in query) return text(400, query.error, cors);
 
@@ -141,7 +114,7 @@ export function createSseHandler(
     if (typeof slot === "string") return refuseSlot(slot, cors);
     if (options.authorize === undefined) {
       const grant = { rooms: query.rooms, userId: query.userId };
-      return answer(request, info, query, grant, slot, cors);
+      return answer(ctx, request, info, query, grant, slot, cors);
     }
     let granted: ReturnType<Authorizer>;
     try {
@@ -151,70 +124,11 @@ export function createSseHandler(
       throw error;
     }
     const settle = (grant: Grant | Response) =>
-      answer(request, info, query, grant, slot, cors);
+      answer(ctx, request, info, query, grant, slot, cors);
     if (!(granted instanceof Promise)) return settle(granted);
     return granted.then(settle, (error) => {
       slot.release();
       throw error;
-    });
-  }
-
-  /** The authorizer's refusal, or the stream the grant allows. */
-  function answer(
-    request: Request,
-    info: ConnectionInfo,
-    query: SubscriberQuery,
-    grant: Grant | Response,
-    slot: Slot,
-    cors: Readonly<Record<string, string>>,
-  ): Response {
-    if (grant instanceof Response) {
-      slot.release();
-      for (const [k, v] of Object.entries(cors)) grant.headers.set(k, v);
-      return grant;
-    }
-    // Where the runtime cancels the body, that reports a client that left
-    // during auth; request.signal is the last resort (Bun allocates it on
-    // first use, Deno 2.9 warns about any use).
-    if (!info.cancelsBody && request.signal.aborted) {
-      slot.release();
-      return text(499, "client closed request");
-    }
-
-    // The stream keeps the slot. An empty Last-Event-ID means "no id yet",
-    // as browsers treat it.
-    const lastEventId = headerOf(request, info, "last-event-id") ||
-      query.lastEventId || undefined;
-    if (lastEventId !== undefined && !hub.resumable) {
-      // Nothing here can prove what the client missed: it retries later,
-      // or elsewhere, with its id intact.
-      slot.release();
-      options.onResumeRefused?.();
-      return text(503, "event log unavailable, retry later", {
-        ...cors,
-        "retry-after": "5",
-      });
-    }
-    const lifetimeAt = options.maxLifetimeMs > 0
-      ? now() + options.maxLifetimeMs * (0.8 + 0.2 * Math.random())
-      : undefined;
-    const expires = grant.expiresAt !== undefined &&
-      (lifetimeAt === undefined || grant.expiresAt < lifetimeAt);
-
-    const subscriber = hub.subscribe({
-      rooms: grant.rooms,
-      userId: grant.userId,
-      lastEventId,
-      closeAt: expires ? grant.expiresAt : lifetimeAt,
-      closeReason: expires ? "expired" : "lifetime",
-      onClose: slot.release,
-    });
-    onGone(request, info, subscriber.disconnect);
-    return new Response(subscriber.stream, {
-      status: 200,
-      headers: cors === NO_CORS
-        ? STREAM_HEADERS
-        : { ...STREAM_HEADERS, ...cors },
     });
   }
 }
@@ -242,4 +156,66 @@ export function onGone(
 ): void {
   if (info.cancelsBody) return;
   request.signal.addEventListener("abort", disconnect, { once: true });
+}
+
+/** The authorizer's refusal, or the stream the grant allows. */
+function answer(
+  ctx: {
+    readonly hub: Hub;
+    readonly options: SseHandlerOptions;
+    readonly now: () => number;
+  },
+  request: Request,
+  info: ConnectionInfo,
+  query: SubscriberQuery,
+  grant: Grant | Response,
+  slot: Slot,
+  cors: Readonly<Record<string, string>>,
+): Response {
+  if (grant instanceof Response) {
+    slot.release();
+    for (const [k, v] of Object.entries(cors)) grant.headers.set(k, v);
+    return grant;
+  }
+  // Where the runtime cancels the body, that reports a client that left
+  // during auth; request.signal is the last resort (Bun allocates it on
+  // first use, Deno 2.9 warns about any use).
+  if (!info.cancelsBody && request.signal.aborted) {
+    slot.release();
+    return text(499, "client closed request");
+  }
+
+  // The stream keeps the slot. An empty Last-Event-ID means "no id yet",
+  // as browsers treat it.
+  const lastEventId = headerOf(request, info, "last-event-id") ||
+    query.lastEventId || undefined;
+  if (lastEventId !== undefined && !ctx.hub.resumable) {
+    // Nothing here can prove what the client missed: it retries later,
+    // or elsewhere, with its id intact.
+    slot.release();
+    ctx.options.onResumeRefused?.();
+    return text(503, "event log unavailable, retry later", {
+      ...cors,
+      "retry-after": "5",
+    });
+  }
+  const lifetimeAt = ctx.options.maxLifetimeMs > 0
+    ? ctx.now() + ctx.options.maxLifetimeMs * (0.8 + 0.2 * Math.random())
+    : undefined;
+  const expires = grant.expiresAt !== undefined &&
+    (lifetimeAt === undefined || grant.expiresAt < lifetimeAt);
+
+  const subscriber = ctx.hub.subscribe({
+    rooms: grant.rooms,
+    userId: grant.userId,
+    lastEventId,
+    closeAt: expires ? grant.expiresAt : lifetimeAt,
+    closeReason: expires ? "expired" : "lifetime",
+    onClose: slot.release,
+  });
+  onGone(request, info, subscriber.disconnect);
+  return new Response(subscriber.stream, {
+    status: 200,
+    headers: cors === NO_CORS ? STREAM_HEADERS : { ...STREAM_HEADERS, ...cors },
+  });
 }

@@ -21,11 +21,10 @@ import type {
   EventLog,
   EventRecord,
   GapReason,
-  LoggedEvent,
 } from "./event_log.ts";
 import { createRegistry } from "./registry.ts";
 import { encodeGap, type ReplayContext } from "./replay.ts";
-import { encodeRetry, HEARTBEAT } from "./sse.ts";
+import { encodeRetry } from "./sse.ts";
 import { type PreparedResume, prepareResume } from "./prepared_resume.ts";
 import {
   openStream,
@@ -33,9 +32,9 @@ import {
   type Subscriber,
   type SubscribeRequest,
 } from "./stream.ts";
-import { privateGate } from "./private_gate.ts";
+import { createFanOut, startHeartbeat } from "./fan_out.ts";
 import { createWriter } from "./writer.ts";
-import { clearLongTimeout, setLongInterval } from "./long_timer.ts";
+import { clearLongTimeout } from "./long_timer.ts";
 
 export type { CloseReason, ConnectionWatcher } from "./connection.ts";
 export type { Subscriber, SubscribeRequest } from "./stream.ts";
@@ -111,8 +110,6 @@ export interface Hub {
 }
 
 const DEFAULT_STALL_MS = 10_000;
-/** How often the log expires old events when heartbeats are off. */
-const EXPIRE_SWEEP_MS = 30_000;
 
 /** Creates a hub over an event log; call `close` to stop its timers. */
 export function createHub(options: HubOptions): Hub {
@@ -156,51 +153,19 @@ export function createHub(options: HubOptions): Hub {
     watcher: options.watcher,
   };
 
-  /** Fan-out of one logged event to this hub's connections. */
-  log.connect(({ position, audience, frame }: LoggedEvent) => {
-    counts.events++;
-    let n = 0;
-    const gate = audience.kind === "topics" && audience.private
-      ? privateGate(audience.names)
-      : undefined;
-    for (const group of registry.groups(audience)) {
-      if (group === undefined) continue;
-      for (const c of group) {
-        // Replay will reach this event; or another of its rooms already did.
-        if (c.replayedTo !== undefined || c.lastQueued === position) continue;
-        if (gate !== undefined && !gate(c)) continue;
-        c.lastQueued = position;
-        writer.queue(c, frame);
-        n++;
-      }
-    }
-    counts.deliveries += n;
-    return n;
-  }, (reason, resumeFrom) => {
-    const frame = encodeGap(options.gapEvent, reason, log.lastId, resumeFrom);
-    // Positions of the lost log mean nothing any more: replays stop too.
-    for (const c of registry.all) {
-      c.replayedTo = undefined;
-      countGap(reason);
-      writer.write(c, frame, false);
-    }
-  });
-
-  // Keepalives go only where nothing else was written: ticking twice per
-  // interval and skipping a connection written to since the last tick, no
-  // connection is silent for longer than the interval, and busy ones get
-  // none (no burst of writes to every client each interval, which delayed
-  // the events behind it). heartbeatMs 0 turns keepalives off; the log still
-  // expires on a timer. Chained: "720h" overflows one timer.
-  const heartbeat = setLongInterval(() => {
-    if (options.heartbeatMs > 0) {
+  log.connect(
+    createFanOut(registry, writer, counts),
+    (reason, resumeFrom) => {
+      const frame = encodeGap(options.gapEvent, reason, log.lastId, resumeFrom);
+      // Positions of the lost log mean nothing any more: replays stop too.
       for (const c of registry.all) {
-        if (c.active) c.active = false;
-        else writer.queue(c, HEARTBEAT);
+        c.replayedTo = undefined;
+        countGap(reason);
+        writer.write(c, frame, false);
       }
-    }
-    log.expire();
-  }, options.heartbeatMs > 0 ? options.heartbeatMs / 2 : EXPIRE_SWEEP_MS);
+    },
+  );
+  const heartbeat = startHeartbeat(registry, writer, log, options.heartbeatMs);
 
   return {
     subscribe: (request) => openStream(streams, request),

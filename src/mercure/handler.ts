@@ -83,47 +83,16 @@ export function createMercureHandler(
     }
     const origin = request.headers.get("origin");
     if (request.method === "OPTIONS") {
-      const publishing =
-        request.headers.get("access-control-request-method") === "POST";
-      const cors = corsHeaders(
-        publishing ? options.publishCors : options.cors,
-        origin,
-      );
-      if (cors === null) {
-        return text(403, "origin not allowed", REFUSED_ORIGIN_HEADERS);
-      }
-      return new Response(null, {
-        status: 204,
-        headers: { ...BASE_HEADERS, ...cors, ...PUBLISH_PREFLIGHT },
-      });
+      return preflight(request, origin, options);
     }
-    if (request.method === "POST") return publish(request, origin);
+    if (request.method === "POST") {
+      return publish(hub, options, request, origin);
+    }
     if (request.method !== "GET") {
       return text(405, "method not allowed", { allow: "GET, POST, OPTIONS" });
     }
     return subscribe(request, info, url);
   };
-
-  async function publish(
-    request: Request,
-    origin: string | null,
-  ): Promise<Response> {
-    const cors = corsHeaders(options.publishCors, origin);
-    if (cors === null) {
-      return text(403, "origin not allowed", REFUSED_ORIGIN_HEADERS);
-    }
-    const grant = await options.authorize.publisher(request);
-    if (grant instanceof Response) return withHeaders(grant, cors);
-    // A cookie rides along with any cross-site form: only origins allowed
-    // to publish may use it (CSRF).
-    if (
-      grant.byCookie && (origin === null ||
-        !(options.publishCors.origins ?? []).includes(origin))
-    ) {
-      return text(403, "publishing with the cookie needs an allowed Origin");
-    }
-    return publishForm(hub, request, grant, options.maxBodyBytes, cors);
-  }
 
   async function subscribe(
     request: Request,
@@ -194,4 +163,49 @@ function withHeaders(
 ): Response {
   for (const [k, v] of Object.entries(headers)) response.headers.set(k, v);
   return response;
+}
+
+/** A form POST: the publisher's JWT, its origin, then the update. */
+async function publish(
+  hub: Hub,
+  options: MercureHandlerOptions,
+  request: Request,
+  origin: string | null,
+): Promise<Response> {
+  const cors = corsHeaders(options.publishCors, origin);
+  if (cors === null) {
+    return text(403, "origin not allowed", REFUSED_ORIGIN_HEADERS);
+  }
+  const grant = await options.authorize.publisher(request);
+  if (grant instanceof Response) return withHeaders(grant, cors);
+  // A cookie rides along with any cross-site form: only origins allowed
+  // to publish may use it (CSRF).
+  if (
+    grant.byCookie && (origin === null ||
+      !(options.publishCors.origins ?? []).includes(origin))
+  ) {
+    return text(403, "publishing with the cookie needs an allowed Origin");
+  }
+  return publishForm(hub, request, grant, options.maxBodyBytes, cors);
+}
+
+/** CORS preflight: the publishers' origins for a POST, else subscribers'. */
+function preflight(
+  request: Request,
+  origin: string | null,
+  options: MercureHandlerOptions,
+): Response {
+  const publishing =
+    request.headers.get("access-control-request-method") === "POST";
+  const cors = corsHeaders(
+    publishing ? options.publishCors : options.cors,
+    origin,
+  );
+  if (cors === null) {
+    return text(403, "origin not allowed", REFUSED_ORIGIN_HEADERS);
+  }
+  return new Response(null, {
+    status: 204,
+    headers: { ...BASE_HEADERS, ...cors, ...PUBLISH_PREFLIGHT },
+  });
 }
