@@ -114,6 +114,8 @@ export function createTail(
     },
     reset() {
       offset = -1;
+      // A fresh attach cut short must not gate the recreated stream.
+      hello = undefined;
       recreated = true;
       cache.reset();
       dedupe.clear();
