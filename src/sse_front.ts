@@ -61,20 +61,9 @@ function mercureFetch(
       { connector: name },
     );
   }
-  const origins = c.cors?.allowed_origins;
   return createMercureHandler(hub, {
-    path: c.path,
-    cors: {
-      origins,
-      allowCredentials: c.cors?.allow_credentials ?? false,
-    },
-    publishCors: {
-      origins: c.cors?.publish_origins,
-      allowCredentials: c.cors?.allow_credentials ?? false,
-    },
-    maxConnections: c.max_connections,
-    maxConnectionsPerIp: c.max_connections_per_ip,
-    maxLifetimeMs: c.max_lifetime,
+    ...common(c),
+    publishCors: corsOf(c, c.cors?.publish_origins),
     maxBodyBytes: c.max_body,
     authorize,
     onResumeRefused: () => resumeRefused(name, log, logLimited),
@@ -113,17 +102,26 @@ function sseFetch(
     );
   }
   return createSseHandler(hub, {
-    path: c.path,
-    cors: {
-      origins: c.cors?.allowed_origins,
-      allowCredentials: c.cors?.allow_credentials ?? false,
-    },
-    maxConnections: c.max_connections,
-    maxConnectionsPerIp: c.max_connections_per_ip,
-    maxLifetimeMs: c.max_lifetime,
+    ...common(c),
     retryMs: c.retry,
     authorize,
     slots: options.slots,
     onResumeRefused: () => resumeRefused(name, log, logLimited),
   });
+}
+
+/** The CORS policy of `origins` with the connector's credentials setting. */
+function corsOf(c: SseConnector, origins: readonly string[] | undefined) {
+  return { origins, allowCredentials: c.cors?.allow_credentials ?? false };
+}
+
+/** What both front ends take from the connector alike. */
+function common(c: SseConnector) {
+  return {
+    path: c.path,
+    cors: corsOf(c, c.cors?.allowed_origins),
+    maxConnections: c.max_connections,
+    maxConnectionsPerIp: c.max_connections_per_ip,
+    maxLifetimeMs: c.max_lifetime,
+  };
 }
