@@ -17,7 +17,11 @@ import type { Authorizer } from "./core/handler.ts";
 import type { Listener, RunningServer } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";
-import { internalErrorLog, type Logger } from "./core/log.ts";
+import {
+  type InternalErrorLog,
+  internalErrorLog,
+  type Logger,
+} from "./core/log.ts";
 import { type Accepting, createAccepting } from "./ops/accepting.ts";
 import { withConsoleIfOn } from "./ops/console.ts";
 import type { Readiness } from "./ops/readiness.ts";
@@ -82,7 +86,8 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
     callbacks,
     publishers,
   );
-  watchCallbacks(config, callbacks, log);
+  const flushCallbackLogs = watchCallbacks(config, callbacks, log);
+  const logInternal = internalErrorLog(log);
   const pool = runtime.threads &&
     await startPool(
       runtime.threads,
@@ -128,7 +133,10 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const serving = pool
     ? { ...runtime, serve: pool.serveOr(runtime.serve) }
     : runtime;
-  const servers = await serveAll(listeners, serving, ops, accepting).catch(
+  const servers = await serveAll(listeners, serving, ops, {
+    accepting,
+    logInternal,
+  }).catch(
     async (error) => {
       for (const hub of hubs.values()) hub.close(0);
       await Promise.all(logs.map((l) => l.stop()));
@@ -152,21 +160,24 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
       await Promise.all(logs.map((l) => l.stop()));
       // After the sources: what they still send is confirmed or refused.
       await stopPublishers();
+      logInternal.flush();
+      flushCallbackLogs();
     },
   };
 }
 
-/** Logs each auth callback's failures (rate-limited). */
+/** Logs each auth callback's failures (rate-limited); returns the flush. */
 function watchCallbacks(
   config: Config,
   callbacks: Readonly<Record<string, CallbackProbe>>,
   log: Logger,
-): void {
-  for (const [name, probe] of Object.entries(callbacks)) {
+): () => void {
+  const flushes = Object.entries(callbacks).map(([name, probe]) => {
     const c = config.connector[name];
     const max = c?.type === "sse" ? c.auth?.max_inflight ?? 0 : 0;
-    logCallbackTrouble(name, probe, log, max);
-  }
+    return logCallbackTrouble(name, probe, log, max);
+  });
+  return () => flushes.forEach((flush) => flush());
 }
 
 /**
@@ -189,10 +200,12 @@ async function serveAll(
   listeners: readonly Listener[],
   runtime: Runtime,
   ops: { bound(listener: string): void },
-  accepting: Accepting,
+  { accepting, logInternal }: {
+    accepting: Accepting;
+    logInternal: InternalErrorLog;
+  },
 ): Promise<RunningServer[]> {
   const servers: RunningServer[] = [];
-  const logInternal = internalErrorLog(runtime.log);
   try {
     for (const listener of listeners) {
       const name = listener.connector;

@@ -12,7 +12,7 @@ import { errorMessage } from "../core/errors.ts";
 import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
 import { UnavailableError } from "../core/unavailable.ts";
 import type { Logger } from "../core/log.ts";
-import { rateLimited } from "../core/log.ts";
+import { rateLimited } from "../core/rate_limited.ts";
 import { compileTopic } from "../core/topic.ts";
 import { checkJsonMessage } from "../core/json.ts";
 import type { Acker } from "./rabbitmq_acks.ts";
@@ -32,6 +32,17 @@ const REJECTION_LOG_INTERVAL_MS = 10_000;
 // fatal: a body that is not UTF-8 is refused rather than read with U+FFFD.
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Handles one delivery; `stop()` settles what waits and flushes the logs. */
+export interface DeliveryHandler {
+  (message: AMQPMessage): void;
+  /**
+   * Before the channel closes: messages waiting out their requeue pause are
+   * requeued now (no timer outlives the source), and rejection counts of
+   * open log windows are logged.
+   */
+  stop(): void;
+}
+
 /** Handles deliveries of one source; never throws, never stops consuming. */
 export function createDeliveryHandler(
   name: string,
@@ -39,9 +50,11 @@ export function createDeliveryHandler(
   context: SourceContext,
   counters: SourceStats,
   acker: Acker,
-): (message: AMQPMessage) => void {
+): DeliveryHandler {
   const { log } = context;
   const logRejection = rateLimited(REJECTION_LOG_INTERVAL_MS);
+  /** Messages waiting out their requeue pause. */
+  const waiting = new Map<ReturnType<typeof setTimeout>, AMQPMessage>();
   // A flow without an operation reads every message.
   const matchers = context.flows.map(({ operation, flow }) => ({
     matches: compileTopic(operation ?? "#"),
@@ -93,14 +106,18 @@ export function createDeliveryHandler(
       // so it does not spin).
       countRejection(counters, "unavailable");
       // Settled (and later acks let through) only once the nack is sent.
-      setTimeout(() => acker.nack(message, true), REQUEUE_DELAY_MS);
+      const timer = setTimeout(() => {
+        waiting.delete(timer);
+        acker.nack(message, true);
+      }, REQUEUE_DELAY_MS);
+      waiting.set(timer, message);
       return;
     }
     reportBug(log, name, error);
     reject(message, "error", errorMessage(error));
   };
 
-  return (message) => {
+  const handle = (message: AMQPMessage) => {
     counters.received++;
     if (!autoAck) acker.received(message);
     try {
@@ -122,6 +139,15 @@ export function createDeliveryHandler(
       fail(message, error);
     }
   };
+  const stop = () => {
+    for (const [timer, message] of waiting) {
+      clearTimeout(timer);
+      acker.nack(message, true);
+    }
+    waiting.clear();
+    logRejection.flush();
+  };
+  return Object.assign(handle, { stop });
 }
 
 /**
