@@ -17,12 +17,8 @@ import type { Authorizer } from "./core/handler.ts";
 import type { Listener, RunningServer } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";
-import {
-  type InternalErrorLog,
-  internalErrorLog,
-  type Logger,
-} from "./core/log.ts";
-import { type Accepting, createAccepting } from "./ops/accepting.ts";
+import { internalErrorLog, type Logger } from "./core/log.ts";
+import { createAccepting } from "./ops/accepting.ts";
 import { withConsoleIfOn } from "./ops/console.ts";
 import type { Readiness } from "./ops/readiness.ts";
 import { createOps } from "./ops/setup.ts";
@@ -34,6 +30,7 @@ import type { Presence } from "./presence/tracker.ts";
 import type { Source } from "./sources/source.ts";
 import { createSources } from "./source_setup.ts";
 import { createSseConnectors, pooled } from "./sse_setup.ts";
+import { serveAll } from "./serve_all.ts";
 import { startPool } from "./workers/pool.ts";
 import type { DeliveryThreads } from "./workers/pooled.ts";
 
@@ -195,45 +192,6 @@ async function startLogs(
   });
 }
 
-/** Binds every listener; on a failure, stops the ones already bound. */
-async function serveAll(
-  listeners: readonly Listener[],
-  runtime: Runtime,
-  ops: { bound(listener: string): void },
-  { accepting, logInternal }: {
-    accepting: Accepting;
-    logInternal: InternalErrorLog;
-  },
-): Promise<RunningServer[]> {
-  const servers: RunningServer[] = [];
-  try {
-    for (const listener of listeners) {
-      const name = listener.connector;
-      // The port is known once bound; a failure before that names the asked.
-      let address = `${formatHost(listener.host)}:${listener.port}`;
-      const server = await runtime.serve({
-        ...listener,
-        onError: (error) => logInternal(name, error),
-        onWarning: (message) => runtime.log.warn(message, { connector: name }),
-        onAcceptError: (error) => accepting.failed(name, address, error),
-        onAcceptRecovered: () => accepting.recovered(name, address),
-        onAcceptEnded: (error) => accepting.ended(name, address, error),
-      });
-      address = `${formatHost(listener.host)}:${server.port}`;
-      servers.push(server);
-      ops.bound(name);
-      runtime.log.info("listening", {
-        connector: name,
-        url: `${listener.tls ? "https" : "http"}://${address}${listener.path}`,
-      });
-    }
-  } catch (error) {
-    await Promise.all(servers.map((s) => s.stop()));
-    throw error;
-  }
-  return servers;
-}
-
 function logFlows(config: Config, log: Logger): void {
   for (const [name, f] of Object.entries(config.flow)) {
     log.info("flow", {
@@ -246,8 +204,4 @@ function logFlows(config: Config, log: Logger): void {
       }`,
     });
   }
-}
-
-function formatHost(host: string): string {
-  return host.includes(":") ? `[${host}]` : host;
 }

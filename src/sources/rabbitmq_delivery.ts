@@ -53,8 +53,7 @@ export function createDeliveryHandler(
 ): DeliveryHandler {
   const { log } = context;
   const logRejection = rateLimited(REJECTION_LOG_INTERVAL_MS);
-  /** Messages waiting out their requeue pause. */
-  const waiting = new Map<ReturnType<typeof setTimeout>, AMQPMessage>();
+  const requeue = requeueLater(acker);
   // A flow without an operation reads every message.
   const matchers = context.flows.map(({ operation, flow }) => ({
     matches: compileTopic(operation ?? "#"),
@@ -105,12 +104,7 @@ export function createDeliveryHandler(
       // message stays in its queue and comes back a little later (a pause,
       // so it does not spin).
       countRejection(counters, "unavailable");
-      // Settled (and later acks let through) only once the nack is sent.
-      const timer = setTimeout(() => {
-        waiting.delete(timer);
-        acker.nack(message, true);
-      }, REQUEUE_DELAY_MS);
-      waiting.set(timer, message);
+      requeue.later(message);
       return;
     }
     reportBug(log, name, error);
@@ -140,14 +134,35 @@ export function createDeliveryHandler(
     }
   };
   const stop = () => {
-    for (const [timer, message] of waiting) {
-      clearTimeout(timer);
-      acker.nack(message, true);
-    }
-    waiting.clear();
+    requeue.now();
     logRejection.flush();
   };
   return Object.assign(handle, { stop });
+}
+
+/**
+ * Requeues after a pause, so a message whose target is away does not spin;
+ * `now()` (at stop) requeues every waiting one at once.
+ */
+function requeueLater(acker: Acker) {
+  const waiting = new Map<ReturnType<typeof setTimeout>, AMQPMessage>();
+  return {
+    later(message: AMQPMessage) {
+      // Settled (and later acks let through) only once the nack is sent.
+      const timer = setTimeout(() => {
+        waiting.delete(timer);
+        acker.nack(message, true);
+      }, REQUEUE_DELAY_MS);
+      waiting.set(timer, message);
+    },
+    now() {
+      for (const [timer, message] of waiting) {
+        clearTimeout(timer);
+        acker.nack(message, true);
+      }
+      waiting.clear();
+    },
+  };
 }
 
 /**
