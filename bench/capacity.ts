@@ -13,7 +13,7 @@ import type { Server } from "./servers.ts";
 import type { Latencies, SseClient } from "./sse_load.ts";
 import { cpuSplitMs } from "./support.ts";
 
-/** Room events per second tried, in order. */
+/** Room events per second tried, in order (`--steps` gives others). */
 export const CAPACITY_STEPS = [
   250,
   500,
@@ -46,9 +46,10 @@ export async function capacity(
   latencies: Latencies,
   seconds: number,
   log: (line: string) => void,
+  steps: readonly number[] = CAPACITY_STEPS,
 ): Promise<Capacity> {
   let best: Capacity = { rate: 0, generatorCpu: 0, generatorBound: false };
-  for (const rate of CAPACITY_STEPS) {
+  for (const rate of steps) {
     const before = cpuSplitMs(process.pid);
     const started = performance.now();
     const cost: Cost = await roomEvents(

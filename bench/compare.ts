@@ -15,12 +15,14 @@
  * `rooms` (room events, one per POST and batched), `publish` (publish
  * throughput), `capacity` (the highest room-event rate sustained with p99
  * <= 100 ms, bench/capacity.ts; not in the default set: it steps the rate,
- * one scenario length per step); the broadcasts need the idle connects. The load generator
+ * one scenario length per step; `--steps 500,600,...` sets the rates
+ * tried); the broadcasts need the idle connects. The load generator
  * holds one socket per client: at scale 1, 10,000 at once, so `ulimit -n`
  * must exceed that (each server process needs as many; children inherit the
  * limit). --repeat N runs every server N times, round robin (so drift on a
  * shared machine touches each alike), prints each round's table, then the
- * table of medians.
+ * table of medians. --record <what> also writes the run, with the git
+ * revision, the versions and the machine, to bench/results/ (record.ts).
  */
 
 import { AMQPClient } from "@cloudamqp/amqp-client";
@@ -47,6 +49,7 @@ import {
 import { Latencies, openClients, sleep, type SseClient } from "./sse_load.ts";
 import { medians, type Results, table } from "./table.ts";
 import { capacity } from "./capacity.ts";
+import { recordRun, runContext } from "./record.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -58,11 +61,16 @@ const seconds = Number(option("seconds", "10"));
 const only = option("only", "nchan,naive-deno,naive-bun,hypha-deno,hypha-bun")
   .split(",");
 const rabbit = !args.includes("--no-rabbit");
+/** `--record <what>`: also write bench/results/<date>-<what>.{json,md}. */
+const record = option("record", "");
 const repeat = Math.max(1, Number(option("repeat", "1")));
 /** More lines for hypha's SSE connector, e.g. "connection_guard = false". */
 const sseLines = option("sse", "");
 /** More lines for hypha's RabbitMQ consumer, e.g. "prefetch = 1000". */
 const consumerLines = option("amqp", "");
+/** The capacity row's rates, e.g. finer steps where the servers part. */
+const capacitySteps = option("steps", "").split(",").filter((s) => s !== "")
+  .map(Number);
 const scenarios = option("scenarios", "idle,wide,fast,rooms,publish")
   .split(",");
 // `connects` is the idle row's other name: one run measures both.
@@ -129,6 +137,7 @@ async function sseScenarios(server: Server): Promise<void> {
       latencies,
       seconds,
       (line) => log(server, line),
+      capacitySteps.length > 0 ? capacitySteps : undefined,
     );
     put("capacity", server.name, found.rate);
     put("capacity_generator", server.name, found.generatorCpu * 100);
@@ -310,6 +319,7 @@ async function run(id: string): Promise<void> {
 }
 
 checkFileLimit();
+const context = runContext();
 const started = new Date();
 const meta = {
   date: started.toISOString(),
@@ -318,15 +328,28 @@ const meta = {
   counts: { IDLE, WIDE, ROOM_CLIENTS, AMQP_SUBSCRIBERS, AMQP_MESSAGES },
 };
 const rounds: Results[] = [];
+const tables: string[] = [];
+const print = (text: string) => {
+  console.log(text);
+  tables.push(text);
+};
 for (let round = 1; round <= repeat; round++) {
   results = {};
   for (const id of only) await run(id);
   rounds.push(results);
   if (repeat > 1) {
-    console.log(`\n## Round ${round} of ${repeat}\n`);
-    console.log(table(results, meta));
+    print(`## Round ${round} of ${repeat}`);
+    print(table(results, meta));
   }
 }
-if (repeat > 1) console.log(`\n## Medians of ${repeat} rounds\n`);
-console.log(table(medians(rounds), meta));
+if (repeat > 1) print(`## Medians of ${repeat} rounds`);
+print(table(medians(rounds), meta));
+if (record !== "") {
+  const file = await recordRun(record, context, {
+    rounds,
+    medians: medians(rounds),
+    tables,
+  });
+  console.error(`recorded in ${file}`);
+}
 process.exit(0);

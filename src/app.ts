@@ -18,7 +18,7 @@ import type { Listener, RunningServer } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";
 import { internalErrorLog, type Logger } from "./core/log.ts";
-import { type Accepting, createAccepting } from "./ops/accepting.ts";
+import { createAccepting } from "./ops/accepting.ts";
 import { withConsoleIfOn } from "./ops/console.ts";
 import type { Readiness } from "./ops/readiness.ts";
 import { createOps } from "./ops/setup.ts";
@@ -30,6 +30,7 @@ import type { Presence } from "./presence/tracker.ts";
 import type { Source } from "./sources/source.ts";
 import { createSources } from "./source_setup.ts";
 import { createSseConnectors, pooled } from "./sse_setup.ts";
+import { serveAll } from "./serve_all.ts";
 import { startPool } from "./workers/pool.ts";
 import type { DeliveryThreads } from "./workers/pooled.ts";
 
@@ -82,7 +83,8 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
     callbacks,
     publishers,
   );
-  watchCallbacks(config, callbacks, log);
+  const flushCallbackLogs = watchCallbacks(config, callbacks, log);
+  const logInternal = internalErrorLog(log);
   const pool = runtime.threads &&
     await startPool(
       runtime.threads,
@@ -128,7 +130,10 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
   const serving = pool
     ? { ...runtime, serve: pool.serveOr(runtime.serve) }
     : runtime;
-  const servers = await serveAll(listeners, serving, ops, accepting).catch(
+  const servers = await serveAll(listeners, serving, ops, {
+    accepting,
+    logInternal,
+  }).catch(
     async (error) => {
       for (const hub of hubs.values()) hub.close(0);
       await Promise.all(logs.map((l) => l.stop()));
@@ -152,21 +157,24 @@ export async function startApp(config: Config, runtime: Runtime): Promise<App> {
       await Promise.all(logs.map((l) => l.stop()));
       // After the sources: what they still send is confirmed or refused.
       await stopPublishers();
+      logInternal.flush();
+      flushCallbackLogs();
     },
   };
 }
 
-/** Logs each auth callback's failures (rate-limited). */
+/** Logs each auth callback's failures (rate-limited); returns the flush. */
 function watchCallbacks(
   config: Config,
   callbacks: Readonly<Record<string, CallbackProbe>>,
   log: Logger,
-): void {
-  for (const [name, probe] of Object.entries(callbacks)) {
+): () => void {
+  const flushes = Object.entries(callbacks).map(([name, probe]) => {
     const c = config.connector[name];
     const max = c?.type === "sse" ? c.auth?.max_inflight ?? 0 : 0;
-    logCallbackTrouble(name, probe, log, max);
-  }
+    return logCallbackTrouble(name, probe, log, max);
+  });
+  return () => flushes.forEach((flush) => flush());
 }
 
 /**
@@ -184,43 +192,6 @@ async function startLogs(
   });
 }
 
-/** Binds every listener; on a failure, stops the ones already bound. */
-async function serveAll(
-  listeners: readonly Listener[],
-  runtime: Runtime,
-  ops: { bound(listener: string): void },
-  accepting: Accepting,
-): Promise<RunningServer[]> {
-  const servers: RunningServer[] = [];
-  const logInternal = internalErrorLog(runtime.log);
-  try {
-    for (const listener of listeners) {
-      const name = listener.connector;
-      // The port is known once bound; a failure before that names the asked.
-      let address = `${formatHost(listener.host)}:${listener.port}`;
-      const server = await runtime.serve({
-        ...listener,
-        onError: (error) => logInternal(name, error),
-        onWarning: (message) => runtime.log.warn(message, { connector: name }),
-        onAcceptError: (error) => accepting.failed(name, address, error),
-        onAcceptRecovered: () => accepting.recovered(name, address),
-        onAcceptEnded: (error) => accepting.ended(name, address, error),
-      });
-      address = `${formatHost(listener.host)}:${server.port}`;
-      servers.push(server);
-      ops.bound(name);
-      runtime.log.info("listening", {
-        connector: name,
-        url: `${listener.tls ? "https" : "http"}://${address}${listener.path}`,
-      });
-    }
-  } catch (error) {
-    await Promise.all(servers.map((s) => s.stop()));
-    throw error;
-  }
-  return servers;
-}
-
 function logFlows(config: Config, log: Logger): void {
   for (const [name, f] of Object.entries(config.flow)) {
     log.info("flow", {
@@ -233,8 +204,4 @@ function logFlows(config: Config, log: Logger): void {
       }`,
     });
   }
-}
-
-function formatHost(host: string): string {
-  return host.includes(":") ? `[${host}]` : host;
 }

@@ -24,7 +24,8 @@ import type { Slots } from "./core/slots.ts";
 import type { Authorizer } from "./core/handler.ts";
 import type { Listener } from "./core/http.ts";
 import { createHub, type Hub } from "./core/hub.ts";
-import { type Logger, rateLimited } from "./core/log.ts";
+import type { Logger } from "./core/log.ts";
+import { rateLimited } from "./core/rate_limited.ts";
 import { createMemoryLog } from "./core/memory_log.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";
 import { createPresence, type Presence } from "./presence/tracker.ts";
@@ -157,6 +158,7 @@ export function createSseConnector(
     stop: async () => {
       await presence?.stop();
       await ownLog.close();
+      logLimited.flush();
     },
     listener: {
       connector: name,

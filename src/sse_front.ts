@@ -11,7 +11,8 @@ import { type Authorizer, createSseHandler } from "./core/handler.ts";
 import type { Fetch } from "./core/http.ts";
 import type { Hub } from "./core/hub.ts";
 import type { Slots } from "./core/slots.ts";
-import type { Logger, rateLimited } from "./core/log.ts";
+import type { Logger } from "./core/log.ts";
+import type { RateLimited } from "./core/rate_limited.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";
 import { createMercureHandler } from "./mercure/handler.ts";
 
@@ -22,7 +23,7 @@ export function frontEnd(
   hub: Hub,
   log: Logger,
   authorize: Authorizer | MercureAuthorizer | undefined,
-  logLimited: ReturnType<typeof rateLimited>,
+  logLimited: RateLimited,
   /** Delivery threads: shared slots; quiet: warnings were logged once. */
   options: { readonly slots?: Slots; readonly quiet?: boolean } = {},
 ): Fetch {
@@ -53,7 +54,7 @@ function mercureFetch(
   hub: Hub,
   log: Logger,
   authorize: MercureAuthorizer,
-  logLimited: ReturnType<typeof rateLimited>,
+  logLimited: RateLimited,
 ) {
   if (c.auth === undefined) {
     log.warn(
@@ -73,7 +74,7 @@ function mercureFetch(
 function resumeRefused(
   name: string,
   log: Logger,
-  logLimited: ReturnType<typeof rateLimited>,
+  logLimited: RateLimited,
 ): void {
   logLimited(
     `${name}.resume`,
@@ -92,7 +93,7 @@ function sseFetch(
   hub: Hub,
   log: Logger,
   authorize: Authorizer | undefined,
-  logLimited: ReturnType<typeof rateLimited>,
+  logLimited: RateLimited,
   options: { readonly slots?: Slots; readonly quiet?: boolean },
 ) {
   if (authorize === undefined && !options.quiet) {

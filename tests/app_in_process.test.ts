@@ -1,7 +1,7 @@
 /** Whole configs started in process: several connectors, broker give-up. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { rateLimited } from "../src/core/log.ts";
+import { rateLimited } from "../src/core/rate_limited.ts";
 import { subscribe, until } from "./support/clients.ts";
 import { inProcess, post } from "./support/in_process.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { rateLimited } from "../src/core/log.ts";
+import { rateLimited } from "../src/core/rate_limited.ts";
 import { createBackoff } from "../src/rabbitmq/backoff.ts";
 import { subscribe } from "./support/clients.ts";
 import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
@@ -43,6 +43,58 @@ describe("rateLimited", () => {
     assert.deepEqual(logged, [["a0", 0], ["b", 0], ["a9", 9]]);
     limit("a", (n) => logged.push(["again", n]));
     assert.deepEqual(logged.at(-1), ["again", 0]);
+  });
+
+  test("flush (at stop) logs every open window's count at once and closes the windows", () => {
+    const limit = rateLimited(60_000);
+    const logged: [string, number][] = [];
+    for (let i = 0; i < 5; i++) limit("a", (n) => logged.push([`a${i}`, n]));
+    limit("b", (n) => logged.push(["b", n]));
+    limit.flush();
+    assert.deepEqual(logged, [["a0", 0], ["b", 0], ["a4", 4]]);
+    // A closed window: the next call is logged, not counted.
+    limit("a", (n) => logged.push(["again", n]));
+    assert.deepEqual(logged.at(-1), ["again", 0]);
+  });
+});
+
+describe(`RabbitMQ rejection log at shutdown (${RUNTIME})`, () => {
+  const exchange = uniqueName("x");
+  const queue = uniqueName("q");
+  let broker: Broker;
+
+  before(async () => {
+    broker = await connectBroker();
+  });
+  after(async () => {
+    await broker?.cleanup({ queues: [queue], exchanges: [exchange] });
+  });
+
+  test("rejections counted in a window that SIGTERM cuts short are logged before the exit", async () => {
+    const hypha = await startHypha(rabbitConfig(
+      throwawayTopology(uniqueName("poison-stop"), exchange, queue),
+    ));
+    try {
+      await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
+      for (let i = 0; i < 5; i++) {
+        await broker.publish(exchange, "feed.item", `garbage ${i}`);
+      }
+      await eventually(
+        "5 rejections received",
+        async () => (await sourceStats(hypha)).rejected.not_json === 5,
+        30_000,
+      );
+    } finally {
+      assert.equal(await hypha.stop("SIGTERM"), 0);
+    }
+    // The first is logged at once; the other 4 wait for the window's end
+    // (10 s), which the shutdown comes before.
+    assert.ok(
+      hypha.lines.some((l) =>
+        /WARN\s+rejected messages .*code=not_json count=4/.test(l)
+      ),
+      hypha.lines.join("\n"),
+    );
   });
 });
 

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { type Logger, rateLimited } from "../core/log.ts";
+import type { Logger } from "../core/log.ts";
+import { rateLimited } from "../core/rate_limited.ts";
 import type { Failure } from "./callback.ts";
 import type { Lookup } from "./shared_cache.ts";
 
@@ -57,14 +58,15 @@ const FAILURES: ReadonlySet<CallOutcome> = new Set([
 /**
  * Logs failed calls and busy refusals of connector `connector`, at most
  * one line per kind each 10 s (then a count of the rest). A line holds the
- * failure kind and hypha's own words, never a forwarded header.
+ * failure kind and hypha's own words, never a forwarded header. Returns
+ * the flush to call at stop (the counts of open windows).
  */
 export function logCallbackTrouble(
   connector: string,
   probe: CallbackProbe,
   log: Logger,
   maxInflight: number,
-): void {
+): () => void {
   const limited = rateLimited(10_000);
   probe.listen({
     called: (outcome, _seconds, detail) => {
@@ -91,4 +93,5 @@ export function logCallbackTrouble(
           },
         )),
   });
+  return limited.flush;
 }

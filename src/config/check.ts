@@ -15,6 +15,7 @@ import {
 } from "./check_flow_expressions.ts";
 import { checkCluster } from "./check_cluster.ts";
 import { checkMercure } from "./check_mercure.ts";
+import { collectFindings, type Findings, type Problem } from "./findings.ts";
 import { suggest } from "./suggest.ts";
 import {
   type Config,
@@ -26,54 +27,48 @@ import {
 
 const LIFECYCLE: readonly string[] = LIFECYCLE_OPERATIONS;
 
-/** A problem at a key path. */
-export interface Problem {
-  readonly path: string;
-  readonly message: string;
-}
-
 const AMQP_URL = /^amqps?:\/\/[^\s]*$/;
 const REST_OPERATION = /^(POST|PUT|PATCH) (\/[^\s]*)$/;
-
-type Report = (path: string, message: string) => void;
 
 /** Cross-checks a schema-valid config. */
 export function checkConfig(
   config: Config,
 ): { problems: Problem[]; warnings: string[] } {
-  const problems: Problem[] = [];
-  const warnings: string[] = [];
-  const problem: Report = (path, message) => problems.push({ path, message });
-  const warn = (w: string) => warnings.push(w);
+  const findings = collectFindings();
   const connectors = config.connector;
 
   if (!Object.values(connectors).some((c) => c.type === "sse")) {
-    problem("connector", 'expected at least one connector with type = "sse"');
+    findings.problem(
+      "connector",
+      'expected at least one connector with type = "sse"',
+    );
   }
-  checkListeners(connectors, config.service.admin, problem);
+  checkListeners(connectors, config.service.admin, findings);
   for (const [name, c] of Object.entries(connectors)) {
-    if (c.type === "sse") checkCors(name, c, problem);
-    if (c.type === "mq") checkMq(name, c, problem, warn);
+    if (c.type === "sse") checkCors(name, c, findings);
+    if (c.type === "mq") checkMq(name, c, findings);
   }
   for (const [name, flow] of Object.entries(config.flow)) {
-    checkFlowEnds(`flow.${name}`, flow, connectors, problem);
+    checkFlowEnds(`flow.${name}`, flow, connectors, findings);
     const to = connectors[flow.to.connector];
-    if (to?.type === "mq") checkPublishTarget(`flow.${name}`, flow, problem);
-    else if (to?.type === "sse") checkFlowTarget(`flow.${name}`, flow, problem);
-    checkShape(name, flow, problem);
+    if (to?.type === "mq") checkPublishTarget(`flow.${name}`, flow, findings);
+    else if (to?.type === "sse") {
+      checkFlowTarget(`flow.${name}`, flow, findings);
+    }
+    checkShape(name, flow, findings);
     if (connectors[flow.from.connector]?.type === "mq") {
-      checkEnvelope(name, flow, problem);
+      checkEnvelope(name, flow, findings);
     }
   }
-  checkMercure(config, problem);
-  checkAuth(config, { problem, warn });
-  checkCluster(config, { problem, warn });
+  checkMercure(config, findings);
+  checkAuth(config, findings);
+  checkCluster(config, findings);
   if (Object.keys(config.flow).length === 0) {
-    warn(
+    findings.warn(
       "no flows are configured: subscribers can connect but nothing will be sent",
     );
   }
-  return { problems, warnings };
+  return { problems: findings.problems, warnings: findings.warnings };
 }
 
 type Connectors = Config["connector"];
@@ -82,7 +77,7 @@ type Connectors = Config["connector"];
 function checkListeners(
   connectors: Connectors,
   admin: Config["service"]["admin"],
-  problem: Report,
+  { problem }: Findings,
 ): void {
   const listeners = new Map<string, string>();
   for (const [name, c] of Object.entries(connectors)) {
@@ -106,7 +101,11 @@ function checkListeners(
   }
 }
 
-function checkCors(name: string, c: SseConnector, problem: Report): void {
+function checkCors(
+  name: string,
+  c: SseConnector,
+  { problem }: Findings,
+): void {
   if (c.cors?.allow_credentials && c.cors.allowed_origins.includes("*")) {
     problem(
       `connector.${name}.cors`,
@@ -118,9 +117,9 @@ function checkCors(name: string, c: SseConnector, problem: Report): void {
 function checkMq(
   name: string,
   c: MqConnector,
-  problem: Report,
-  warn: (w: string) => void,
+  findings: Findings,
 ): void {
+  const { problem, warn } = findings;
   if (c.url !== undefined && !(AMQP_URL.test(c.url) && URL.canParse(c.url))) {
     // Never echo the URL: it may carry a password.
     problem(
@@ -128,7 +127,7 @@ function checkMq(
       "expected a URL like amqp://user:password@host:5672/vhost (amqp: or amqps:)",
     );
   }
-  checkBroker(name, c, problem, warn);
+  checkBroker(name, c, findings);
   if (c.consumer.auto_ack && c.consumer.dlq.enabled) {
     warn(
       `connector.${name}: with consumer.auto_ack = true the broker forgets a message on delivery, so nothing reaches the dead-letter queue`,
@@ -144,7 +143,7 @@ function checkFlowEnds(
   at: string,
   flow: Flow,
   connectors: Connectors,
-  problem: Report,
+  { problem }: Findings,
 ): void {
   const from = connectors[flow.from.connector];
   if (from === undefined) {

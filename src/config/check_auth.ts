@@ -11,14 +11,9 @@
 
 import { callbackUrlProblem } from "../auth/callback.ts";
 import { KNOWN_ALGORITHMS } from "../auth/keys.ts";
+import type { Findings } from "./findings.ts";
 import type { Config } from "./schema.ts";
 import { isLoopback } from "./loopback.ts";
-
-/** Where `checkConfig` collects results. */
-export interface Findings {
-  problem(path: string, message: string): void;
-  warn(message: string): void;
-}
 
 const KEY_SOURCES = ["jwt_secret", "public_key_file", "jwks_file"] as const;
 

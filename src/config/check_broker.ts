@@ -7,10 +7,8 @@
  */
 
 import { isExpression, readsMessage } from "../core/expression.ts";
+import type { Findings } from "./findings.ts";
 import type { Flow, MqConnector } from "./schema.ts";
-
-/** Reports a problem at a key path. */
-type Report = (path: string, message: string) => void;
 
 /** True when hypha dials the broker over TLS. */
 export function usesTls(c: MqConnector): boolean {
@@ -21,8 +19,7 @@ export function usesTls(c: MqConnector): boolean {
 export function checkBroker(
   name: string,
   c: MqConnector,
-  problem: Report,
-  warn: (warning: string) => void,
+  { problem, warn }: Findings,
 ): void {
   const at = `connector.${name}`;
   const tls = c.tls;
@@ -104,7 +101,7 @@ export function shortStringProblem(text: string): string | undefined {
 export function checkPublishTarget(
   at: string,
   flow: Flow,
-  problem: (path: string, message: string) => void,
+  { problem }: Findings,
 ): void {
   const { operation, target, event } = flow.to;
   if (operation !== undefined) {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Findings } from "./check_auth.ts";
+import type { Findings } from "./findings.ts";
 import { suggest } from "./suggest.ts";
 import type { Config } from "./schema.ts";
 

@@ -12,10 +12,8 @@ import { isExpression, readsMessage } from "../core/expression.ts";
 import { isEventName } from "../core/field.ts";
 import { compileShape, ShapeError } from "../core/flow_shape.ts";
 import { checkName, DEFAULT_QUERY_LIMITS } from "../core/query.ts";
+import type { Findings } from "./findings.ts";
 import type { Flow } from "./schema.ts";
-
-/** Reports a problem at a key path. */
-export type Report = (path: string, message: string) => void;
 
 /** Why `target` cannot be used by `operation`, or undefined. */
 export function targetProblem(
@@ -40,12 +38,16 @@ export function targetProblem(
 }
 
 /** Compiles the flow's filter and transform; reports what does not compile. */
-export function checkShape(name: string, flow: Flow, report: Report): void {
+export function checkShape(
+  name: string,
+  flow: Flow,
+  { problem }: Findings,
+): void {
   const at = `flow.${name}`;
   if (
     flow.transform !== undefined && Object.keys(flow.transform).length === 0
   ) {
-    report(`${at}.transform`, 'expected at least one field = "<CEL>"');
+    problem(`${at}.transform`, 'expected at least one field = "<CEL>"');
   }
   for (const path of ["filter", "transform"] as const) {
     try {
@@ -56,7 +58,7 @@ export function checkShape(name: string, flow: Flow, report: Report): void {
       );
     } catch (error) {
       if (!(error instanceof ShapeError)) throw error;
-      report(error.path, error.reason);
+      problem(error.path, error.reason);
     }
   }
 }
@@ -84,7 +86,11 @@ export function fromEnvelope(text: string): string {
  * Reports every expression of a RabbitMQ flow that reads Mycel's envelope
  * (`input.body.x`, `input.headers.x`, `input.routing_key`...).
  */
-export function checkEnvelope(name: string, flow: Flow, report: Report): void {
+export function checkEnvelope(
+  name: string,
+  flow: Flow,
+  { problem }: Findings,
+): void {
   const at = `flow.${name}`;
   const expressions: [string, string | undefined][] = [
     [`${at}.to.target`, flow.to.target],
@@ -96,7 +102,7 @@ export function checkEnvelope(name: string, flow: Flow, report: Report): void {
   ];
   for (const [path, text] of expressions) {
     if (text === undefined || !new RegExp(ENVELOPE.source).test(text)) continue;
-    report(
+    problem(
       path,
       `${
         JSON.stringify(text)
@@ -111,10 +117,11 @@ export function checkEnvelope(name: string, flow: Flow, report: Report): void {
 export function checkFlowTarget(
   at: string,
   flow: Flow,
-  problem: Report,
+  findings: Findings,
 ): void {
+  const { problem } = findings;
   const { operation, target, event } = flow.to;
-  if (operation === "publish") return checkFlowEvent(at, event, problem);
+  if (operation === "publish") return checkFlowEvent(at, event, findings);
   if (operation === undefined) {
     problem(
       `${at}.to.operation`,
@@ -141,14 +148,14 @@ export function checkFlowTarget(
       if (reason !== undefined) problem(`${at}.to.target`, reason);
     }
   }
-  checkFlowEvent(at, event, problem);
+  checkFlowEvent(at, event, findings);
 }
 
 /** A literal event name must be usable. */
 function checkFlowEvent(
   at: string,
   event: string | undefined,
-  problem: Report,
+  { problem }: Findings,
 ): void {
   if (event !== undefined && !isExpression(event) && !isEventName(event)) {
     problem(

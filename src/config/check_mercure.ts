@@ -7,14 +7,14 @@
  */
 
 import { isExpression } from "../core/expression.ts";
+import type { Findings } from "./findings.ts";
 import type { Config, Flow } from "./schema.ts";
-
-type Report = (path: string, message: string) => void;
 
 const KEY_SOURCES = ["jwt_secret", "public_key_file", "jwks_file"] as const;
 
 /** Checks every Mercure connector and every flow's operation. */
-export function checkMercure(config: Config, problem: Report): void {
+export function checkMercure(config: Config, findings: Findings): void {
+  const { problem } = findings;
   for (const [name, c] of Object.entries(config.connector)) {
     if (c.type !== "sse" || c.protocol !== "mercure") continue;
     const at = `connector.${name}`;
@@ -44,7 +44,7 @@ export function checkMercure(config: Config, problem: Report): void {
   for (const [name, flow] of Object.entries(config.flow)) {
     const to = config.connector[flow.to.connector];
     if (to?.type !== "sse") continue;
-    checkFlow(`flow.${name}.to`, flow, to.protocol === "mercure", problem);
+    checkFlow(`flow.${name}.to`, flow, to.protocol === "mercure", findings);
   }
 }
 
@@ -52,7 +52,7 @@ function checkFlow(
   at: string,
   flow: Flow,
   mercure: boolean,
-  problem: Report,
+  { problem }: Findings,
 ): void {
   const { operation, topic, id } = flow.to;
   const publishes = operation === "publish";

@@ -7,6 +7,7 @@
  */
 
 import { errorMessage } from "./errors.ts";
+import { rateLimited } from "./rate_limited.ts";
 
 /** Log levels, least to most severe. */
 export type Level = "debug" | "info" | "warn" | "error";
@@ -118,65 +119,13 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Calls `log(0)` at most once per `intervalMs` for a key. Calls in between
- * are counted, and when the window ends `log(n)` reports the `n` that were
- * not logged (with the arguments of the latest), so a flood stays readable
- * and the logged counts add up to what was counted.
- */
-export function rateLimited(
-  intervalMs: number,
-  now: () => number = Date.now,
-): (key: string, log: (suppressed: number) => void) => void {
-  interface Window {
-    at: number;
-    suppressed: number;
-    latest: (suppressed: number) => void;
-    timer: ReturnType<typeof setTimeout> | undefined;
-  }
-  const windows = new Map<string, Window>();
-  const flush = (key: string, window: Window) => {
-    window.timer = undefined;
-    if (windows.get(key) === window) windows.delete(key);
-    if (window.suppressed > 0) window.latest(window.suppressed);
-  };
-  return (key, log) => {
-    const t = now();
-    const window = windows.get(key);
-    if (window !== undefined && t - window.at < intervalMs) {
-      window.suppressed++;
-      window.latest = log;
-      window.timer ??= setTimeout(
-        () => flush(key, window),
-        window.at + intervalMs - t,
-      );
-      return;
-    }
-    if (window !== undefined) {
-      clearTimeout(window.timer);
-      flush(key, window);
-    }
-    // Keys are codes and connector names; the bound is a guard, not a cache.
-    if (windows.size > 1000) {
-      for (const [k, w] of windows) {
-        clearTimeout(w.timer);
-        flush(k, w);
-      }
-    }
-    windows.set(key, { at: t, suppressed: 0, latest: log, timer: undefined });
-    log(0);
-  };
-}
-
-/**
  * Logs an error a fetch handler threw (the client got a 500): its kind and
  * message, never a request or stack, at most once per 10 s per connector
  * and kind, with the count of the rest when the window ends.
  */
-export function internalErrorLog(
-  log: Logger,
-): (connector: string, error: unknown) => void {
+export function internalErrorLog(log: Logger): InternalErrorLog {
   const limited = rateLimited(10_000);
-  return (connector, error) => {
+  const logged = (connector: string, error: unknown) => {
     const kind = error instanceof Error ? error.name : typeof error;
     const reason = errorMessage(error);
     limited(
@@ -190,4 +139,11 @@ export function internalErrorLog(
         }),
     );
   };
+  return Object.assign(logged, { flush: limited.flush });
+}
+
+/** `internalErrorLog`'s logger; `flush()` at stop logs the counts. */
+export interface InternalErrorLog {
+  (connector: string, error: unknown): void;
+  flush(): void;
 }

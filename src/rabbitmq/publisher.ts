@@ -87,6 +87,7 @@ export function createPublisher(
     async stop() {
       await closePublisherSession(state);
       await running;
+      core.flushLogs();
     },
     stats: () => publisherStats(state, counters),
   };

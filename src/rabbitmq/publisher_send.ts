@@ -7,7 +7,8 @@
  */
 
 import { errorMessage } from "../core/errors.ts";
-import { type Logger, rateLimited } from "../core/log.ts";
+import type { Logger } from "../core/log.ts";
+import { rateLimited } from "../core/rate_limited.ts";
 import type { PublisherCore } from "./publisher_target.ts";
 import type { PublisherState, PublisherWhere } from "./publisher_session.ts";
 import type { PublisherCounters } from "./publisher_stats.ts";
@@ -27,12 +28,13 @@ export function publisherCore(
   options: SendOptions,
   state: PublisherState,
   counters: PublisherCounters,
-): PublisherCore & { retryAfterSeconds: number } {
+): PublisherCore & { retryAfterSeconds: number; flushLogs(): void } {
   const { name, where, log } = options;
   const logFailure = rateLimited(10_000);
   return {
     routingKey: options.routingKey,
     retryAfterSeconds: options.retryAfterSeconds,
+    flushLogs: logFailure.flush,
     // Asked once per message and flow, just before sending: a reason here
     // refuses the message, so it is counted here.
     away() {

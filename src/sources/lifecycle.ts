@@ -12,7 +12,7 @@
 import { LIFECYCLE_OPERATIONS } from "../config/schema.ts";
 import { errorMessage } from "../core/errors.ts";
 import { type Flow, sendThrough } from "../core/flows.ts";
-import { rateLimited } from "../core/log.ts";
+import { rateLimited } from "../core/rate_limited.ts";
 import type { LifecycleSink } from "../presence/tracker.ts";
 import {
   countRejection,
@@ -120,6 +120,7 @@ export function createLifecycleSource(
     },
     stop() {
       queue.stop();
+      logLimited.flush();
       return Promise.resolve();
     },
     stats: () => ({ ...structuredClone(stats), queued: queue.size }),

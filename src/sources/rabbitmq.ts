@@ -72,7 +72,9 @@ export function createRabbitSource(
       state.stopped = true;
       state.pause.wake();
       state.connecting?.socket?.destroy(new Error("stopping"));
-      // What was routed is acked before the close, not redelivered after.
+      // What waits to be requeued goes back now; what was routed is acked
+      // before the close, not redelivered after.
+      onMessage.stop();
       acker.flush();
       if (state.current !== undefined) await closeSession(state.current);
       await running;

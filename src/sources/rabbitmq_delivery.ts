@@ -12,7 +12,7 @@ import { errorMessage } from "../core/errors.ts";
 import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
 import { UnavailableError } from "../core/unavailable.ts";
 import type { Logger } from "../core/log.ts";
-import { rateLimited } from "../core/log.ts";
+import { rateLimited } from "../core/rate_limited.ts";
 import { compileTopic } from "../core/topic.ts";
 import { checkJsonMessage } from "../core/json.ts";
 import type { Acker } from "./rabbitmq_acks.ts";
@@ -32,6 +32,17 @@ const REJECTION_LOG_INTERVAL_MS = 10_000;
 // fatal: a body that is not UTF-8 is refused rather than read with U+FFFD.
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Handles one delivery; `stop()` settles what waits and flushes the logs. */
+export interface DeliveryHandler {
+  (message: AMQPMessage): void;
+  /**
+   * Before the channel closes: messages waiting out their requeue pause are
+   * requeued now (no timer outlives the source), and rejection counts of
+   * open log windows are logged.
+   */
+  stop(): void;
+}
+
 /** Handles deliveries of one source; never throws, never stops consuming. */
 export function createDeliveryHandler(
   name: string,
@@ -39,9 +50,10 @@ export function createDeliveryHandler(
   context: SourceContext,
   counters: SourceStats,
   acker: Acker,
-): (message: AMQPMessage) => void {
+): DeliveryHandler {
   const { log } = context;
   const logRejection = rateLimited(REJECTION_LOG_INTERVAL_MS);
+  const requeue = requeueLater(acker);
   // A flow without an operation reads every message.
   const matchers = context.flows.map(({ operation, flow }) => ({
     matches: compileTopic(operation ?? "#"),
@@ -92,15 +104,14 @@ export function createDeliveryHandler(
       // message stays in its queue and comes back a little later (a pause,
       // so it does not spin).
       countRejection(counters, "unavailable");
-      // Settled (and later acks let through) only once the nack is sent.
-      setTimeout(() => acker.nack(message, true), REQUEUE_DELAY_MS);
+      requeue.later(message);
       return;
     }
     reportBug(log, name, error);
     reject(message, "error", errorMessage(error));
   };
 
-  return (message) => {
+  const handle = (message: AMQPMessage) => {
     counters.received++;
     if (!autoAck) acker.received(message);
     try {
@@ -121,6 +132,36 @@ export function createDeliveryHandler(
     } catch (error) {
       fail(message, error);
     }
+  };
+  const stop = () => {
+    requeue.now();
+    logRejection.flush();
+  };
+  return Object.assign(handle, { stop });
+}
+
+/**
+ * Requeues after a pause, so a message whose target is away does not spin;
+ * `now()` (at stop) requeues every waiting one at once.
+ */
+function requeueLater(acker: Acker) {
+  const waiting = new Map<ReturnType<typeof setTimeout>, AMQPMessage>();
+  return {
+    later(message: AMQPMessage) {
+      // Settled (and later acks let through) only once the nack is sent.
+      const timer = setTimeout(() => {
+        waiting.delete(timer);
+        acker.nack(message, true);
+      }, REQUEUE_DELAY_MS);
+      waiting.set(timer, message);
+    },
+    now() {
+      for (const [timer, message] of waiting) {
+        clearTimeout(timer);
+        acker.nack(message, true);
+      }
+      waiting.clear();
+    },
   };
 }
 

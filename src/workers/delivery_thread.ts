@@ -72,6 +72,7 @@ export function runDeliveryThread(
     const stopping = [...served.values()].map((s) => s.server.stop());
     for (const s of served.values()) s.hub.close(spreadMs);
     await Promise.all(stopping);
+    await Promise.all([...served.values()].map((s) => s.flushLogs()));
     report();
     post({ t: "closed-all" });
   };
@@ -130,6 +131,8 @@ interface Served {
   readonly log: RemoteLog;
   readonly hub: Hub;
   readonly server: RunningServer;
+  /** At close: the counts of open rate-limited log windows. */
+  readonly flushLogs: () => Promise<void>;
   reported: string;
 }
 
@@ -190,5 +193,10 @@ async function serveConnector(
     onAcceptRecovered: accept("recovered"),
     onAcceptEnded: accept("ended"),
   });
-  return { log: remote, hub: sse.hub, server, reported: "" };
+  const flushLogs = async () => {
+    // The remote log's close is nothing; this flushes the connector's logs.
+    await sse.stop();
+    logInternal.flush();
+  };
+  return { log: remote, hub: sse.hub, server, flushLogs, reported: "" };
 }
