@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import process from "node:process";
 import { restExample } from "./support/configs.ts";
-import { ADMIN, publish, RUNTIME, writeConfig } from "./support/hypha.ts";
+import { ADMIN, publish, writeConfig } from "./support/hypha.ts";
 import { promtoolCheck, scrape } from "./support/metrics.ts";
 import { curlStream, makeCertificate, tlsTable } from "./support/https.ts";
 import { spawnChild } from "./support/spawn.ts";
 import { rawSubscribe, until } from "./support/clients.ts";
+import { onceOnBun } from "./support/once.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUN = join(ROOT, "node_modules/bun/bin/bun.exe");
@@ -26,7 +27,8 @@ async function run(
   return { code: await child.exited, output };
 }
 
-describe(`single binary (tests run on ${RUNTIME})`, () => {
+// Bun compiles the binary whichever runner; compile.sh is bash.
+onceOnBun.describe("single binary", () => {
   test("bun build --compile makes one file that serves events over HTTPS and /metrics with no runtime installed beside it", async () => {
     const dir = await mkdtemp(join(tmpdir(), "hypha-bin-"));
     const binary = join(dir, "hypha");

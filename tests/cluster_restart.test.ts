@@ -1,4 +1,4 @@
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import { subscribe, type Subscriber, until } from "./support/clients.ts";
 import { portOf, startBalancer } from "./support/balancer.ts";
 import {
@@ -13,7 +13,8 @@ import {
   roomOf,
   startLoad,
 } from "./support/cluster_load.ts";
-import { type Hypha, RUNTIME } from "./support/hypha.ts";
+import type { Hypha } from "./support/hypha.ts";
+import { onceOnDeno } from "./support/once.ts";
 
 /** Bun's fetch runs at most 256 requests at once; leave room for publishers. */
 const CLIENTS = 240;
@@ -22,7 +23,8 @@ const RUNTIMES = ["deno", "deno", "bun"] as const;
 /** 4 publishers x 25 events every 250 ms: ~400 events/s. */
 const LOAD = { rooms: ROOMS, batch: 25, periodMs: 250 };
 
-describe(`cluster restarts under load (${RUNTIME} tests)`, () => {
+// Deno, Deno and Bun whichever runner: the same scenario under both.
+onceOnDeno.describe("cluster restarts under load", () => {
   test("rolling restart of every instance, then kill -9 of one, while clients reconnect round-robin: every event once, in order, no gap", async () => {
     const names = clusterNames();
     const instances: Hypha[] = [];

@@ -18,6 +18,7 @@ import {
   startHypha,
 } from "./support/hypha.ts";
 import { promtoolCheck, scrape } from "./support/metrics.ts";
+import { onceOnBun } from "./support/once.ts";
 import {
   closeConnection,
   connectBroker,
@@ -166,7 +167,8 @@ reconnect_delay = "200ms"
     }
   });
 
-  test("the log's connection closed by the broker under load: nothing confirmed is lost or doubled", async () => {
+  // A Deno and a Bun instance whichever runner.
+  onceOnBun.test("the log's connection closed by the broker under load: nothing confirmed is lost or doubled", async () => {
     const names = clusterNames();
     const instances: Hypha[] = [];
     try {

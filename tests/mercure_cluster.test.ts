@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "./support/browser.ts";
 import {
@@ -24,6 +24,7 @@ import {
   runCase,
   subscriberToken,
 } from "./support/mercure.ts";
+import { onceOnDeno } from "./support/once.ts";
 import { connectBroker } from "./support/rabbitmq.ts";
 
 /** Reads `response`'s stream until `count` events came; returns their text. */
@@ -40,7 +41,8 @@ async function readEvents(response: Response, count: number) {
   return text;
 }
 
-describe("Mercure on a cluster of two instances (Deno and Bun)", () => {
+// A Deno and a Bun instance whichever runner.
+onceOnDeno.describe("Mercure on two clustered instances, Deno and Bun", () => {
   let names: ClusterNames;
   let a: Hypha;
   let b: Hypha;

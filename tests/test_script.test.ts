@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
-import { RUNTIME } from "./support/hypha.ts";
+import { test } from "node:test";
+import { onceOnBun } from "./support/once.ts";
 import { spawnChild } from "./support/spawn.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -43,7 +43,8 @@ async function runScript(fail: boolean) {
   }
 }
 
-describe(`scripts/test.sh (tests run on ${RUNTIME})`, () => {
+// The script runs both runners on the fixture whichever runner runs this.
+onceOnBun.describe("scripts/test.sh", () => {
   test("shows each runner's lines, prefixed, while the runners still run, and closes with the counts", async () => {
     const { code, output } = await runScript(false);
     assert.equal(code, 0, output);

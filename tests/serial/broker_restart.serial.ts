@@ -2,13 +2,13 @@
  * The broker itself stopped and started (`rabbitmqctl stop_app` /
  * `start_app`) under a publishing cluster. It takes the shared broker away
  * from every other test, so it is not a `*.test.ts` file: scripts/test.sh
- * runs it on each runtime after both suites, one at a time.
+ * runs it after both suites, alone.
  */
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import { type Received, subscribe, until } from "../support/clients.ts";
 import {
   cleanupCluster,
@@ -16,7 +16,8 @@ import {
   clusterStats,
   startInstance,
 } from "../support/cluster.ts";
-import { type Hypha, publish, RUNTIME } from "../support/hypha.ts";
+import { type Hypha, publish } from "../support/hypha.ts";
+import { onceOnDeno } from "../support/once.ts";
 import { waitForNumbers } from "../support/rabbitmq.ts";
 
 const exec = promisify(execFile);
@@ -28,7 +29,8 @@ const numbers = (events: readonly Received[]) =>
     JSON.parse(e.data).n as number
   );
 
-describe(`cluster across a broker restart (${RUNTIME})`, () => {
+// A Deno and a Bun instance whichever runner.
+onceOnDeno.describe("cluster across a broker restart", () => {
   test("broker stopped and started under publishing: clients stay connected, REST answers 503 meanwhile, nothing confirmed lost or doubled", async () => {
     const names = clusterNames();
     const instances: Hypha[] = [];
