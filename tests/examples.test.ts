@@ -67,10 +67,12 @@ describe(`examples/nginx.conf (${RUNTIME})`, () => {
 
   test(
     "nginx with it in front of hypha passes events and keepalives through as they come",
-    {
-      skip: nginx === undefined ? "nginx is not installed" : false,
-    },
     async () => {
+      // .ci/run installs it; a missing tool is a failure, never a skip.
+      assert.ok(
+        nginx !== undefined,
+        "nginx is not installed (apt-get install nginx)",
+      );
       const hypha = await startHypha(
         restExample(`heartbeat_interval = "300ms"`),
       );
@@ -184,10 +186,11 @@ describe(`examples/publish.ts (${RUNTIME})`, () => {
 describe(`examples/browser/index.html (${RUNTIME})`, () => {
   test(
     "signed in by the app's cookie, it shows its room's events, and after a hypha restart shows the gap and reloads",
-    {
-      skip: chromiumPath() === undefined ? "chromium is not installed" : false,
-    },
     async () => {
+      assert.ok(
+        chromiumPath() !== undefined,
+        "chromium is not installed (apt-get install chromium)",
+      );
       const app = await startAppBackend();
       const sid = crypto.randomUUID();
       app.sessions.set(sid, { user_id: "alice", rooms: ["orders"] });
