@@ -126,7 +126,7 @@ async function measure(label: string, instances: Hypha[]): Promise<void> {
 /** `resumers` clients resume after a full restart of the cluster. */
 async function resumeAfterRestart(names: ClusterNames): Promise<void> {
   // A small local cache, so the resume is read back from the stream.
-  const history = "size = 50";
+  const history = { size: 50 };
   let instances = [await startInstance(names, RUNTIME, history)];
   const mark = (await post(instances[0], { n: -1 })).body.id as string;
   for (let n = 0; n < missed; n++) {
@@ -167,7 +167,7 @@ async function resumeAfterRestart(names: ClusterNames): Promise<void> {
 
 const memoryNames = clusterNames();
 const memory = await startHypha(
-  clusterConfig(memoryNames).replace(/store = "rabbit"\nstream = "[^"]*"/, ""),
+  clusterConfig(memoryNames, { store: undefined, stream: undefined }),
 );
 try {
   await measure("in-memory", [memory]);

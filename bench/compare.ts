@@ -28,6 +28,7 @@
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { parse } from "smol-toml";
 import {
   amqpRooms,
   amqpThroughput,
@@ -50,6 +51,15 @@ import { Latencies, openClients, sleep, type SseClient } from "./sse_load.ts";
 import { medians, type Results, table } from "./table.ts";
 import { capacity } from "./capacity.ts";
 import { recordRun, runContext } from "./record.ts";
+import {
+  type ConfigPart,
+  flow,
+  merge,
+  type MqInput,
+  type Overrides,
+  rabbit as mqConnector,
+  type SseInput,
+} from "../tests/support/config_builder.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -64,10 +74,14 @@ const rabbit = !args.includes("--no-rabbit");
 /** `--record <what>`: also write bench/results/<date>-<what>.{json,md}. */
 const record = option("record", "");
 const repeat = Math.max(1, Number(option("repeat", "1")));
-/** More lines for hypha's SSE connector, e.g. "connection_guard = false". */
-const sseLines = option("sse", "");
-/** More lines for hypha's RabbitMQ consumer, e.g. "prefetch = 1000". */
-const consumerLines = option("amqp", "");
+/**
+ * More keys of hypha's SSE connector and RabbitMQ consumer, as TOML lines
+ * (e.g. "connection_guard = false", "prefetch = 1000"); hypha checks them.
+ */
+const sseFields = parse(option("sse", "")) as Overrides<SseInput>;
+const consumerFields = parse(option("amqp", "")) as Overrides<
+  MqInput["consumer"]
+>;
 /** The capacity row's rates, e.g. finer steps where the servers part. */
 const capacitySteps = option("steps", "").split(",").filter((s) => s !== "")
   .map(Number);
@@ -235,38 +249,32 @@ function log(server: Server, what: string) {
   );
 }
 
-function amqpConfig(exchange: string, queue: string): string {
-  return `
-[connector.rabbit]
-type = "mq"
-driver = "rabbitmq"
-url = "amqp://guest:guest@127.0.0.1:5672"
-[connector.rabbit.exchange]
-name = "${exchange}"
-type = "topic"
-durable = false
-routing_key = "#"
-[connector.rabbit.queue]
-name = "${queue}"
-durable = false
-[connector.rabbit.consumer]
-${consumerLines}
-
-[flow.feed.from]
-connector = "rabbit"
-operation = "feed.item"
-[flow.feed.to]
-connector = "sse"
-operation = "broadcast"
-
-[flow.room_event.from]
-connector = "rabbit"
-operation = "room.event"
-[flow.room_event.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-`;
+/** The RabbitMQ source of hypha's AMQP rows, on a throwaway topology. */
+function amqpConfig(exchange: string, queue: string): ConfigPart {
+  return {
+    connector: {
+      rabbit: mqConnector({
+        exchange: {
+          name: exchange,
+          type: "topic",
+          durable: false,
+          routing_key: "#",
+        },
+        queue: { name: queue, durable: false },
+        consumer: consumerFields,
+      }),
+    },
+    flow: {
+      feed: flow(
+        { connector: "rabbit", operation: "feed.item" },
+        { connector: "sse", operation: "broadcast" },
+      ),
+      room_event: flow(
+        { connector: "rabbit", operation: "room.event" },
+        { connector: "sse", operation: "send_to_room", target: "input.room" },
+      ),
+    },
+  };
 }
 
 async function deleteTopology(exchange: string, queue: string) {
@@ -302,8 +310,10 @@ async function run(id: string): Promise<void> {
     ? await startNaive(runtime, withRabbit ? { exchange, queue } : undefined)
     : await startHypha(
       runtime,
-      withRabbit ? amqpConfig(exchange, queue) : "",
-      sseLines,
+      merge<ConfigPart>(
+        { connector: { sse: sseFields } },
+        withRabbit ? amqpConfig(exchange, queue) : {},
+      ),
       workers,
     );
   try {

@@ -17,6 +17,7 @@ import type { Listener } from "../src/core/http.ts";
 import { createLogger } from "../src/core/log.ts";
 import { handle } from "./naive_hub.ts";
 import { report } from "./support.ts";
+import { REST_FLOWS, toml } from "../tests/support/config_builder.ts";
 
 const streams = Number(process.argv[2] ?? 10_000);
 const rounds = Number(process.argv[3] ?? 6);
@@ -51,22 +52,15 @@ async function round(handler: Handler): Promise<[number, number]> {
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
 
 let sse: Listener | undefined;
+// In process: the listeners are never bound, so the host is left default.
 const { config } = parseConfig(
-  `
-[connector.sse]
-type = "sse"
-port = 0
-max_connections = 1000000
-[connector.api]
-type = "rest"
-port = 0
-[flow.all.from]
-connector = "api"
-operation = "POST /notify"
-[flow.all.to]
-connector = "sse"
-operation = "broadcast"
-`,
+  toml({
+    connector: {
+      sse: { type: "sse", port: 0, max_connections: 1000000 },
+      api: { type: "rest", port: 0 },
+    },
+    flow: { all: REST_FLOWS.notify_all },
+  }),
   "bench.toml",
   {},
 );

@@ -9,9 +9,9 @@
 
 import process from "node:process";
 import { rawSubscribe, sleep } from "../tests/support/clients.ts";
-import { restExample } from "../tests/support/configs.ts";
 import { RUNTIME, startHypha } from "../tests/support/hypha.ts";
 import { cpuMs, report, rssMiB } from "./support.ts";
+import { restExample } from "../tests/support/config_builder.ts";
 
 const clients = Number(process.argv[2] ?? 2000);
 const rate = Number(process.argv[3] ?? 500);

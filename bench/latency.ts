@@ -8,9 +8,9 @@
 
 import process from "node:process";
 import { rawSubscribe } from "../tests/support/clients.ts";
-import { restExample } from "../tests/support/configs.ts";
 import { publish, RUNTIME, startHypha } from "../tests/support/hypha.ts";
 import { report } from "./support.ts";
+import { restExample } from "../tests/support/config_builder.ts";
 
 const others = Number(process.argv[2] ?? 1000);
 const events = Number(process.argv[3] ?? 300);

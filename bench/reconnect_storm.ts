@@ -8,16 +8,16 @@
 
 import process from "node:process";
 import { rawSubscribe, subscribe } from "../tests/support/clients.ts";
-import { restExample } from "../tests/support/configs.ts";
 import { publish, RUNTIME, startHypha } from "../tests/support/hypha.ts";
 import { cpuMs, report, rssMiB } from "./support.ts";
+import { restExample } from "../tests/support/config_builder.ts";
 
 const clients = Number(process.argv[2] ?? 2000);
 const missed = Number(process.argv[3] ?? 20);
 // On Deno, connections past max_pending_connections that have not sent a
 // request yet are refused; the storm's raw clients do not retry.
 const hypha = await startHypha(
-  restExample(`max_pending_connections = ${Math.max(1024, 2 * clients)}`),
+  restExample({ max_pending_connections: Math.max(1024, 2 * clients) }),
 );
 try {
   const probe = subscribe(hypha.urls.sse);

@@ -14,6 +14,16 @@ import { join } from "node:path";
 import { freePort } from "../tests/support/rabbitmq.ts";
 import { sleep } from "./sse_load.ts";
 import { connectProfiler, type Profiler } from "./inspector.ts";
+import {
+  type ConfigInput,
+  type ConfigPart,
+  merge,
+  rest,
+  REST_FLOWS,
+  ROOMS_FLOW,
+  sse,
+  toml,
+} from "../tests/support/config_builder.ts";
 
 /** HYPHA_BENCH_PROFILE=<dir>: where servers write their CPU profiles. */
 const PROFILE_DIR = process.env.HYPHA_BENCH_PROFILE;
@@ -133,65 +143,34 @@ export async function startNaive(
 }
 
 /** hypha's config for the bench: broadcast and room routes, big limits. */
-/** `sse`: more lines for the SSE connector, e.g. `connection_guard = false`. */
-function hyphaConfig(rabbit: string, sse: string): string {
-  return `
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-max_connections = 100000
-${sse}
-
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-
-[flow.all.from]
-connector = "api"
-operation = "POST /notify"
-[flow.all.to]
-connector = "sse"
-operation = "broadcast"
-
-[flow.room.from]
-connector = "api"
-operation = "POST /notify/:room"
-[flow.room.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-
-[flow.batch.from]
-connector = "api"
-operation = "POST /rooms"
-[flow.batch.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-${rabbit}`;
+function hyphaConfig(workers: number, more: ConfigPart): ConfigInput {
+  return merge<ConfigInput>({
+    service: { workers },
+    connector: { sse: sse({ max_connections: 100000 }), api: rest() },
+    flow: {
+      all: REST_FLOWS.notify_all,
+      room: REST_FLOWS.notify_room,
+      batch: ROOMS_FLOW,
+    },
+  }, more);
 }
 
 /**
- * hypha's real entrypoint on `runtime`; `rabbit` adds config lines. With
+ * hypha's real entrypoint on `runtime`; `more` adds to its config (the
+ * RabbitMQ connector, keys of the SSE connector). With
  * HYPHA_BENCH_PROFILE=<dir>, hypha on Bun writes a CPU profile (markdown,
  * `bun --cpu-prof-md`) there when it stops; on Deno, one profile per
  * measurement (bench/inspector.ts).
  */
 export async function startHypha(
   runtime: "deno" | "bun",
-  rabbit = "",
-  sseLines = "",
+  more: ConfigPart = {},
   /** `[service] workers`: delivery threads. */
   workers = 1,
 ): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), "hypha-bench-"));
   const config = join(dir, "hypha.toml");
-  await writeFile(
-    config,
-    `[service]\nworkers = ${workers}\n${hyphaConfig(rabbit, sseLines)}`,
-  );
+  await writeFile(config, toml(hyphaConfig(workers, more)));
   const deno = runtime === "deno"
     ? await denoRun(["src/deno.ts", "--config", config])
     : undefined;
@@ -207,7 +186,7 @@ export async function startHypha(
     [...args[1]],
     /connector=sse url=(\S+)[\s\S]*connector=api url=(\S+)[\s\S]*ready/,
   );
-  const sse = child.match[1];
+  const events = child.match[1];
   const api = child.match[2];
   const profiler = await deno?.attach?.();
   return {
@@ -215,7 +194,7 @@ export async function startHypha(
     pid: child.pid,
     profiler,
     subscribeUrl: (room) =>
-      new URL(room === undefined ? "/events" : `/events?room=${room}`, sse),
+      new URL(room === undefined ? "/events" : `/events?room=${room}`, events),
     publish: (body, room) =>
       post(`${api}notify${room === undefined ? "" : `/${room}`}`, body),
     publishBatch: (items) =>

@@ -9,16 +9,14 @@
 
 import process from "node:process";
 import { rawRequest, rawSubscribe } from "../tests/support/clients.ts";
-import { restExample } from "../tests/support/configs.ts";
 import { publish, RUNTIME, startHypha } from "../tests/support/hypha.ts";
 import { report, rssMiB } from "./support.ts";
+import { restExample } from "../tests/support/config_builder.ts";
 
 const slowCount = Number(process.argv[2] ?? 1000);
 const events = Number(process.argv[3] ?? 200);
 const hypha = await startHypha(
-  restExample(
-    `max_buffered = "1MiB"\n[connector.sse.history]\nmax_bytes = "16MiB"`,
-  ),
+  restExample({ max_buffered: "1MiB", history: { max_bytes: "16MiB" } }),
 );
 try {
   const pid = hypha.process.pid;

@@ -4,33 +4,28 @@ import { describe, test } from "node:test";
 import { rateLimited } from "../src/core/rate_limited.ts";
 import { subscribe, until } from "./support/clients.ts";
 import { inProcess, post } from "./support/in_process.ts";
+import { flow, rabbit } from "./support/config_builder.ts";
 
 describe("app in process", () => {
   test("two SSE connectors have their own hubs: a flow reaches only its connector's clients", async () => {
-    const app = await inProcess(`
-[connector.public]
-type = "sse"
-port = 0
-[connector.staff]
-type = "sse"
-port = 0
-path = "/staff"
-[connector.api]
-type = "rest"
-port = 0
-[flow.news.from]
-connector = "api"
-operation = "POST /news"
-[flow.news.to]
-connector = "public"
-operation = "broadcast"
-[flow.alerts.from]
-connector = "api"
-operation = "POST /alerts"
-[flow.alerts.to]
-connector = "staff"
-operation = "broadcast"
-`);
+    // In process: nothing is bound, so hosts stay default.
+    const app = await inProcess({
+      connector: {
+        public: { type: "sse", port: 0 },
+        staff: { type: "sse", port: 0, path: "/staff" },
+        api: { type: "rest", port: 0 },
+      },
+      flow: {
+        news: flow(
+          { connector: "api", operation: "POST /news" },
+          { connector: "public", operation: "broadcast" },
+        ),
+        alerts: flow(
+          { connector: "api", operation: "POST /alerts" },
+          { connector: "staff", operation: "broadcast" },
+        ),
+      },
+    });
     try {
       const reader = subscribe("http://public.test/events", {
         fetch: app.fetchOf("public"),
@@ -63,22 +58,22 @@ operation = "broadcast"
   });
 
   test("max_reconnects: after that many failed attempts the source gives up with an ERROR, and SSE keeps serving", async () => {
-    const app = await inProcess(`
-[connector.sse]
-type = "sse"
-port = 0
-[connector.rabbit]
-type = "mq"
-driver = "rabbitmq"
-url = "amqp://guest:guest@127.0.0.1:1/"
-reconnect_delay = "10ms"
-max_reconnects = 2
-[flow.f.from]
-connector = "rabbit"
-[flow.f.to]
-connector = "sse"
-operation = "broadcast"
-`);
+    const app = await inProcess({
+      connector: {
+        sse: { type: "sse", port: 0 },
+        rabbit: rabbit({
+          url: "amqp://guest:guest@127.0.0.1:1/",
+          reconnect_delay: "10ms",
+          max_reconnects: 2,
+        }),
+      },
+      flow: {
+        f: flow(
+          { connector: "rabbit" },
+          { connector: "sse", operation: "broadcast" },
+        ),
+      },
+    });
     try {
       await until(
         () =>

@@ -11,8 +11,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { startAppBackend } from "./support/app_backend.ts";
 import { launchChromium } from "./support/browser.ts";
-import { restExample } from "./support/configs.ts";
 import { publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import { restExample } from "./support/config_builder.ts";
 
 /** The app's page: subscribes to room orders and shows what it gets. */
 const page = (events: string) =>
@@ -39,14 +39,10 @@ describe(`auth callback in a browser (${RUNTIME})`, () => {
     const app = await startAppBackend();
     const sid = crypto.randomUUID();
     app.sessions.set(sid, { user_id: "alice", rooms: ["orders"] });
-    const hypha = await startHypha(restExample(`
-[connector.sse.cors]
-allowed_origins = ["${app.origin}"]
-allow_credentials = true
-
-[connector.sse.auth]
-callback = "${app.callback}"
-`));
+    const hypha = await startHypha(restExample({
+      cors: { allowed_origins: [app.origin], allow_credentials: true },
+      auth: { callback: app.callback },
+    }));
     app.pages.set("/live", page(hypha.urls.sse));
     const browser = await launchChromium();
     try {

@@ -16,6 +16,7 @@ import {
   publishN,
 } from "./support/cluster.ts";
 import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
+import { merge } from "./support/config_builder.ts";
 
 describe(`auth callback with a cluster store (${RUNTIME})`, () => {
   test("a session's subscriber is served across instances and resumes from the stream with only its rooms", async () => {
@@ -23,11 +24,11 @@ describe(`auth callback with a cluster store (${RUNTIME})`, () => {
     const sid = crypto.randomUUID();
     app.sessions.set(sid, { user_id: "alice", rooms: ["orders"] });
     const names = clusterNames();
-    const auth = `\n[connector.sse.auth]\ncallback = "${app.callback}"\n`;
+    const auth = { connector: { sse: { auth: { callback: app.callback } } } };
     const instances: Hypha[] = [];
     try {
       for (let i = 0; i < 2; i++) {
-        instances.push(await startHypha(clusterConfig(names) + auth));
+        instances.push(await startHypha(merge(clusterConfig(names), auth)));
       }
       const [a, b] = instances;
       const cookie = { cookie: `sid=${sid}` };

@@ -9,9 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { type AppBackend, startAppBackend } from "./support/app_backend.ts";
 import { SECRET, sign } from "./support/auth.ts";
 import { rawRequest, subscribe } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import {
-  ADMIN,
   adminUrl,
   type Hypha,
   publish,
@@ -20,6 +18,12 @@ import {
 } from "./support/hypha.ts";
 import { promtoolCheck, scrape } from "./support/metrics.ts";
 import { freePort } from "./support/ports.ts";
+import {
+  ADMIN,
+  type ConfigInput,
+  merge,
+  restExample,
+} from "./support/config_builder.ts";
 
 /** What a client sees of a response; streams are aborted once answered. */
 export async function probe(url: string, headers: Record<string, string> = {}) {
@@ -39,17 +43,18 @@ export async function probe(url: string, headers: Record<string, string> = {}) {
 const newSid = () => crypto.randomUUID().replaceAll("-", "");
 
 /** hypha with JWT verification and the callback of `backend`. */
-function config(callback: string, timeout = "1s"): string {
-  return `[service]\nlog_level = "debug"\n${ADMIN}` + restExample(`
-[connector.sse.cors]
-allowed_origins = ["https://app.example.com"]
-allow_credentials = true
-
-[connector.sse.auth]
-jwt_secret = "${SECRET}"
-callback = "${callback}"
-timeout = "${timeout}"
-`);
+function config(callback: string, timeout = "1s"): ConfigInput {
+  return merge(
+    restExample({
+      cors: {
+        allowed_origins: ["https://app.example.com"],
+        allow_credentials: true,
+      },
+      auth: { jwt_secret: SECRET, callback, timeout },
+    }),
+    ADMIN,
+    { service: { log_level: "debug" } },
+  );
 }
 
 describe(`auth callback end to end (${RUNTIME})`, () => {

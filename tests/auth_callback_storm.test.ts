@@ -12,9 +12,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { startAppBackend } from "./support/app_backend.ts";
 import { rawRequest } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
-import { ADMIN, adminUrl, RUNTIME, startHypha } from "./support/hypha.ts";
+import { adminUrl, RUNTIME, startHypha } from "./support/hypha.ts";
 import { scrape } from "./support/metrics.ts";
+import { ADMIN, merge, restExample } from "./support/config_builder.ts";
 
 const CLIENTS = 5000;
 const SESSIONS = 500;
@@ -62,11 +62,10 @@ describe(`auth callback storm (${RUNTIME})`, () => {
     // A timeout far above the calls' time, so a busy machine cannot turn
     // the storm into 503s; max_inflight stays at its default of 64.
     const hypha = await startHypha(
-      ADMIN + restExample(`
-[connector.sse.auth]
-callback = "${app.callback}"
-timeout = "30s"
-`),
+      merge(
+        restExample({ auth: { callback: app.callback, timeout: "30s" } }),
+        ADMIN,
+      ),
     );
     try {
       const events = hypha.urls.sse;

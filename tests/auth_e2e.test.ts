@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { generateKeyPair } from "jose";
 import { rawRequest, subscribe } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
 import { SECRET, sign, unsigned } from "./support/auth.ts";
+import { merge, restExample } from "./support/config_builder.ts";
 
 const ORIGIN = "https://app.example.com";
 const ISS = "https://auth.example.com";
@@ -52,21 +52,19 @@ describe(`subscriber tokens end to end (${RUNTIME})`, () => {
 
   before(async () => {
     hypha = await startHypha(
-      `[service]\nlog_level = "debug"\n` + restExample(
-        `
-[connector.sse.cors]
-allowed_origins = ["${ORIGIN}"]
-allow_credentials = true
-
-[connector.sse.auth]
-jwt_secret = "\${HYPHA_JWT_SECRET}"
-issuer = "${ISS}"
-audience = "hypha"
-`,
-        `
-[connector.api.auth]
-tokens = ["\${HYPHA_PUBLISH_TOKEN}"]
-`,
+      merge(
+        restExample(
+          {
+            cors: { allowed_origins: [ORIGIN], allow_credentials: true },
+            auth: {
+              jwt_secret: "${HYPHA_JWT_SECRET}",
+              issuer: ISS,
+              audience: "hypha",
+            },
+          },
+          { auth: { tokens: ["${HYPHA_PUBLISH_TOKEN}"] } },
+        ),
+        { service: { log_level: "debug" } },
       ),
       { HYPHA_JWT_SECRET: SECRET, HYPHA_PUBLISH_TOKEN: PUBLISH_TOKEN },
     );

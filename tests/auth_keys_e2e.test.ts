@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { subscribe } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
 import { type KeyFiles, makeKeyFiles, sign } from "./support/auth.ts";
+import { merge, restExample, sse } from "./support/config_builder.ts";
 
 /** Status and body of a GET; a stream is aborted once it answers. */
 async function probe(url: string, headers: Record<string, string> = {}) {
@@ -25,23 +25,21 @@ describe(`public keys, JWKS, query tokens and anonymous subscribers (${RUNTIME})
   before(async () => {
     keys = await makeKeyFiles();
     hypha = await startHypha(
-      restExample(
-        `
-[connector.sse.auth]
-public_key_file = "${keys.pairs.RS256.pemFile}"
-allow_query_token = true
-cookie = "sess"
-anonymous = true
-public_rooms = ["lobby", "news.*"]
-
-[connector.keyset]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-
-[connector.keyset.auth]
-jwks_file = "${keys.jwksFile}"
-`,
+      merge(
+        restExample({
+          auth: {
+            public_key_file: keys.pairs.RS256.pemFile,
+            allow_query_token: true,
+            cookie: "sess",
+            anonymous: true,
+            public_rooms: ["lobby", "news.*"],
+          },
+        }),
+        {
+          connector: {
+            keyset: sse({ auth: { jwks_file: keys.jwksFile } }),
+          },
+        },
       ),
     );
     events = hypha.urls.sse;

@@ -3,7 +3,6 @@ import { describe, test } from "node:test";
 import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { until } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import {
   entrypointArgs,
   publish,
@@ -14,11 +13,21 @@ import {
 } from "./support/hypha.ts";
 import { spawnChild } from "./support/spawn.ts";
 import { SECRET } from "./support/auth.ts";
+import {
+  type ConfigInput,
+  merge,
+  rest,
+  restExample,
+  sse,
+} from "./support/config_builder.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /** Runs hypha with `config` to its end; it must refuse to start. */
-async function refused(config: string, env: Record<string, string> = {}) {
+async function refused(
+  config: string | ConfigInput,
+  env: Record<string, string> = {},
+) {
   const file = await writeConfig(config);
   try {
     return await runHypha(["--config", file.path], env);
@@ -30,8 +39,7 @@ async function refused(config: string, env: Record<string, string> = {}) {
 describe(`security at startup (${RUNTIME})`, () => {
   test("a REST source on a non-loopback host without a token exits 2", async () => {
     const { code, output } = await refused(
-      `[connector.sse]\ntype = "sse"\nhost = "127.0.0.1"\nport = 0\n` +
-        `[connector.api]\ntype = "rest"\nhost = "0.0.0.0"\nport = 0\n`,
+      { connector: { sse: sse(), api: rest({ host: "0.0.0.0" }) } },
     );
     assert.equal(code, 2);
     assert.match(
@@ -43,9 +51,9 @@ describe(`security at startup (${RUNTIME})`, () => {
 
   test("CORS * with allow_credentials exits 2", async () => {
     const { code, output } = await refused(
-      restExample(
-        `[connector.sse.cors]\nallowed_origins = ["*"]\nallow_credentials = true\n`,
-      ),
+      restExample({
+        cors: { allowed_origins: ["*"], allow_credentials: true },
+      }),
     );
     assert.equal(code, 2);
     assert.match(
@@ -56,9 +64,7 @@ describe(`security at startup (${RUNTIME})`, () => {
 
   test("an unreadable key file exits 2 naming the key path", async () => {
     const { code, output } = await refused(
-      restExample(
-        `[connector.sse.auth]\npublic_key_file = "/nonexistent/hypha-key.pem"\n`,
-      ),
+      restExample({ auth: { public_key_file: "/nonexistent/hypha-key.pem" } }),
     );
     assert.equal(code, 2);
     assert.match(
@@ -142,8 +148,11 @@ describe(`security at startup (${RUNTIME})`, () => {
   test("the password of an AMQP URL is in no output of a run", async () => {
     const password = "amqp-secret-pw-4f8a";
     const file = await writeConfig(
-      restExample() +
-        `\n[connector.rabbit]\ntype = "mq"\ndriver = "rabbitmq"\nurl = "\${RABBITMQ_URL}"\n`,
+      merge(restExample(), {
+        connector: {
+          rabbit: { type: "mq", driver: "rabbitmq", url: "${RABBITMQ_URL}" },
+        },
+      }),
     );
     const child = spawnChild(
       process.execPath,

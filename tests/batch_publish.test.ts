@@ -6,24 +6,26 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { subscribe } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import {
   type Call,
   type InProcess,
   inProcess,
   post,
 } from "./support/in_process.ts";
+import {
+  ADMIN,
+  merge,
+  restExample,
+  ROOMS_FLOW,
+} from "./support/config_builder.ts";
 
-const CONFIG = `[service.admin]\nport = 0\n` +
-  restExample("", `max_body = "4KiB"\nmax_batch = 5`) + `
-[flow.by_body.from]
-connector = "api"
-operation = "POST /rooms"
-[flow.by_body.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-`;
+const CONFIG = merge(
+  restExample({}, { max_body: "4KiB", max_batch: 5 }),
+  ADMIN,
+  {
+    flow: { by_body: ROOMS_FLOW },
+  },
+);
 
 describe("batch publish on REST routes", () => {
   let app: InProcess;

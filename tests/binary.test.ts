@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import process from "node:process";
-import { restExample } from "./support/configs.ts";
-import { ADMIN, publish, writeConfig } from "./support/hypha.ts";
+import { publish, writeConfig } from "./support/hypha.ts";
 import { promtoolCheck, scrape } from "./support/metrics.ts";
-import { curlStream, makeCertificate, tlsTable } from "./support/https.ts";
+import { curlStream, makeCertificate, tlsFiles } from "./support/https.ts";
 import { spawnChild } from "./support/spawn.ts";
 import { rawSubscribe, until } from "./support/clients.ts";
 import { onceOnBun } from "./support/once.ts";
+import { ADMIN, merge, restExample } from "./support/config_builder.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUN = join(ROOT, "node_modules/bun/bin/bun.exe");
@@ -34,7 +34,7 @@ onceOnBun.describe("single binary", () => {
     const binary = join(dir, "hypha");
     const cert = await makeCertificate();
     const config = await writeConfig(
-      `${ADMIN}\n${restExample(tlsTable("connector.sse", cert))}`,
+      merge(restExample({ tls: tlsFiles(cert) }), ADMIN),
     );
     try {
       const build = await run(BUN, [
@@ -106,7 +106,7 @@ onceOnBun.describe("single binary", () => {
     const dir = await mkdtemp(join(tmpdir(), "hypha-bin-"));
     const binary = join(dir, "hypha");
     const config = await writeConfig(
-      `[service]\nworkers = 2\n${ADMIN}\n${restExample()}`,
+      merge(restExample(), ADMIN, { service: { workers: 2 } }),
     );
     try {
       // As npm run compile:bun builds it: the thread's entry travels inside.

@@ -8,12 +8,15 @@ import {
   type Broker,
   connectBroker,
   eventually,
-  rabbitConfig,
   sourceStats,
-  throwawayTopology,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import {
+  merge,
+  rabbitConfig,
+  throwawayTopology,
+} from "./support/config_builder.ts";
 
 describe("reconnect backoff", () => {
   test("doubles from the first retry on, and starts over after a good connection", () => {
@@ -167,8 +170,9 @@ describe(`RabbitMQ topology check (${RUNTIME})`, () => {
   before(async () => {
     broker = await connectBroker();
     hypha = await startHypha(rabbitConfig(
-      `topology_check = "500ms"\n` +
-        throwawayTopology(uniqueName("topology"), exchange, queue),
+      merge(throwawayTopology(uniqueName("topology"), exchange, queue), {
+        topology_check: "500ms",
+      }),
     ));
     await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
   });

@@ -16,6 +16,7 @@ import {
   freePort,
   startBrokerProxy,
 } from "./support/rabbitmq.ts";
+import { sse, toml } from "./support/config_builder.ts";
 
 const PASSWORD = "pw-that-must-never-be-printed";
 
@@ -62,10 +63,7 @@ describe("errors nobody handled", () => {
     main({
       args: ["--config", "hypha.toml"],
       env: {},
-      readTextFile: () =>
-        Promise.resolve(
-          '[connector.sse]\ntype = "sse"\nhost = "127.0.0.1"\nport = 0\n',
-        ),
+      readTextFile: () => Promise.resolve(toml({ connector: { sse: sse() } })),
       serve: () => Promise.resolve({ port: 1, stop: () => Promise.resolve() }),
       onSignal: (handler) => signal = handler,
       onUnhandledRejection: (handler) => reject = handler,
@@ -103,7 +101,7 @@ describe(`broker connections reset (${RUNTIME})`, () => {
     const proxy = await startBrokerProxy(port);
     const names = clusterNames();
     const url = `amqp://${user.name}:${user.password}@127.0.0.1:${port}`;
-    const hypha = await startHypha(clusterConfig(names, "", url));
+    const hypha = await startHypha(clusterConfig(names, {}, url));
     let output = "";
     hypha.process.onOutput((text) => output += text);
     const count = (pattern: RegExp) =>

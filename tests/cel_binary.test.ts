@@ -7,32 +7,27 @@ import { subscribe } from "./support/clients.ts";
 import { publish, writeConfig } from "./support/hypha.ts";
 import { onceOnDeno } from "./support/once.ts";
 import { spawnChild } from "./support/spawn.ts";
+import { flow, rest, sse } from "./support/config_builder.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BUN = join(ROOT, "node_modules/bun/bin/bun.exe");
 
-const CONFIG = `
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-[flow.shaped]
-filter = "input.n > 1"
-[flow.shaped.from]
-connector = "api"
-operation = "POST /n"
-[flow.shaped.to]
-connector = "sse"
-operation = "send_to_room"
-target = "dashboard"
-[flow.shaped.transform]
-double = "input.n * 2.0"
-name = "input.name.upperAscii()"
-`;
+const CONFIG = {
+  connector: { sse: sse(), api: rest() },
+  flow: {
+    shaped: flow(
+      { connector: "api", operation: "POST /n" },
+      { connector: "sse", operation: "send_to_room", target: "dashboard" },
+      {
+        filter: "input.n > 1",
+        transform: {
+          double: "input.n * 2.0",
+          name: "input.name.upperAscii()",
+        },
+      },
+    ),
+  },
+};
 
 // Bun compiles the binary whichever runner.
 onceOnDeno.describe("CEL in the bun-compiled binary", () => {

@@ -12,78 +12,63 @@ import {
   type Broker,
   connectBroker,
   eventually,
-  rabbitConfig,
   sourceStats,
-  throwawayTopology,
   uniqueName,
 } from "./support/rabbitmq.ts";
+import {
+  ADMIN,
+  type ConfigInput,
+  flow,
+  merge,
+  rabbitConfig,
+  rest,
+  sse,
+  throwawayTopology,
+} from "./support/config_builder.ts";
 
 // Two flows read POST /orders: "big" (filtered, transformed, to the room
 // named by input.region, a field the transform drops) and "dash" (to the
 // literal room "dashboard", the body as it came).
-const REST_FLOWS = `
-[flow.big.from]
-connector = "api"
-operation = "POST /orders"
-[flow.big.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.region"
-[flow.big]
-filter = "input.total >= 100"
-[flow.big.transform]
-id = "input.order_id"
-customer = "input.customer.name.upperAscii()"
-cents = "int(input.total * 100.0)"
-kind = "'order'"
-route = "meta.route"
-
-[flow.dash.from]
-connector = "api"
-operation = "POST /orders"
-[flow.dash.to]
-connector = "sse"
-operation = "send_to_room"
-target = "dashboard"
-
-[flow.vip.from]
-connector = "api"
-operation = "POST /vip"
-[flow.vip.to]
-connector = "sse"
-operation = "broadcast"
-[flow.vip]
-filter = "has(input.vip) && input.vip == true"
-
-[flow.odd.from]
-connector = "api"
-operation = "POST /odd"
-[flow.odd.to]
-connector = "sse"
-operation = "broadcast"
-[flow.odd]
-filter = "input.n"
-[flow.odd.transform]
-x = "input.missing + 1"
-`;
+const ORDER_FLOWS = {
+  big: flow(
+    { connector: "api", operation: "POST /orders" },
+    { connector: "sse", operation: "send_to_room", target: "input.region" },
+    {
+      filter: "input.total >= 100",
+      transform: {
+        id: "input.order_id",
+        customer: "input.customer.name.upperAscii()",
+        cents: "int(input.total * 100.0)",
+        kind: "'order'",
+        route: "meta.route",
+      },
+    },
+  ),
+  dash: flow(
+    { connector: "api", operation: "POST /orders" },
+    { connector: "sse", operation: "send_to_room", target: "dashboard" },
+  ),
+  vip: flow(
+    { connector: "api", operation: "POST /vip" },
+    { connector: "sse", operation: "broadcast" },
+    { filter: "has(input.vip) && input.vip == true" },
+  ),
+  odd: flow(
+    { connector: "api", operation: "POST /odd" },
+    { connector: "sse", operation: "broadcast" },
+    { filter: "input.n", transform: { x: "input.missing + 1" } },
+  ),
+};
 
 describe(`CEL filter and transform through REST (${RUNTIME})`, () => {
   let hypha: Hypha;
   let api: string;
   let events: string;
   before(async () => {
-    hypha = await startHypha(`
-[service.admin]
-port = 0
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-${REST_FLOWS}`);
+    hypha = await startHypha(merge<ConfigInput>({
+      connector: { sse: sse(), api: rest() },
+      flow: ORDER_FLOWS,
+    }, ADMIN));
     api = new URL("/", hypha.urls.api).href.replace(/\/$/, "");
     events = hypha.urls.sse;
   });
@@ -165,21 +150,25 @@ describe(`CEL filter and transform through RabbitMQ (${RUNTIME})`, () => {
     broker = await connectBroker();
     hypha = await startHypha(rabbitConfig(
       throwawayTopology(uniqueName("cel"), exchange, queue),
-      `
-[flow.gold.from]
-connector = "rabbit"
-operation = "order.*"
-[flow.gold.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.customer.id"
-[flow.gold]
-filter = "meta.headers['x-tier'] == 'gold' && input.total > 10"
-[flow.gold.transform]
-order = "input.order_id"
-what = "meta.routing_key.split('.')[1]"
-label = "'#' + string(input.order_id) + ' for ' + input.customer.name"
-`,
+      {
+        gold: flow(
+          { connector: "rabbit", operation: "order.*" },
+          {
+            connector: "sse",
+            operation: "send_to_room",
+            target: "input.customer.id",
+          },
+          {
+            filter: "meta.headers['x-tier'] == 'gold' && input.total > 10",
+            transform: {
+              order: "input.order_id",
+              what: "meta.routing_key.split('.')[1]",
+              label:
+                "'#' + string(input.order_id) + ' for ' + input.customer.name",
+            },
+          },
+        ),
+      },
     ));
     await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
   });

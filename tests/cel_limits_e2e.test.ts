@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { subscribe } from "./support/clients.ts";
 import {
-  ADMIN,
   adminStats,
   adminUrl,
   type Hypha,
@@ -21,43 +20,39 @@ import {
   type Broker,
   connectBroker,
   eventually,
-  rabbitConfig,
   sourceStats,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import {
+  ADMIN,
+  type ConfigInput,
+  flow,
+  merge,
+  rabbitConfig,
+  RABBITMQ_URL,
+  rest,
+  sse,
+} from "./support/config_builder.ts";
 
-const CONFIG = `${ADMIN}
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-max_body = "8MiB"
-
-[flow.tags.from]
-connector = "api"
-operation = "POST /tags"
-[flow.tags.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-[flow.tags]
-filter = "input.tags.filter(t, input.tags.exists(u, u == t + '!')).size() == 0"
-
-[flow.items.from]
-connector = "api"
-operation = "POST /items"
-[flow.items.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-[flow.items.transform]
-doubled = "input.items.map(x, x * 2.0)"
-`;
+const CONFIG = merge<ConfigInput>({
+  connector: { sse: sse(), api: rest({ max_body: "8MiB" }) },
+  flow: {
+    tags: flow(
+      { connector: "api", operation: "POST /tags" },
+      { connector: "sse", operation: "send_to_room", target: "input.room" },
+      {
+        filter:
+          "input.tags.filter(t, input.tags.exists(u, u == t + '!')).size() == 0",
+      },
+    ),
+    items: flow(
+      { connector: "api", operation: "POST /items" },
+      { connector: "sse", operation: "send_to_room", target: "input.room" },
+      { transform: { doubled: "input.items.map(x, x * 2.0)" } },
+    ),
+  },
+}, ADMIN);
 
 const STEPS_REASON =
   "evaluation stopped: its macros visit more than 5000 elements (nested macros multiply)";
@@ -202,30 +197,22 @@ describe(`CEL cost bound through RabbitMQ (${RUNTIME})`, () => {
   before(async () => {
     broker = await connectBroker();
     hypha = await startHypha(rabbitConfig(
-      `
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName("cel-limit")}"
-[connector.rabbit.exchange]
-name = "${exchange}"
-durable = false
-routing_key = "#"
-[connector.rabbit.consumer]
-queue = "${queue}"
-[connector.rabbit.consumer.dlq]
-enabled = true
-exchange = "${dlx}"
-queue = "${dlq}"
-`,
-      `
-[flow.tags.from]
-connector = "rabbit"
-operation = "tags.#"
-[flow.tags.to]
-connector = "sse"
-operation = "broadcast"
-[flow.tags]
-filter = "input.tags.all(t, !input.tags.exists(u, u == t + '!'))"
-`,
+      {
+        url: RABBITMQ_URL,
+        connection_name: uniqueName("cel-limit"),
+        exchange: { name: exchange, durable: false, routing_key: "#" },
+        consumer: {
+          queue,
+          dlq: { enabled: true, exchange: dlx, queue: dlq },
+        },
+      },
+      {
+        tags: flow(
+          { connector: "rabbit", operation: "tags.#" },
+          { connector: "sse", operation: "broadcast" },
+          { filter: "input.tags.all(t, !input.tags.exists(u, u == t + '!'))" },
+        ),
+      },
     ));
     await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
   });

@@ -2,15 +2,21 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { describe, test } from "node:test";
 import process from "node:process";
-import { restExample } from "./support/configs.ts";
 import { runHypha, RUNTIME, writeConfig } from "./support/hypha.ts";
 import { onceOnBun } from "./support/once.ts";
 import { spawnChild } from "./support/spawn.ts";
+import {
+  type ConfigInput,
+  flow,
+  rabbit,
+  restExample,
+  sse,
+} from "./support/config_builder.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /** Runs `hypha check --config <config as a file>`. */
-async function check(config: string, args: string[] = []) {
+async function check(config: string | ConfigInput, args: string[] = []) {
   const file = await writeConfig(config);
   try {
     const run = await runHypha(["check", "--config", file.path, ...args]);
@@ -20,14 +26,11 @@ async function check(config: string, args: string[] = []) {
   }
 }
 
-/** The SSE connector of the REST example with `auth`/`tls` lines. */
-const withSse = (lines: string) => restExample(lines);
-
 describe(`hypha check (${RUNTIME})`, () => {
   test("a valid config prints '<file>: valid' and the warnings start would log, exit 0", async () => {
-    const { code, output, path } = await check(
-      `[connector.sse]\ntype = "sse"\nhost = "127.0.0.1"\nport = 0\n`,
-    );
+    const { code, output, path } = await check({
+      connector: { sse: sse() },
+    });
     assert.equal(code, 0, output);
     assert.ok(output.includes(`${path}: valid`), output);
     assert.match(output, /hypha: warning: .*no flows are configured/);
@@ -39,7 +42,7 @@ describe(`hypha check (${RUNTIME})`, () => {
     const port = (taken.address() as { port: number }).port;
     try {
       const { code, output } = await check(
-        restExample().replace(/port = 0/, `port = ${port}`),
+        restExample({ port }),
       );
       assert.equal(code, 0, output);
       assert.match(output, /: valid/);
@@ -50,7 +53,7 @@ describe(`hypha check (${RUNTIME})`, () => {
 
   test("a schema error exits 2 with the key path, and no 'valid'", async () => {
     const { code, output } = await check(
-      withSse(`heartbeat_interval = "thirty"`),
+      restExample({ heartbeat_interval: "thirty" }),
     );
     assert.equal(code, 2);
     assert.match(output, /connector\.sse\.heartbeat_interval: expected/);
@@ -59,9 +62,7 @@ describe(`hypha check (${RUNTIME})`, () => {
 
   test("a missing auth key file exits 2 naming the key path and the file", async () => {
     const { code, output } = await check(
-      withSse(
-        `[connector.sse.auth]\npublic_key_file = "/nonexistent/hypha-key.pem"`,
-      ),
+      restExample({ auth: { public_key_file: "/nonexistent/hypha-key.pem" } }),
     );
     assert.equal(code, 2, output);
     assert.match(output, /connector\.sse\.auth.*\/nonexistent\/hypha-key\.pem/);
@@ -70,9 +71,12 @@ describe(`hypha check (${RUNTIME})`, () => {
 
   test("a missing listener certificate exits 2 naming the key path and the file", async () => {
     const { code, output } = await check(
-      withSse(
-        `[connector.sse.tls]\ncert_file = "/nonexistent/cert.pem"\nkey_file = "/nonexistent/key.pem"`,
-      ),
+      restExample({
+        tls: {
+          cert_file: "/nonexistent/cert.pem",
+          key_file: "/nonexistent/key.pem",
+        },
+      }),
     );
     assert.equal(code, 2, output);
     assert.match(
@@ -82,23 +86,21 @@ describe(`hypha check (${RUNTIME})`, () => {
   });
 
   test("a missing broker CA file exits 2 naming the connector and the file", async () => {
-    const { code, output } = await check(`
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-[connector.rabbit]
-type = "mq"
-driver = "rabbitmq"
-url = "amqps://guest:guest@127.0.0.1:5671"
-[connector.rabbit.tls]
-ca_cert = "/nonexistent/ca.pem"
-[flow.feed.from]
-connector = "rabbit"
-[flow.feed.to]
-connector = "sse"
-operation = "broadcast"
-`);
+    const { code, output } = await check({
+      connector: {
+        sse: sse(),
+        rabbit: rabbit({
+          url: "amqps://guest:guest@127.0.0.1:5671",
+          tls: { ca_cert: "/nonexistent/ca.pem" },
+        }),
+      },
+      flow: {
+        feed: flow(
+          { connector: "rabbit" },
+          { connector: "sse", operation: "broadcast" },
+        ),
+      },
+    });
     assert.equal(code, 2, output);
     assert.match(output, /connector\.rabbit\.tls.*\/nonexistent\/ca\.pem/);
   });
@@ -120,7 +122,9 @@ operation = "broadcast"
   // npm runs it on Deno whichever runner.
   onceOnBun.test("npm run check-config -- PATH runs the same check, as the docs print it", async () => {
     const good = await writeConfig(restExample());
-    const bad = await writeConfig(withSse(`heartbeat_interval = "thirty"`));
+    const bad = await writeConfig(
+      restExample({ heartbeat_interval: "thirty" }),
+    );
     const npm = async (path: string) => {
       const child = spawnChild(
         "npm",

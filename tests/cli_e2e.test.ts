@@ -4,10 +4,10 @@ import { describe, test } from "node:test";
 import process from "node:process";
 import { HELP } from "../src/main.ts";
 import { rawSubscribe, until } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { runHypha, RUNTIME, startHypha, writeConfig } from "./support/hypha.ts";
 import { onceOnDeno } from "./support/once.ts";
 import { spawnChild } from "./support/spawn.ts";
+import { restExample, sse } from "./support/config_builder.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -60,7 +60,7 @@ describe(`command line (${RUNTIME})`, () => {
 
   test("a bad config file exits 2 naming the file, key path, found and expected", async () => {
     const file = await writeConfig(
-      restExample(`heartbeat_interval = "thirty"`),
+      restExample({ heartbeat_interval: "thirty" }),
     );
     try {
       const { code, output } = await runHypha(["--config", file.path]);
@@ -87,9 +87,7 @@ describe(`command line (${RUNTIME})`, () => {
   });
 
   test("a config with only an SSE connector starts with a warning", async () => {
-    const hypha = await startHypha(
-      `[connector.sse]\ntype = "sse"\nhost = "127.0.0.1"\nport = 0\n`,
-    );
+    const hypha = await startHypha({ connector: { sse: sse() } });
     assert.ok(
       hypha.lines.some((l) => /WARN\s+no flows are configured/.test(l)),
     );

@@ -88,7 +88,7 @@ describe(`cluster on a RabbitMQ stream (${RUNTIME} tests)`, () => {
       try {
         instances.push(await startInstance(names, "deno"));
         instances.push(
-          await startInstance(names, "bun", "", undefined, workers),
+          await startInstance(names, "bun", {}, undefined, workers),
         );
         const [a, b] = instances;
         const first = subscribe(a.urls.sse, { types: ["gap"] });
@@ -113,7 +113,7 @@ describe(`cluster on a RabbitMQ stream (${RUNTIME} tests)`, () => {
         const late = await startInstance(
           names,
           RUNTIME,
-          "size = 2",
+          { size: 2 },
           undefined,
           workers,
         );

@@ -55,7 +55,7 @@ describe(`the cluster's promise under odd resumes (${RUNTIME})`, () => {
     const away = `amqp://guest:guest@127.0.0.1:${await freePort()}`;
     let instance: Hypha | undefined;
     try {
-      instance = await startInstance(names, RUNTIME, "", away);
+      instance = await startInstance(names, RUNTIME, {}, away);
       const resume = await fetch(instance.urls.sse, {
         headers: { "last-event-id": "abc123-42" },
       });

@@ -52,7 +52,7 @@ describe(`cluster retention (${RUNTIME})`, () => {
       instance = await startInstance(
         names,
         RUNTIME,
-        'size = 2\nmax_bytes = "16KiB"',
+        { size: 2, max_bytes: "16KiB" },
       );
       const first = await publishN(instance, 1);
       await publishPadded(instance, range(2, 200));
@@ -76,7 +76,7 @@ describe(`cluster retention (${RUNTIME})`, () => {
       instance = await startInstance(
         names,
         RUNTIME,
-        'size = 2\nttl = "1s"\nmax_bytes = "64KiB"',
+        { size: 2, ttl: "1s", max_bytes: "64KiB" },
       );
       const { stdout } = await exec("rabbitmqctl", [
         "list_queues",

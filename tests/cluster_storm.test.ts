@@ -22,7 +22,7 @@ describe(`cluster resume storm (${RUNTIME})`, () => {
     let instance: Hypha | undefined;
     const clients: Subscriber[] = [];
     try {
-      instance = await startInstance(names, RUNTIME, "size = 1000");
+      instance = await startInstance(names, RUNTIME, { size: 1000 });
       const ids: string[] = [];
       for (let start = 0; start < EVENTS; start += BATCH) {
         const items = Array.from({ length: BATCH }, (_, k) => ({

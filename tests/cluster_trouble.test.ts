@@ -29,6 +29,7 @@ import {
   startBrokerProxy,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import { merge, rabbit } from "./support/config_builder.ts";
 
 const SSE = { connector: "sse" };
 const numbers = (events: readonly Received[]) =>
@@ -44,7 +45,7 @@ describe(`cluster under broker trouble (${RUNTIME})`, () => {
       const far = await startInstance(
         names,
         RUNTIME,
-        "",
+        {},
         `amqp://guest:guest@127.0.0.1:${port}`,
       );
       instances.push(far);
@@ -119,17 +120,15 @@ describe(`cluster under broker trouble (${RUNTIME})`, () => {
     let instance: Hypha | undefined;
     try {
       // The input comes straight from the broker; the stream through a proxy.
-      const config = clusterConfig(names).replace(
-        'store = "rabbit"',
-        'store = "log"',
-      ) + `
-[connector.log]
-type = "mq"
-driver = "rabbitmq"
-url = "amqp://guest:guest@127.0.0.1:${port}"
-connection_name = "${names.connection}"
-reconnect_delay = "200ms"
-`;
+      const config = merge(clusterConfig(names, { store: "log" }), {
+        connector: {
+          log: rabbit({
+            url: `amqp://guest:guest@127.0.0.1:${port}`,
+            connection_name: names.connection,
+            reconnect_delay: "200ms",
+          }),
+        },
+      });
       const h = instance = await startHypha(config, {}, RUNTIME);
       const client = subscribe(h.urls.sse, { types: ["gap"] });
       await client.opened;

@@ -13,10 +13,10 @@ import {
   type Broker,
   connectBroker,
   eventually,
-  rabbitConfig,
   sourceStats,
   uniqueName,
 } from "./support/rabbitmq.ts";
+import { rabbitConfig, RABBITMQ_URL } from "./support/config_builder.ts";
 
 /** `{"a":` x depth, 1, `}` x depth: what the attacker sent. */
 const deep = (depth: number) => '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
@@ -85,19 +85,12 @@ describe(`deeply nested JSON from RabbitMQ (${RUNTIME})`, () => {
 
   before(async () => {
     broker = await connectBroker();
-    hypha = await startHypha(rabbitConfig(`
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName("deep")}"
-[connector.rabbit.exchange]
-name = "${exchange}"
-durable = false
-[connector.rabbit.consumer]
-queue = "${queue}"
-[connector.rabbit.consumer.dlq]
-enabled = true
-exchange = "${dlx}"
-queue = "${dlq}"
-`));
+    hypha = await startHypha(rabbitConfig({
+      url: RABBITMQ_URL,
+      connection_name: uniqueName("deep"),
+      exchange: { name: exchange, durable: false },
+      consumer: { queue, dlq: { enabled: true, exchange: dlx, queue: dlq } },
+    }));
     await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
   });
   after(async () => {

@@ -8,15 +8,20 @@ import {
   subscribe,
   until,
 } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import {
-  ADMIN,
   adminStats,
   type Hypha,
   publish,
   RUNTIME,
   startHypha,
 } from "./support/hypha.ts";
+import {
+  ADMIN,
+  merge,
+  type Overrides,
+  restExample,
+  type SseInput,
+} from "./support/config_builder.ts";
 
 const json = (e: { data: string }) => JSON.parse(e.data);
 
@@ -35,18 +40,15 @@ deliverySuites(false, 2);
 function deliverySuites(guard: boolean, workers: number) {
   const mode = (guard ? `${RUNTIME}, connection guard on` : RUNTIME) +
     (workers > 1 ? `, workers = ${workers}` : "");
-  const guardLine = `connection_guard = ${guard}`;
-  const workersLine = `workers = ${workers}`;
-
   /** Runs `fn` with a hypha started from the REST example plus `sse` options. */
   async function withHypha(
-    sse: string,
+    sse: Overrides<SseInput>,
     fn: (h: Hypha) => Promise<void>,
   ) {
     const hypha = await startHypha(
-      `[service]\n${workersLine}\n${ADMIN}\n${
-        restExample(`${guardLine}\n${sse}`)
-      }`,
+      merge(restExample({ connection_guard: guard, ...sse }), ADMIN, {
+        service: { workers },
+      }),
     );
     try {
       // A fallback to Deno.serve would test the unguarded path again.
@@ -62,7 +64,7 @@ function deliverySuites(guard: boolean, workers: number) {
 
   describe(`resume with Last-Event-ID (${mode})`, () => {
     test("a reconnecting subscriber receives exactly the events it missed, in order, then live ones", async () => {
-      await withHypha("", async (h) => {
+      await withHypha({}, async (h) => {
         const api = h.urls.api;
         const first = subscribe(`${h.urls.sse}?room=a&user_id=u1`);
         await first.opened;
@@ -97,7 +99,7 @@ function deliverySuites(guard: boolean, workers: number) {
     });
 
     test("a resume larger than max_buffered arrives whole instead of being cut as slow", async () => {
-      await withHypha(`max_buffered = "64KiB"`, async (h) => {
+      await withHypha({ max_buffered: "64KiB" }, async (h) => {
         const first = subscribe(h.urls.sse);
         await first.opened;
         await publish(`${h.urls.api}notify`, { n: -1 });
@@ -122,7 +124,7 @@ function deliverySuites(guard: boolean, workers: number) {
     });
 
     test("?last_event_id= works for clients that cannot set headers", async () => {
-      await withHypha("", async (h) => {
+      await withHypha({}, async (h) => {
         const probe = subscribe(h.urls.sse);
         await probe.opened;
         await publish(`${h.urls.api}notify`, { n: 1 });
@@ -143,7 +145,7 @@ function deliverySuites(guard: boolean, workers: number) {
     test("while a publisher keeps sending, a client whose connection keeps dropping misses nothing and gets nothing twice", async () => {
       // max_lifetime closes each stream after 0.8-1 s; the EventSource client
       // reconnects on its own with Last-Event-ID, as a browser does.
-      await withHypha(`max_lifetime = "1s"\nretry = "50ms"`, async (h) => {
+      await withHypha({ max_lifetime: "1s", retry: "50ms" }, async (h) => {
         const client = subscribe(`${h.urls.sse}?room=a`);
         await client.opened;
         const sent: number[] = [];
@@ -172,7 +174,7 @@ function deliverySuites(guard: boolean, workers: number) {
   describe(`gap events (${mode})`, () => {
     test("history exceeded, unknown and garbage ids get a gap event first, then live events", async () => {
       await withHypha(
-        `gap_event = "resync"\n[connector.sse.history]\nsize = 5`,
+        { gap_event: "resync", history: { size: 5 } },
         async (h) => {
           const probe = subscribe(h.urls.sse);
           await probe.opened;
@@ -218,14 +220,14 @@ function deliverySuites(guard: boolean, workers: number) {
 
     test("an id from before a restart gets a gap, and ids keep increasing across the restart", async () => {
       let oldId = "";
-      await withHypha("", async (h) => {
+      await withHypha({}, async (h) => {
         const probe = subscribe(h.urls.sse);
         await probe.opened;
         await publish(`${h.urls.api}notify`, { n: "old" });
         oldId = (await probe.waitFor(1))[0].lastEventId;
         probe.close();
       });
-      await withHypha("", async (h) => {
+      await withHypha({}, async (h) => {
         const client = await rawSubscribe(h.urls.sse, "/events", {
           "Last-Event-ID": oldId,
         });
@@ -243,7 +245,7 @@ function deliverySuites(guard: boolean, workers: number) {
   describe(`slow clients and limits (${mode})`, () => {
     test("a subscriber that never reads is disconnected; 100 others get every event; memory stays bounded", async () => {
       await withHypha(
-        `max_buffered = "256KiB"\n[connector.sse.history]\nmax_bytes = "8MiB"`,
+        { max_buffered: "256KiB", history: { max_bytes: "8MiB" } },
         async (h) => {
           const rssMiB = () =>
             Number(
@@ -311,7 +313,7 @@ function deliverySuites(guard: boolean, workers: number) {
     });
 
     test("max_connections + 1 gets 503 with Retry-After; the per-IP limit gets 429; retry is sent at connect", async () => {
-      await withHypha(`max_connections = 3\nretry = "2500ms"`, async (h) => {
+      await withHypha({ max_connections: 3, retry: "2500ms" }, async (h) => {
         const open = await Promise.all(
           [1, 2, 3].map(() => rawSubscribe(h.urls.sse, "/events")),
         );
@@ -337,7 +339,7 @@ function deliverySuites(guard: boolean, workers: number) {
         assert.equal(status, 200, "a freed slot can be used again");
         for (const c of open) c.close();
       });
-      await withHypha(`max_connections_per_ip = 2`, async (h) => {
+      await withHypha({ max_connections_per_ip: 2 }, async (h) => {
         const open = await Promise.all(
           [1, 2].map(() => rawSubscribe(h.urls.sse, "/events")),
         );
@@ -359,7 +361,7 @@ function deliverySuites(guard: boolean, workers: number) {
       // On Deno, connections past max_pending_connections (default 1024) that
       // have not sent their request yet are refused (a browser would retry;
       // these raw clients do not): 2,000 connecting at once must all get in.
-      await withHypha("max_pending_connections = 4096", async (h) => {
+      await withHypha({ max_pending_connections: 4096 }, async (h) => {
         const probe = subscribe(h.urls.sse);
         await probe.opened;
         await publish(`${h.urls.api}notify`, { n: -1 });
@@ -398,9 +400,9 @@ function deliverySuites(guard: boolean, workers: number) {
 
     test("SIGTERM with 1,000 subscribers: each gets a jittered retry, streams close, exit 0 before the hard-exit timer", async () => {
       const hypha = await startHypha(
-        `[service]\nshutdown_spread = "3s"\n${workersLine}\n${
-          restExample(guardLine)
-        }`,
+        merge(restExample({ connection_guard: guard }), {
+          service: { shutdown_spread: "3s", workers },
+        }),
       );
       const clients = await Promise.all(
         Array.from(

@@ -16,6 +16,13 @@ import {
 } from "../src/runtime/deno_connection.ts";
 import { connectionInfo } from "../src/runtime/deno_request.ts";
 import { serveDeno } from "../src/runtime/deno_serve.ts";
+import {
+  ADMIN,
+  type ConfigInput,
+  merge,
+  sse,
+  toml,
+} from "./support/config_builder.ts";
 
 const ON_DENO = !("Bun" in globalThis);
 
@@ -170,15 +177,9 @@ if (ON_DENO) {
 
     test("when a listener's accept loop dies, /readyz is 503 and says which and why", async () => {
       const { config } = parseConfig(
-        `
-[service.admin]
-port = 0
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-connection_guard = true
-`,
+        toml(merge<ConfigInput>({
+          connector: { sse: sse({ connection_guard: true }) },
+        }, ADMIN)),
         "test.toml",
         {},
       );

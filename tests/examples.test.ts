@@ -13,17 +13,16 @@ import { describe, test } from "node:test";
 import { startAppBackend } from "./support/app_backend.ts";
 import { chromiumPath, launchChromium } from "./support/browser.ts";
 import { rawSubscribe, subscribe, until } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { publish, RUNTIME, startHypha } from "./support/hypha.ts";
 import { freePort } from "./support/ports.ts";
-import {
-  connectBroker,
-  rabbitConfig,
-  RABBITMQ_URL,
-  throwawayTopology,
-  uniqueName,
-} from "./support/rabbitmq.ts";
+import { connectBroker, RABBITMQ_URL, uniqueName } from "./support/rabbitmq.ts";
 import { spawnChild } from "./support/spawn.ts";
+import {
+  merge,
+  rabbitConfig,
+  restExample,
+  throwawayTopology,
+} from "./support/config_builder.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -74,7 +73,7 @@ describe(`examples/nginx.conf (${RUNTIME})`, () => {
         "nginx is not installed (apt-get install nginx)",
       );
       const hypha = await startHypha(
-        restExample(`heartbeat_interval = "300ms"`),
+        restExample({ heartbeat_interval: "300ms" }),
       );
       const dir = await mkdtemp(join(tmpdir(), "hypha-nginx-"));
       const port = await freePort();
@@ -196,15 +195,15 @@ describe(`examples/browser/index.html (${RUNTIME})`, () => {
       app.sessions.set(sid, { user_id: "alice", rooms: ["orders"] });
       const port = await freePort();
       // A fixed SSE port, so the browser comes back to the restarted hypha.
-      const config = `[service]\nshutdown_spread = "100ms"\n${
-        restExample(`retry = "200ms"
-[connector.sse.cors]
-allowed_origins = ["${app.origin}"]
-allow_credentials = true
-[connector.sse.auth]
-callback = "${app.callback}"
-`).replace("port = 0", `port = ${port}`)
-      }`;
+      const config = merge(
+        restExample({
+          retry: "200ms",
+          port,
+          cors: { allowed_origins: [app.origin], allow_credentials: true },
+          auth: { callback: app.callback },
+        }),
+        { service: { shutdown_spread: "100ms" } },
+      );
       let hypha = await startHypha(config);
       app.pages.set(
         "/live",

@@ -9,7 +9,6 @@ import {
   sleep,
   until,
 } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import {
   adminUrl,
   type Hypha,
@@ -17,6 +16,7 @@ import {
   RUNTIME,
   startHypha,
 } from "./support/hypha.ts";
+import { ADMIN, merge, restExample } from "./support/config_builder.ts";
 
 /** Room for hypha's own descriptors (Deno 2.9: ~27, Bun 1.4: ~8) and a few. */
 const FILE_LIMIT = 64;
@@ -24,16 +24,13 @@ const FILE_LIMIT = 64;
 const FLOOD = 150;
 
 /** SSE guarded, REST and admin not; none closes an idle socket meanwhile. */
-const CONFIG = `
-[service.admin]
-port = 0
-request_timeout = "60s"
-${
+const CONFIG = merge(
   restExample(
-    'request_timeout = "60s"\nconnection_guard = true',
-    'request_timeout = "60s"',
-  )
-}`;
+    { request_timeout: "60s", connection_guard: true },
+    { request_timeout: "60s" },
+  ),
+  { service: { admin: { port: 0, request_timeout: "60s" } } },
+);
 
 /** Opens `count` sockets to `url`'s port that send nothing. */
 function openSilent(url: string, count: number): Socket[] {
@@ -130,10 +127,10 @@ describe(`out of file descriptors (${RUNTIME})`, () => {
 
   test("an unguarded SSE listener (a proxy in front) accepts again after descriptors ran out, and a subscriber from before keeps its stream", async () => {
     const hypha = await startHypha(
-      `
-[service.admin]
-port = 0
-${restExample('connection_guard = false\nrequest_timeout = "60s"')}`,
+      merge(
+        restExample({ connection_guard: false, request_timeout: "60s" }),
+        ADMIN,
+      ),
       {},
       RUNTIME,
       FILE_LIMIT,
@@ -180,10 +177,12 @@ ${restExample('connection_guard = false\nrequest_timeout = "60s"')}`,
   });
 
   test("a flood of half-open connections, closed while the guard closes them, leaves hypha serving", async () => {
-    const hypha = await startHypha(`
-[service.admin]
-port = 0
-${restExample('request_timeout = "100ms"\nconnection_guard = true')}`);
+    const hypha = await startHypha(
+      merge(
+        restExample({ request_timeout: "100ms", connection_guard: true }),
+        ADMIN,
+      ),
+    );
     let exited = false;
     hypha.exited.then(() => exited = true);
     try {

@@ -4,8 +4,8 @@ import { createParser } from "eventsource-parser";
 import { parseSubscriberQuery } from "../src/core/query.ts";
 import { formatEvent } from "../src/core/sse.ts";
 import { rawRequest, rawSubscribe, until } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import { restExample } from "./support/config_builder.ts";
 
 /** A small seeded PRNG (mulberry32): failures are reproducible by seed. */
 function random(seed: number) {
@@ -159,7 +159,7 @@ describe(`fuzz: HTTP surfaces (${RUNTIME})`, () => {
   });
 
   test("thousands of malformed publishes and subscribes are refused with a clear status; the server keeps serving", async () => {
-    const hypha = await startHypha(restExample("", `max_body = "4KiB"`));
+    const hypha = await startHypha(restExample({}, { max_body: "4KiB" }));
     try {
       const r = random(SEED + 2);
       const api = hypha.urls.api;

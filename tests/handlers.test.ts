@@ -5,31 +5,26 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { subscribe } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import {
   type Call,
   type InProcess,
   inProcess,
   post,
 } from "./support/in_process.ts";
+import { merge, restExample, ROOMS_FLOW } from "./support/config_builder.ts";
 
-const CONFIG = restExample(
-  `
-heartbeat_interval = "300ms"
-[connector.sse.cors]
-allowed_origins = ["https://app.example.com"]
-`,
-  `max_body = "1KiB"`,
-) + `
-[flow.by_body.from]
-connector = "api"
-operation = "POST /rooms"
-[flow.by_body.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-event = "input.kind"
-`;
+const CONFIG = merge(
+  restExample(
+    {
+      heartbeat_interval: "300ms",
+      cors: { allowed_origins: ["https://app.example.com"] },
+    },
+    { max_body: "1KiB" },
+  ),
+  {
+    flow: { by_body: merge(ROOMS_FLOW, { to: { event: "input.kind" } }) },
+  },
+);
 
 describe("SSE and REST handlers in process", () => {
   let app: InProcess;

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { rawRequest } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { RUNTIME, startHypha } from "./support/hypha.ts";
+import { restExample } from "./support/config_builder.ts";
 
 describe(`hard exit (${RUNTIME})`, () => {
   test("a publish whose body never finishes cannot hold the process: SIGTERM exits 0 by the hard-exit timer", async () => {

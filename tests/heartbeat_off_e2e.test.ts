@@ -2,36 +2,25 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type Hypha, publish, startHypha } from "./support/hypha.ts";
 import { rawRequest, until } from "./support/clients.ts";
+import { flow, rest, sse } from "./support/config_builder.ts";
 
 // Two SSE connectors in one process: "quiet" has heartbeats off, "ticking"
 // sends one every 100 ms. The ticking subscriber is the clock: once it has
 // seen 30 keepalives, the quiet one has been idle for as long, and must have
 // received nothing but its opening retry line.
-const CONFIG = `
-[connector.quiet]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-heartbeat_interval = "0s"
-
-[connector.ticking]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-heartbeat_interval = "100ms"
-
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-
-[flow.to_quiet.from]
-connector = "api"
-operation = "POST /quiet"
-[flow.to_quiet.to]
-connector = "quiet"
-operation = "broadcast"
-`;
+const CONFIG = {
+  connector: {
+    quiet: sse({ heartbeat_interval: "0s" }),
+    ticking: sse({ heartbeat_interval: "100ms" }),
+    api: rest(),
+  },
+  flow: {
+    to_quiet: flow(
+      { connector: "api", operation: "POST /quiet" },
+      { connector: "quiet", operation: "broadcast" },
+    ),
+  },
+};
 
 describe('heartbeat_interval = "0s"', () => {
   let hypha: Hypha;

@@ -6,8 +6,8 @@ import {
   sleep,
   subscribe,
 } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import { merge, restExample, ROOMS_FLOW } from "./support/config_builder.ts";
 
 // workers = 2: subscribers on two delivery threads sharing the port.
 for (const workers of [1, 2]) {
@@ -20,23 +20,21 @@ for (const workers of [1, 2]) {
 
     before(async () => {
       hypha = await startHypha(
-        `[service]\nworkers = ${workers}\n` + restExample(
-          `
-heartbeat_interval = "300ms"
-[connector.sse.cors]
-allowed_origins = ["https://app.example.com"]
-`,
-          `max_body = "1KiB"`,
-        ) + `
-[flow.by_body.from]
-connector = "api"
-operation = "POST /rooms"
-[flow.by_body.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-event = "input.kind"
-`,
+        merge(
+          restExample(
+            {
+              heartbeat_interval: "300ms",
+              cors: { allowed_origins: ["https://app.example.com"] },
+            },
+            { max_body: "1KiB" },
+          ),
+          {
+            service: { workers },
+            flow: {
+              by_body: merge(ROOMS_FLOW, { to: { event: "input.kind" } }),
+            },
+          },
+        ),
       );
       events = `${hypha.urls.sse}`;
       api = hypha.urls.api.replace(/\/$/, "");
@@ -130,7 +128,7 @@ event = "input.kind"
 
 describe(`quiet hub (${RUNTIME})`, () => {
   test("a subscriber that receives nothing for 11 s (heartbeat 30 s, Bun closes idle responses after 10 s) is still connected", async () => {
-    const hypha = await startHypha(restExample(`heartbeat_interval = "30s"`));
+    const hypha = await startHypha(restExample({ heartbeat_interval: "30s" }));
     try {
       const raw = await rawRequest(
         hypha.urls.sse,
@@ -155,7 +153,7 @@ describe(`quiet hub (${RUNTIME})`, () => {
 
 describe(`keepalives only for silent connections (${RUNTIME})`, () => {
   test("a subscriber receiving events gets no keepalive, an idle one gets them every heartbeat_interval", async () => {
-    const hypha = await startHypha(restExample(`heartbeat_interval = "1s"`));
+    const hypha = await startHypha(restExample({ heartbeat_interval: "1s" }));
     try {
       const busy = await rawSubscribe(hypha.urls.sse, "/events?room=busy");
       const idle = await rawSubscribe(hypha.urls.sse, "/events?room=idle");

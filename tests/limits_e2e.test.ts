@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SECRET, sign } from "./support/auth.ts";
 import { rawRequest } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { RUNTIME, startHypha } from "./support/hypha.ts";
+import { merge, restExample } from "./support/config_builder.ts";
 
 /** Opens `n` streams at once with a valid token; counts the status codes. */
 async function race(url: string, n: number, token: string) {
@@ -39,11 +39,10 @@ for (const workers of [1, 2]) {
     ) {
       test(`${limit} = 5: of 200 token connections opened at once, 5 are admitted and the rest get ${refused}`, async () => {
         const hypha = await startHypha(
-          `[service]\nworkers = ${workers}\n` + restExample(`
-${limit} = 5
-[connector.sse.auth]
-jwt_secret = "${SECRET}"
-`),
+          merge(
+            restExample({ [limit]: 5, auth: { jwt_secret: SECRET } }),
+            { service: { workers } },
+          ),
         );
         try {
           const token = await sign({ sub: "42" });

@@ -7,10 +7,10 @@ import {
   setLongTimeout,
 } from "../src/core/long_timer.ts";
 import { rawSubscribe, until } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
 import { SECRET, sign } from "./support/auth.ts";
 import { errorOf, SSE } from "./support/config_errors.ts";
+import { restExample } from "./support/config_builder.ts";
 
 const YEAR_S = 365 * 24 * 3600;
 
@@ -91,14 +91,15 @@ describe(`durations beyond what a timer holds (${RUNTIME})`, () => {
   before(async () => {
     [jwt, lifetime, heartbeat] = await Promise.all([
       startHypha(
-        restExample(
-          `heartbeat_interval = "300ms"\n[connector.sse.auth]\njwt_secret = "${SECRET}"\n`,
-        ),
+        restExample({
+          heartbeat_interval: "300ms",
+          auth: { jwt_secret: SECRET },
+        }),
       ),
       startHypha(
-        restExample(`heartbeat_interval = "300ms"\nmax_lifetime = "720h"\n`),
+        restExample({ heartbeat_interval: "300ms", max_lifetime: "720h" }),
       ),
-      startHypha(restExample(`heartbeat_interval = "720h"\n`)),
+      startHypha(restExample({ heartbeat_interval: "720h" })),
     ]);
     started.push(jwt, lifetime, heartbeat);
   });

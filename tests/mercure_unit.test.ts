@@ -19,6 +19,7 @@ import { parseMercureQuery } from "../src/mercure/subscribe_query.ts";
 import { writeConfig } from "./support/hypha.ts";
 import { mercureConfig } from "./support/mercure.ts";
 import { readFile } from "node:fs/promises";
+import { flow, toml } from "./support/config_builder.ts";
 
 describe("selectorMatches", () => {
   test("selectorMatches follows the spec's steps: *, equality, then the URI template", () => {
@@ -172,7 +173,7 @@ describe("Mercure publish form and query", () => {
 
 describe("Mercure config", () => {
   test("protocol = mercure serves /.well-known/mercure by default, in TOML and in HCL", async () => {
-    const { config } = parseConfig(mercureConfig(), "hub.toml", {});
+    const { config } = parseConfig(toml(mercureConfig()), "hub.toml", {});
     const hub = config.connector.hub;
     assert.equal(hub.type === "sse" && hub.path, "/.well-known/mercure");
     const hcl = await writeConfig("");
@@ -214,17 +215,15 @@ port = 0
       () => parseConfig(noKeys, "hub.toml", {}),
       /hub\.toml: connector\.hub\.publisher_auth: a Mercure hub verifies publishers' JWTs/,
     );
-    const wrongOperation = mercureConfig(`
-[connector.api]
-type = "rest"
-port = 0
-[flow.f.from]
-connector = "api"
-operation = "POST /x"
-[flow.f.to]
-connector = "hub"
-operation = "broadcast"
-`);
+    const wrongOperation = toml(mercureConfig({
+      connector: { api: { type: "rest", port: 0 } },
+      flow: {
+        f: flow(
+          { connector: "api", operation: "POST /x" },
+          { connector: "hub", operation: "broadcast" },
+        ),
+      },
+    }));
     assert.throws(
       () => parseConfig(wrongOperation, "hub.toml", {}),
       /flow\.f\.to\.operation: connector "hub" speaks Mercure: its flows use operation = "publish" with topic/,

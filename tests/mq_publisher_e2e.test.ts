@@ -10,7 +10,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
-  ADMIN,
   adminStats,
   adminUrl,
   type Hypha,
@@ -27,18 +26,25 @@ import {
   startBrokerProxy,
   uniqueName,
 } from "./support/rabbitmq.ts";
+import {
+  ADMIN,
+  type ConfigInput,
+  flow,
+  merge,
+  rabbit,
+  rest,
+  sse,
+} from "./support/config_builder.ts";
 
-const SSE_AND_API = `${ADMIN}
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
+/** The admin listener, the SSE connector and the REST connector "api". */
+const SSE_AND_API: ConfigInput = merge<ConfigInput>(
+  { connector: { sse: sse(), api: rest() } },
+  ADMIN,
+);
 
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-`;
+/** A flow from the REST route `operation` to the mq connector `to`. */
+const fromApi = (operation: string, to: string, target?: string) =>
+  flow({ connector: "api", operation }, { connector: to, target });
 
 describe(`RabbitMQ publisher target (${RUNTIME})`, () => {
   const out = uniqueName("out");
@@ -52,66 +58,40 @@ describe(`RabbitMQ publisher target (${RUNTIME})`, () => {
   before(async () => {
     broker = await connectBroker();
     await watchExchange(broker, out, watched);
-    hypha = await startHypha(`${SSE_AND_API}
-[connector.bus]
-type = "mq"
-driver = "rabbitmq"
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName("bus")}"
-reconnect_delay = "200ms"
-[connector.bus.exchange]
-name = "${inbound}"
-durable = false
-routing_key = "in.#"
-[connector.bus.queue]
-name = "${inQueue}"
-durable = false
-[connector.bus.publisher]
-exchange = "${out}"
-routing_key = "order.default"
-persistent = true
-content_type = "application/json"
-
-[flow.publish_order]
-filter = "input.quantity > 0"
-[flow.publish_order.from]
-connector = "api"
-operation = "POST /orders"
-[flow.publish_order.to]
-connector = "bus"
-target = "order.created"
-[flow.publish_order.transform]
-product = "input.product"
-quantity = "input.quantity"
-status = "'pending'"
-
-[flow.by_kind.from]
-connector = "api"
-operation = "POST /events/:kind"
-[flow.by_kind.to]
-connector = "bus"
-target = "input.kind"
-
-[flow.typed.from]
-connector = "api"
-operation = "POST /typed"
-[flow.typed.to]
-connector = "bus"
-target = "input.type"
-
-[flow.untargeted.from]
-connector = "api"
-operation = "POST /default"
-[flow.untargeted.to]
-connector = "bus"
-
-[flow.relay.from]
-connector = "bus"
-operation = "in.#"
-[flow.relay.to]
-connector = "bus"
-target = "meta.routing_key"
-`);
+    hypha = await startHypha(merge(SSE_AND_API, {
+      connector: {
+        bus: rabbit({
+          connection_name: uniqueName("bus"),
+          reconnect_delay: "200ms",
+          exchange: { name: inbound, durable: false, routing_key: "in.#" },
+          queue: { name: inQueue, durable: false },
+          publisher: {
+            exchange: out,
+            routing_key: "order.default",
+            persistent: true,
+            content_type: "application/json",
+          },
+        }),
+      },
+      flow: {
+        publish_order: {
+          ...fromApi("POST /orders", "bus", "order.created"),
+          filter: "input.quantity > 0",
+          transform: {
+            product: "input.product",
+            quantity: "input.quantity",
+            status: "'pending'",
+          },
+        },
+        by_kind: fromApi("POST /events/:kind", "bus", "input.kind"),
+        typed: fromApi("POST /typed", "bus", "input.type"),
+        untargeted: fromApi("POST /default", "bus"),
+        relay: flow(
+          { connector: "bus", operation: "in.#" },
+          { connector: "bus", target: "meta.routing_key" },
+        ),
+      },
+    }));
     await hypha.waitForLine(/INFO\s+publisher connected connector=bus/);
     await hypha.waitForLine(/INFO\s+connected connector=bus/);
     api = new URL(hypha.urls.api).origin;
@@ -221,41 +201,30 @@ describe(`RabbitMQ publisher with the broker away (${RUNTIME})`, () => {
     await watchExchange(broker, out, watched);
     const port = await freePort();
     let proxy = await startBrokerProxy(port);
-    const hypha = await startHypha(`${SSE_AND_API}
-[connector.feed]
-type = "mq"
-driver = "rabbitmq"
-url = "amqp://guest:guest@127.0.0.1:5672"
-[connector.feed.exchange]
-name = "${inbound}"
-durable = false
-[connector.feed.queue]
-name = "${inQueue}"
-durable = false
-
-[connector.out]
-type = "mq"
-driver = "rabbitmq"
-url = "amqp://guest:guest@127.0.0.1:${port}"
-reconnect_delay = "200ms"
-[connector.out.publisher]
-exchange = "${out}"
-persistent = false
-content_type = "application/vnd.order+json"
-
-[flow.orders.from]
-connector = "api"
-operation = "POST /orders"
-[flow.orders.to]
-connector = "out"
-target = "order.created"
-
-[flow.relay.from]
-connector = "feed"
-[flow.relay.to]
-connector = "out"
-target = "relayed"
-`);
+    const hypha = await startHypha(merge(SSE_AND_API, {
+      connector: {
+        feed: rabbit({
+          exchange: { name: inbound, durable: false },
+          queue: { name: inQueue, durable: false },
+        }),
+        out: rabbit({
+          url: `amqp://guest:guest@127.0.0.1:${port}`,
+          reconnect_delay: "200ms",
+          publisher: {
+            exchange: out,
+            persistent: false,
+            content_type: "application/vnd.order+json",
+          },
+        }),
+      },
+      flow: {
+        orders: fromApi("POST /orders", "out", "order.created"),
+        relay: flow({ connector: "feed" }, {
+          connector: "out",
+          target: "relayed",
+        }),
+      },
+    }));
     try {
       await hypha.waitForLine(/INFO\s+publisher connected connector=out/);
       const api = new URL(hypha.urls.api).origin;

@@ -7,10 +7,14 @@ import {
   closeConnection,
   connectBroker,
   eventually,
-  rabbitConfig,
-  throwawayTopology,
   uniqueName,
 } from "./support/rabbitmq.ts";
+import {
+  merge,
+  rabbitConfig,
+  sse,
+  throwawayTopology,
+} from "./support/config_builder.ts";
 
 const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
 
@@ -22,8 +26,9 @@ describe(`admin listener (${RUNTIME})`, () => {
     const broker = await connectBroker();
     // The reconnect waits ~2 s, long enough for the probe to see the gap.
     const hypha = await startHypha(
-      rabbitConfig(throwawayTopology(connection, exchange, queue))
-        .replace('reconnect_delay = "200ms"', 'reconnect_delay = "2s"'),
+      rabbitConfig(merge(throwawayTopology(connection, exchange, queue), {
+        reconnect_delay: "2s",
+      })),
     );
     try {
       await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
@@ -77,16 +82,10 @@ describe(`admin listener (${RUNTIME})`, () => {
   });
 
   test("with tokens, /metrics and /stats need the bearer token; /healthz and /readyz stay open for probes", async () => {
-    const hypha = await startHypha(`
-[service.admin]
-port = 0
-[service.admin.auth]
-tokens = ["${ADMIN_TOKEN}"]
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-`);
+    const hypha = await startHypha({
+      service: { admin: { port: 0, auth: { tokens: [ADMIN_TOKEN] } } },
+      connector: { sse: sse() },
+    });
     try {
       const get = (path: string, token?: string) =>
         fetch(adminUrl(hypha, path), {

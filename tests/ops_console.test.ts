@@ -2,18 +2,15 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { launchChromium } from "./support/browser.ts";
-import { restExample } from "./support/configs.ts";
 import { publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import { merge, restExample } from "./support/config_builder.ts";
 
-const CONSOLE = `
-console = true
-retry = "300ms"
-`;
+const CONSOLE = { console: true, retry: "300ms" } as const;
 
 describe(`live console (${RUNTIME})`, () => {
   test("the console shows a published event, then reconnecting while the server is down, then the restart gap", async () => {
     let hypha = await startHypha(
-      `[service]\nshutdown_spread = "300ms"\n${restExample(CONSOLE)}`,
+      merge(restExample(CONSOLE), { service: { shutdown_spread: "300ms" } }),
     );
     const port = new URL(hypha.urls.sse).port;
     const browser = await launchChromium();
@@ -46,12 +43,9 @@ describe(`live console (${RUNTIME})`, () => {
       await page.waitForSelector("#state.reconnecting");
 
       hypha = await startHypha(
-        `[service]\nshutdown_spread = "300ms"\n${
-          restExample(`${CONSOLE}`).replace(
-            /\[connector\.sse\]\ntype = "sse"\nhost = "127\.0\.0\.1"\nport = 0/,
-            `[connector.sse]\ntype = "sse"\nhost = "127.0.0.1"\nport = ${port}`,
-          )
-        }`,
+        merge(restExample({ ...CONSOLE, port: Number(port) }), {
+          service: { shutdown_spread: "300ms" },
+        }),
       );
       const gap = await page.waitForSelector("tr.gap", { timeout: 20_000 });
       const gapCells = await gap.$$eval(
@@ -85,10 +79,10 @@ describe(`live console (${RUNTIME})`, () => {
     } finally {
       await off.stop();
     }
-    const on = await startHypha(restExample(`${CONSOLE}
-[connector.sse.auth]
-jwt_secret = "console-test-secret-0123456789abcdef"
-`));
+    const on = await startHypha(restExample({
+      ...CONSOLE,
+      auth: { jwt_secret: "console-test-secret-0123456789abcdef" },
+    }));
     try {
       const r = await fetch(new URL("/console", on.urls.sse));
       assert.equal(r.status, 200);

@@ -3,15 +3,22 @@ import http2 from "node:http2";
 import { connect } from "node:net";
 import tls from "node:tls";
 import { describe, test } from "node:test";
-import { restExample } from "./support/configs.ts";
 import { publish, RUNTIME, startHypha } from "./support/hypha.ts";
-import { curlGet, makeCertificate, tlsTable } from "./support/https.ts";
+import { curlGet, makeCertificate, tlsFiles } from "./support/https.ts";
 import {
   closeConnection,
   connectBroker,
-  throwawayTopology,
   uniqueName,
 } from "./support/rabbitmq.ts";
+import {
+  flow,
+  merge,
+  rabbit,
+  rest,
+  restExample,
+  sse,
+  throwawayTopology,
+} from "./support/config_builder.ts";
 
 const JWT_SECRET = "jwt-secret-for-the-json-log-test-0123456789";
 const PUBLISH_TOKEN = "publish-token-for-the-json-log-test";
@@ -23,50 +30,30 @@ describe(`JSON logs (${RUNTIME})`, () => {
     const queue = uniqueName("q");
     const connection = uniqueName("jsonlog");
     const broker = await connectBroker();
-    const hypha = await startHypha(`
-[service]
-log_format = "json"
-log_level = "debug"
-[service.admin]
-port = 0
-[service.admin.auth]
-tokens = ["${ADMIN_TOKEN}"]
-
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-[connector.sse.auth]
-jwt_secret = "${JWT_SECRET}"
-allow_query_token = true
-
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-[connector.api.auth]
-tokens = ["${PUBLISH_TOKEN}"]
-
-[connector.rabbit]
-type = "mq"
-driver = "rabbitmq"
-reconnect_delay = "200ms"
-${throwawayTopology(connection, exchange, queue)}
-
-[flow.feed.from]
-connector = "rabbit"
-operation = "feed.#"
-[flow.feed.to]
-connector = "sse"
-operation = "broadcast"
-
-[flow.notify.from]
-connector = "api"
-operation = "POST /notify"
-[flow.notify.to]
-connector = "sse"
-operation = "broadcast"
-`);
+    const hypha = await startHypha({
+      service: {
+        log_format: "json",
+        log_level: "debug",
+        admin: { port: 0, auth: { tokens: [ADMIN_TOKEN] } },
+      },
+      connector: {
+        sse: sse({ auth: { jwt_secret: JWT_SECRET, allow_query_token: true } }),
+        api: rest({ auth: { tokens: [PUBLISH_TOKEN] } }),
+        rabbit: rabbit(merge(throwawayTopology(connection, exchange, queue), {
+          reconnect_delay: "200ms",
+        })),
+      },
+      flow: {
+        feed: flow(
+          { connector: "rabbit", operation: "feed.#" },
+          { connector: "sse", operation: "broadcast" },
+        ),
+        notify: flow(
+          { connector: "api", operation: "POST /notify" },
+          { connector: "sse", operation: "broadcast" },
+        ),
+      },
+    });
     try {
       await hypha.waitForLine(/"msg":"connected"/);
       // Lines with URLs and refusals: a cut broker connection, bad tokens.
@@ -114,10 +101,11 @@ operation = "broadcast"
 
   test("with log_format = json over TLS, clients that reset HTTP/2 streams or send garbage leave only JSON lines on stderr", async () => {
     const cert = await makeCertificate();
-    const hypha = await startHypha(`
-[service]
-log_format = "json"
-${restExample(tlsTable("connector.sse", cert))}`);
+    const hypha = await startHypha(
+      merge(restExample({ tls: tlsFiles(cert) }), {
+        service: { log_format: "json" },
+      }),
+    );
     const url = new URL(hypha.urls.sse);
     try {
       // Only Deno's listener speaks HTTP/2 (Bun's is HTTP/1.1).

@@ -18,26 +18,20 @@ import {
   type Broker,
   connectBroker,
   eventually,
-  throwawayTopology,
   uniqueName,
 } from "./support/rabbitmq.ts";
+import {
+  merge,
+  rabbitConfig,
+  REST_FLOWS,
+  SEED_FLOWS,
+  throwawayTopology,
+} from "./support/config_builder.ts";
 
-const flows = `
-[flow.notify_room.from]
-connector = "api"
-operation = "POST /notify/:room"
-[flow.notify_room.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-
-[flow.live_feed.from]
-connector = "rabbit"
-operation = "feed.item"
-[flow.live_feed.to]
-connector = "sse"
-operation = "broadcast"
-`;
+const flows = {
+  notify_room: REST_FLOWS.notify_room,
+  live_feed: SEED_FLOWS.live_feed,
+};
 
 describe(`/metrics after real traffic (${RUNTIME})`, () => {
   const exchange = uniqueName("x");
@@ -47,27 +41,13 @@ describe(`/metrics after real traffic (${RUNTIME})`, () => {
 
   before(async () => {
     broker = await connectBroker();
-    hypha = await startHypha(`
-[service.admin]
-port = 0
-
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-max_buffered = "16KiB"
-
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-
-[connector.rabbit]
-type = "mq"
-driver = "rabbitmq"
-reconnect_delay = "200ms"
-${throwawayTopology(uniqueName("metrics"), exchange, queue)}
-${flows}`);
+    hypha = await startHypha(merge(
+      rabbitConfig(
+        throwawayTopology(uniqueName("metrics"), exchange, queue),
+        flows,
+      ),
+      { connector: { sse: { max_buffered: "16KiB" } } },
+    ));
     await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
   });
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { launchChromium } from "./support/browser.ts";
-import { restExample } from "./support/configs.ts";
 import {
   type Hypha,
   publish,
@@ -15,8 +14,9 @@ import {
   curlStream,
   makeCertificate,
   type TestCertificate,
-  tlsTable,
+  tlsFiles,
 } from "./support/https.ts";
+import { merge, restExample } from "./support/config_builder.ts";
 
 describe(`TLS (${RUNTIME})`, () => {
   let cert: TestCertificate;
@@ -24,11 +24,11 @@ describe(`TLS (${RUNTIME})`, () => {
 
   before(async () => {
     cert = await makeCertificate();
-    hypha = await startHypha(`
-[service.admin]
-port = 0
-${tlsTable("service.admin", cert)}
-${restExample(tlsTable("connector.sse", cert))}`);
+    hypha = await startHypha(
+      merge(restExample({ tls: tlsFiles(cert) }), {
+        service: { admin: { port: 0, tls: tlsFiles(cert) } },
+      }),
+    );
   });
 
   after(async () => {
@@ -128,14 +128,14 @@ ${restExample(tlsTable("connector.sse", cert))}`);
 
   test("a missing certificate file and a key that does not match are config errors naming the path (exit 2)", async () => {
     const missing = await writeConfig(
-      restExample(
-        `\n[connector.sse.tls]\ncert_file = "${cert.dir}/nope.pem"\nkey_file = "${cert.key}"\n`,
-      ),
+      restExample({
+        tls: { cert_file: `${cert.dir}/nope.pem`, key_file: cert.key },
+      }),
     );
     const mismatch = await writeConfig(
-      restExample(
-        `\n[connector.sse.tls]\ncert_file = "${cert.cert}"\nkey_file = "${cert.otherKey}"\n`,
-      ),
+      restExample({
+        tls: { cert_file: cert.cert, key_file: cert.otherKey },
+      }),
     );
     try {
       const a = await runHypha(["--config", missing.path]);

@@ -9,28 +9,34 @@ import { describe, test } from "node:test";
 import { subscribe } from "./support/clients.ts";
 import { type Call, inProcess } from "./support/in_process.ts";
 import { errorOf } from "./support/config_errors.ts";
+import {
+  type ConfigInput,
+  type ConfigPart,
+  flow,
+  merge,
+  type Overrides,
+  type PresenceInput,
+  toml,
+} from "./support/config_builder.ts";
 
-const sse = (name: string, presence = "") => `
-[connector.${name}]
-type = "sse"
-port = 0
-${presence}
-[flow.to_${name}.from]
-connector = "api"
-operation = "POST /${name}/:room"
-[flow.to_${name}.to]
-connector = "${name}"
-operation = "send_to_room"
-target = "input.room"
-`;
+/** The SSE connector `name` with `presence`, and POST /<name>/:room to it. */
+const sseWith = (
+  name: string,
+  presence?: Overrides<PresenceInput>,
+): ConfigPart => ({
+  connector: { [name]: { type: "sse", port: 0, presence } },
+  flow: {
+    [`to_${name}`]: flow(
+      { connector: "api", operation: `POST /${name}/:room` },
+      { connector: name, operation: "send_to_room", target: "input.room" },
+    ),
+  },
+});
 
-const API = `
-[connector.api]
-type = "rest"
-port = 0
-[connector.api.auth]
-tokens = ["s3cret"]
-`;
+/** The REST connector "api" with the publisher token. */
+const API: ConfigInput = {
+  connector: { api: { type: "rest", port: 0, auth: { tokens: ["s3cret"] } } },
+};
 
 const AUTH = { authorization: "Bearer s3cret" };
 
@@ -43,7 +49,7 @@ async function get(call: Call, path: string): Promise<[number, any]> {
 describe("presence API", () => {
   test("answers rooms, users and pages with the publisher token; refuses without it", async () => {
     const app = await inProcess(
-      API + sse("sse", "[connector.sse.presence]\nmembers = true"),
+      merge(API, sseWith("sse", { members: true })),
     );
     const clients = [
       subscribe("http://sse.test/events?rooms=a,b&user_id=ann", {
@@ -103,8 +109,7 @@ describe("presence API", () => {
 
   test("a REST connector publishing to two SSE connectors with presence is asked with ?connector=", async () => {
     const app = await inProcess(
-      API + sse("one", "[connector.one.presence]") +
-        sse("two", "[connector.two.presence]"),
+      merge(API, sseWith("one", {}), sseWith("two", {})),
     );
     const client = subscribe("http://two.test/events?room=x", {
       fetch: app.fetchOf("two"),
@@ -131,14 +136,14 @@ describe("presence API", () => {
   });
 
   test("a flow reading an SSE connector names one of its lifecycle operations", () => {
-    const text = `${API}${sse("sse")}
-[flow.f.from]
-connector = "sse"
-operation = "conected"
-[flow.f.to]
-connector = "sse"
-operation = "broadcast"
-`;
+    const text = toml(merge(API, sseWith("sse"), {
+      flow: {
+        f: flow(
+          { connector: "sse", operation: "conected" },
+          { connector: "sse", operation: "broadcast" },
+        ),
+      },
+    }));
     assert.equal(
       errorOf(text),
       'hypha.toml: flow.f.from.operation: an sse connector\'s operations are connected, disconnected, room_occupied, room_vacated (or none, for all); got "conected" (did you mean "connected"?)',

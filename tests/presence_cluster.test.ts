@@ -16,25 +16,29 @@ import {
 } from "./support/clients.ts";
 import {
   cleanupCluster,
+  clusterConfig,
   clusterNames,
-  startInstance,
 } from "./support/cluster.ts";
-import { adminStats, type Hypha, RUNTIME } from "./support/hypha.ts";
+import {
+  adminStats,
+  type Hypha,
+  RUNTIME,
+  startHypha,
+} from "./support/hypha.ts";
+import { type ConfigPart, flow, merge } from "./support/config_builder.ts";
 
 /** Presence, and a flow telling room changes to the admin room. */
-const PRESENCE = `
-[connector.sse.presence]
-members = true
-vacate_after = "1s"
-
-[flow.dashboard.from]
-connector = "sse"
-[flow.dashboard.to]
-connector = "sse"
-operation = "send_to_room"
-target = "admin"
-event = "meta.operation"
-`;
+const PRESENCE: ConfigPart = {
+  connector: { sse: { presence: { members: true, vacate_after: "1s" } } },
+  flow: {
+    dashboard: flow({ connector: "sse" }, {
+      connector: "sse",
+      operation: "send_to_room",
+      target: "admin",
+      event: "meta.operation",
+    }),
+  },
+};
 
 // deno-lint-ignore no-explicit-any
 async function ask(instance: Hypha, path: string): Promise<any> {
@@ -71,7 +75,9 @@ describe(`presence in a cluster (${RUNTIME} tests)`, () => {
     const clients: RawSubscriber[] = [];
     try {
       for (const runtime of ["deno", "bun", RUNTIME] as const) {
-        instances.push(await startInstance(names, runtime, PRESENCE));
+        instances.push(
+          await startHypha(merge(clusterConfig(names), PRESENCE), {}, runtime),
+        );
       }
       const [a, b, c] = instances;
       // Each instance owns rooms once it has heard the two others.

@@ -13,48 +13,42 @@ import {
   subscribe,
   until,
 } from "./support/clients.ts";
-import { ADMIN, adminStats, type Hypha, startHypha } from "./support/hypha.ts";
+import { adminStats, type Hypha, startHypha } from "./support/hypha.ts";
+import {
+  ADMIN,
+  type ConfigInput,
+  flow,
+  merge,
+  rest,
+  REST_FLOWS,
+  sse,
+} from "./support/config_builder.ts";
 
-const CONFIG = `
-[service]
-shutdown_spread = "200ms"
-${ADMIN}
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-heartbeat_interval = "2s"
-retry = "200ms"
-
-[connector.sse.presence]
-members = true
-max_members = 3
-vacate_after = "1s"
-join_leave = true
-
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-
-[flow.notify.from]
-connector = "api"
-operation = "POST /notify/:room"
-[flow.notify.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-
-[flow.dashboard]
-filter = "!has(input.rooms) || !('admin' in input.rooms)"
-[flow.dashboard.from]
-connector = "sse"
-[flow.dashboard.to]
-connector = "sse"
-operation = "send_to_room"
-target = "admin"
-event = "meta.operation"
-`;
+const CONFIG = merge<ConfigInput>({
+  service: { shutdown_spread: "200ms" },
+  connector: {
+    sse: sse({
+      heartbeat_interval: "2s",
+      retry: "200ms",
+      presence: {
+        members: true,
+        max_members: 3,
+        vacate_after: "1s",
+        join_leave: true,
+      },
+    }),
+    api: rest(),
+  },
+  flow: {
+    notify: REST_FLOWS.notify_room,
+    dashboard: flow({ connector: "sse" }, {
+      connector: "sse",
+      operation: "send_to_room",
+      target: "admin",
+      event: "meta.operation",
+    }, { filter: "!has(input.rooms) || !('admin' in input.rooms)" }),
+  },
+}, ADMIN);
 
 /** Asks until the answer is `expected`; fails with the last answer. */
 async function settles(
@@ -84,7 +78,7 @@ for (const workers of [1, 2]) {
     let hypha: Hypha;
     before(async () => {
       hypha = await startHypha(
-        CONFIG.replace("[service]\n", `[service]\nworkers = ${workers}\n`),
+        merge(CONFIG, { service: { workers } }),
       );
     });
     after(async () => {

@@ -10,6 +10,7 @@ import { rawSubscribe } from "./support/clients.ts";
 import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
 import { takePublished, watchExchange } from "./support/published.ts";
 import { connectBroker, uniqueName } from "./support/rabbitmq.ts";
+import { flow, rabbit, sse } from "./support/config_builder.ts";
 
 describe(`lifecycle events into RabbitMQ (${RUNTIME})`, () => {
   test("connected, room_occupied, disconnected and room_vacated are published with their routing keys, and consumed from a real queue", async () => {
@@ -19,29 +20,21 @@ describe(`lifecycle events into RabbitMQ (${RUNTIME})`, () => {
     await watchExchange(broker, exchange, queue);
     let hypha: Hypha | undefined;
     try {
-      hypha = await startHypha(`
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-[connector.sse.presence]
-vacate_after = "200ms"
-
-[connector.bus]
-type = "mq"
-driver = "rabbitmq"
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName("bus")}"
-[connector.bus.publisher]
-exchange = "${exchange}"
-routing_key = "presence"
-
-[flow.lifecycle.from]
-connector = "sse"
-[flow.lifecycle.to]
-connector = "bus"
-target = "meta.operation"
-`);
+      hypha = await startHypha({
+        connector: {
+          sse: sse({ presence: { vacate_after: "200ms" } }),
+          bus: rabbit({
+            connection_name: uniqueName("bus"),
+            publisher: { exchange, routing_key: "presence" },
+          }),
+        },
+        flow: {
+          lifecycle: flow({ connector: "sse" }, {
+            connector: "bus",
+            target: "meta.operation",
+          }),
+        },
+      });
       const client = await rawSubscribe(
         hypha.urls.sse,
         "/events?room=orders&user_id=42",

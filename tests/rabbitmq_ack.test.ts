@@ -8,10 +8,10 @@ import {
   connectionPids,
   eventually,
   queueCounts,
-  rabbitConfig,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import { rabbitConfig, RABBITMQ_URL } from "./support/config_builder.ts";
 
 describe(`RabbitMQ acks (${RUNTIME})`, () => {
   test("with prefetch = 1 a message stays unacked until it was queued to the subscribers", async () => {
@@ -19,20 +19,15 @@ describe(`RabbitMQ acks (${RUNTIME})`, () => {
     const queue = uniqueName("q");
     const connectionName = uniqueName("ack");
     const broker = await connectBroker();
-    const hypha = await startHypha(rabbitConfig(`
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${connectionName}"
-# Long enough that the broker keeps the connection while hypha is paused.
-heartbeat = "60s"
-[connector.rabbit.exchange]
-name = "${exchange}"
-durable = false
-[connector.rabbit.queue]
-name = "${queue}"
-durable = false
-[connector.rabbit.consumer]
-prefetch = 1
-`));
+    const hypha = await startHypha(rabbitConfig({
+      url: RABBITMQ_URL,
+      connection_name: connectionName,
+      // Long enough that the broker keeps the connection while hypha is paused.
+      heartbeat: "60s",
+      exchange: { name: exchange, durable: false },
+      queue: { name: queue, durable: false },
+      consumer: { prefetch: 1 },
+    }));
     const pid = hypha.process.pid;
     let paused = false;
     const counts = () => queueCounts(queue);

@@ -11,19 +11,17 @@ import {
   type Broker,
   connectBroker,
   eventually,
-  rabbitConfig,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import { flow, rabbitConfig, RABBITMQ_URL } from "./support/config_builder.ts";
 
-const FEED = `
-[flow.feed.from]
-connector = "rabbit"
-operation = "feed.#"
-[flow.feed.to]
-connector = "sse"
-operation = "broadcast"
-`;
+const FEED = {
+  feed: flow(
+    { connector: "rabbit", operation: "feed.#" },
+    { connector: "sse", operation: "broadcast" },
+  ),
+};
 
 const QUORUM = {
   "x-queue-type": "quorum",
@@ -55,17 +53,16 @@ describe(`queues and exchanges that hypha does not own (${RUNTIME})`, () => {
     queues.push(queue);
     await broker.channel.queueDeclare(queue, { durable: true }, QUORUM);
     const hypha = await startHypha(rabbitConfig(
-      `
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName("ops")}"
-[connector.rabbit.queue]
-name = "${queue}"
-create_if_missing = false
-[connector.rabbit.exchange]
-name = "${exchange}"
-create_if_missing = false
-routing_key = "feed.#"
-`,
+      {
+        url: RABBITMQ_URL,
+        connection_name: uniqueName("ops"),
+        queue: { name: queue, create_if_missing: false },
+        exchange: {
+          name: exchange,
+          create_if_missing: false,
+          routing_key: "feed.#",
+        },
+      },
       FEED,
     ));
     try {
@@ -87,13 +84,11 @@ routing_key = "feed.#"
     const queue = uniqueName("late");
     queues.push(queue);
     const hypha = await startHypha(rabbitConfig(
-      `
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName("wait")}"
-[connector.rabbit.queue]
-name = "${queue}"
-create_if_missing = false
-`,
+      {
+        url: RABBITMQ_URL,
+        connection_name: uniqueName("wait"),
+        queue: { name: queue, create_if_missing: false },
+      },
       FEED,
     ));
     try {
@@ -129,12 +124,11 @@ create_if_missing = false
     queues.push(queue);
     await (await channel()).queueDeclare(queue, { durable: true }, QUORUM);
     const hypha = await startHypha(rabbitConfig(
-      `
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName("mismatch")}"
-[connector.rabbit.queue]
-name = "${queue}"
-`,
+      {
+        url: RABBITMQ_URL,
+        connection_name: uniqueName("mismatch"),
+        queue: { name: queue },
+      },
       FEED,
     ));
     try {
@@ -172,27 +166,32 @@ name = "${queue}"
     queues.push(queue);
     exchanges.push(headers);
     const hypha = await startHypha(rabbitConfig(
-      `
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${uniqueName("args")}"
-[connector.rabbit.queue]
-name = "${queue}"
-args = { "x-queue-type" = "quorum", "x-message-ttl" = 60000, "x-max-length" = 1000 }
-[connector.rabbit.exchange]
-name = "${headers}"
-type = "headers"
-durable = false
-routing_key = ""
-args = { "alternate-exchange" = "${exchange}" }
-binding_args = { "x-match" = "all", tier = "gold" }
-`,
-      `
-[flow.all.from]
-connector = "rabbit"
-[flow.all.to]
-connector = "sse"
-operation = "broadcast"
-`,
+      {
+        url: RABBITMQ_URL,
+        connection_name: uniqueName("args"),
+        queue: {
+          name: queue,
+          args: {
+            "x-queue-type": "quorum",
+            "x-message-ttl": 60000,
+            "x-max-length": 1000,
+          },
+        },
+        exchange: {
+          name: headers,
+          type: "headers",
+          durable: false,
+          routing_key: "",
+          args: { "alternate-exchange": exchange },
+          binding_args: { "x-match": "all", tier: "gold" },
+        },
+      },
+      {
+        all: flow({ connector: "rabbit" }, {
+          connector: "sse",
+          operation: "broadcast",
+        }),
+      },
     ));
     try {
       await hypha.waitForLine(/INFO\s+ready/);

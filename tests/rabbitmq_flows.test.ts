@@ -6,13 +6,17 @@ import {
   type Broker,
   connectBroker,
   eventually,
-  rabbitConfig,
-  SEED_FLOWS,
   sourceStats,
-  throwawayTopology,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import {
+  flow,
+  merge,
+  rabbitConfig,
+  SEED_FLOWS,
+  throwawayTopology,
+} from "./support/config_builder.ts";
 
 describe(`RabbitMQ flows end to end (${RUNTIME})`, () => {
   const exchange = uniqueName("x");
@@ -25,28 +29,23 @@ describe(`RabbitMQ flows end to end (${RUNTIME})`, () => {
   before(async () => {
     broker = await connectBroker();
     hypha = await startHypha(rabbitConfig(
-      throwawayTopology(uniqueName("flows"), exchange, queue) + `
-[connector.rabbit.consumer.dlq]
-enabled = true
-`,
-      SEED_FLOWS + `
-[flow.audit.from]
-connector = "rabbit"
-operation = "audit.*"
-[flow.audit.to]
-connector = "sse"
-operation = "broadcast"
-event = "meta.routing_key"
-
-[flow.metrics.from]
-connector = "rabbit"
-operation = "metrics.#"
-[flow.metrics.to]
-connector = "sse"
-operation = "send_to_room"
-target = "meta.headers.room"
-event = "input.type"
-`,
+      merge(throwawayTopology(uniqueName("flows"), exchange, queue), {
+        consumer: { dlq: { enabled: true } },
+      }),
+      {
+        ...SEED_FLOWS,
+        audit: flow({ connector: "rabbit", operation: "audit.*" }, {
+          connector: "sse",
+          operation: "broadcast",
+          event: "meta.routing_key",
+        }),
+        metrics: flow({ connector: "rabbit", operation: "metrics.#" }, {
+          connector: "sse",
+          operation: "send_to_room",
+          target: "meta.headers.room",
+          event: "input.type",
+        }),
+      },
     ));
     await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
     events = hypha.urls.sse;

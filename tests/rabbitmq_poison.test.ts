@@ -6,11 +6,11 @@ import {
   type Broker,
   connectBroker,
   eventually,
-  rabbitConfig,
   sourceStats,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import { rabbitConfig } from "./support/config_builder.ts";
 
 describe(`RabbitMQ poison messages (${RUNTIME})`, () => {
   const exchange = uniqueName("x");
@@ -22,25 +22,24 @@ describe(`RabbitMQ poison messages (${RUNTIME})`, () => {
 
   before(async () => {
     broker = await connectBroker();
-    hypha = await startHypha(rabbitConfig(`
-host = "127.0.0.1"
-port = 5672
-username = "guest"
-password = "guest"
-vhost = "/"
-connection_name = "${uniqueName("poison")}"
-[connector.rabbit.exchange]
-name = "${exchange}"
-durable = false
-routing_key = ["feed.*", "room.*"]
-[connector.rabbit.consumer]
-queue = "${queue}"
-prefetch = 10
-[connector.rabbit.consumer.dlq]
-enabled = true
-exchange = "${dlx}"
-queue = "${dlq}"
-`));
+    hypha = await startHypha(rabbitConfig({
+      host: "127.0.0.1",
+      port: 5672,
+      username: "guest",
+      password: "guest",
+      vhost: "/",
+      connection_name: uniqueName("poison"),
+      exchange: {
+        name: exchange,
+        durable: false,
+        routing_key: ["feed.*", "room.*"],
+      },
+      consumer: {
+        queue,
+        prefetch: 10,
+        dlq: { enabled: true, exchange: dlx, queue: dlq },
+      },
+    }));
     await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
   });
 

@@ -8,13 +8,13 @@ import {
   eventually,
   freePort,
   queueCounts,
-  rabbitConfig,
   range,
   sourceStats,
   startBrokerProxy,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import { rabbitConfig } from "./support/config_builder.ts";
 
 describe(`RabbitMQ reconnects (${RUNTIME})`, () => {
   test("a connection cut by the broker mid-stream: hypha reconnects and nothing published meanwhile is lost", async () => {
@@ -22,16 +22,12 @@ describe(`RabbitMQ reconnects (${RUNTIME})`, () => {
     const queue = uniqueName("q");
     const connectionName = uniqueName("cut");
     const broker = await connectBroker();
-    const hypha = await startHypha(rabbitConfig(`
-url = "amqp://guest:guest@127.0.0.1:5672/%2F"
-connection_name = "${connectionName}"
-[connector.rabbit.exchange]
-name = "${exchange}"
-durable = false
-routing_key = "feed.#"
-[connector.rabbit.queue]
-name = "${queue}"
-`));
+    const hypha = await startHypha(rabbitConfig({
+      url: "amqp://guest:guest@127.0.0.1:5672/%2F",
+      connection_name: connectionName,
+      exchange: { name: exchange, durable: false, routing_key: "feed.#" },
+      queue: { name: queue },
+    }));
     try {
       await hypha.waitForLine(/INFO\s+connected connector=rabbit/);
       const all = subscribe(hypha.urls.sse);
@@ -82,15 +78,12 @@ name = "${queue}"
     const port = await freePort();
     const broker = await connectBroker();
     await broker.channel.exchangeDeclare(exchange, "topic", { durable: false });
-    const hypha = await startHypha(rabbitConfig(`
-url = "amqp://guest:guest@127.0.0.1:${port}"
-connection_name = "${uniqueName("late")}"
-[connector.rabbit.exchange]
-name = "${exchange}"
-durable = false
-[connector.rabbit.queue]
-name = ""
-`));
+    const hypha = await startHypha(rabbitConfig({
+      url: `amqp://guest:guest@127.0.0.1:${port}`,
+      connection_name: uniqueName("late"),
+      exchange: { name: exchange, durable: false },
+      queue: { name: "" },
+    }));
     let proxy: { close(): Promise<void> } | undefined;
     try {
       const retrying = await hypha.waitForLine(/WARN\s+retrying/);

@@ -4,12 +4,11 @@ import { subscribe } from "./support/clients.ts";
 import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
 import {
   connectBroker,
-  rabbitConfig,
   range,
-  throwawayTopology,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import { rabbitConfig, throwawayTopology } from "./support/config_builder.ts";
 
 describe(`RabbitMQ scale-out (${RUNTIME})`, () => {
   test("two instances on one exchange: every subscriber on either gets each broadcast exactly once", async () => {

@@ -18,7 +18,6 @@ import {
   type Broker,
   connectBroker,
   freePort,
-  rabbitConfig,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
@@ -29,36 +28,36 @@ import {
   type Stunnel,
 } from "./support/tls.ts";
 import { writeConfig } from "./support/hypha.ts";
+import {
+  flow,
+  merge,
+  type MqInput,
+  type Overrides,
+  rabbitConfig,
+} from "./support/config_builder.ts";
 
-/** Connector lines for TLS through stunnel on `port`, with `tls` lines. */
+/** The mq connector's keys for TLS through stunnel on `port`, with `tls`. */
 function tlsConnector(
   port: number,
   exchange: string,
-  tls: string,
-): string {
-  return `
-host = "localhost"
-port = ${port}
-connection_name = "${uniqueName("tls")}"
-[connector.rabbit.tls]
-enabled = true
-${tls}
-[connector.rabbit.exchange]
-name = "${exchange}"
-durable = false
-[connector.rabbit.queue]
-name = ""
-`;
+  tls: Overrides<MqInput["tls"]>,
+): Overrides<MqInput> {
+  return {
+    host: "localhost",
+    port,
+    connection_name: uniqueName("tls"),
+    tls: { enabled: true, ...tls },
+    exchange: { name: exchange, durable: false },
+    queue: { name: "" },
+  };
 }
 
-const FEED = `
-[flow.feed.from]
-connector = "rabbit"
-operation = "feed.#"
-[flow.feed.to]
-connector = "sse"
-operation = "broadcast"
-`;
+const FEED = {
+  feed: flow(
+    { connector: "rabbit", operation: "feed.#" },
+    { connector: "sse", operation: "broadcast" },
+  ),
+};
 
 describe(`TLS to the broker through stunnel (${RUNTIME})`, () => {
   let certs: Certificates;
@@ -84,7 +83,7 @@ describe(`TLS to the broker through stunnel (${RUNTIME})`, () => {
       tlsConnector(
         stunnel.port,
         exchange,
-        `cert = "${certs.clientCert}"\nkey = "${certs.clientKey}"\nca_cert = "${certs.ca}"\n`,
+        { cert: certs.clientCert, key: certs.clientKey, ca_cert: certs.ca },
       ),
       FEED,
     ));
@@ -107,19 +106,17 @@ describe(`TLS to the broker through stunnel (${RUNTIME})`, () => {
 
   test("an amqps:// url turns TLS on without tls.enabled", async () => {
     const hypha = await startHypha(rabbitConfig(
-      `
-url = "amqps://guest:guest@localhost:${stunnel.port}"
-connection_name = "${uniqueName("amqps")}"
-[connector.rabbit.tls]
-cert = "${certs.clientCert}"
-key = "${certs.clientKey}"
-ca_cert = "${certs.ca}"
-[connector.rabbit.exchange]
-name = "${exchange}"
-durable = false
-[connector.rabbit.queue]
-name = ""
-`,
+      {
+        url: `amqps://guest:guest@localhost:${stunnel.port}`,
+        connection_name: uniqueName("amqps"),
+        tls: {
+          cert: certs.clientCert,
+          key: certs.clientKey,
+          ca_cert: certs.ca,
+        },
+        exchange: { name: exchange, durable: false },
+        queue: { name: "" },
+      },
       FEED,
     ));
     try {
@@ -139,7 +136,11 @@ name = ""
       tlsConnector(
         stunnel.port,
         exchange,
-        `cert = "${certs.clientCert}"\nkey = "${certs.clientKey}"\ninsecure_skip_verify = true\n`,
+        {
+          cert: certs.clientCert,
+          key: certs.clientKey,
+          insecure_skip_verify: true,
+        },
       ),
       FEED,
     ));
@@ -157,7 +158,7 @@ name = ""
 
   test("without a client certificate: refused, with an ERROR that says to set tls.cert and tls.key", async () => {
     const hypha = await startHypha(rabbitConfig(
-      tlsConnector(stunnel.port, exchange, `ca_cert = "${certs.ca}"\n`),
+      tlsConnector(stunnel.port, exchange, { ca_cert: certs.ca }),
       FEED,
     ));
     try {
@@ -180,7 +181,11 @@ name = ""
       tlsConnector(
         stunnel.port,
         exchange,
-        `cert = "${certs.clientCert}"\nkey = "${certs.clientKey}"\nca_cert = "${certs.otherCa}"\n`,
+        {
+          cert: certs.clientCert,
+          key: certs.clientKey,
+          ca_cert: certs.otherCa,
+        },
       ),
       FEED,
     ));
@@ -199,17 +204,23 @@ name = ""
 
   test("a cluster whose store is on a client-certificate broker attaches over TLS: ready, and a REST event reaches a subscriber with a stream id", async () => {
     const names = clusterNames();
-    const config = clusterConfig(
-      names,
-      "",
-      `amqps://guest:guest@localhost:${stunnel.port}`,
-    ).replace(
-      `[connector.rabbit.exchange]`,
-      `[connector.rabbit.tls]
-cert = "${certs.clientCert}"
-key = "${certs.clientKey}"
-ca_cert = "${certs.ca}"
-[connector.rabbit.exchange]`,
+    const config = merge(
+      clusterConfig(
+        names,
+        {},
+        `amqps://guest:guest@localhost:${stunnel.port}`,
+      ),
+      {
+        connector: {
+          rabbit: {
+            tls: {
+              cert: certs.clientCert,
+              key: certs.clientKey,
+              ca_cert: certs.ca,
+            },
+          },
+        },
+      },
     );
     const hypha = await startHypha(config);
     try {
@@ -232,7 +243,7 @@ ca_cert = "${certs.ca}"
   test("a TLS file that cannot be read is a config error naming the key and the path", async () => {
     const missing = `${certs.dir}/nope.pem`;
     const config = await writeConfig(rabbitConfig(
-      tlsConnector(stunnel.port, exchange, `ca_cert = "${missing}"\n`),
+      tlsConnector(stunnel.port, exchange, { ca_cert: missing }),
       FEED,
     ));
     try {

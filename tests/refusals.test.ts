@@ -2,9 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
 import { rawSubscribe } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import {
-  ADMIN,
   adminStats,
   type Hypha,
   publish,
@@ -12,6 +10,7 @@ import {
   startHypha,
 } from "./support/hypha.ts";
 import { SECRET, sign } from "./support/auth.ts";
+import { ADMIN, flow, merge, restExample } from "./support/config_builder.ts";
 
 const ORIGIN = "https://app.example.com";
 
@@ -27,31 +26,30 @@ describe(`refusals say what is wrong (${RUNTIME})`, () => {
   let api: string;
   before(async () => {
     hypha = await startHypha(
-      restExample(`
-[connector.sse.cors]
-allowed_origins = ["${ORIGIN}"]
-allow_credentials = true
-[connector.sse.auth]
-jwt_secret = "${SECRET}"
-`) + `
-[flow.typed.from]
-connector = "api"
-operation = "POST /typed"
-[flow.typed.to]
-connector = "sse"
-operation = "broadcast"
-event = "input.type"
-
-[flow.many.from]
-connector = "api"
-operation = "POST /many"
-[flow.many.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.rooms"
-[flow.many.transform]
-text = "input.text"
-` + ADMIN,
+      merge(
+        restExample({
+          cors: { allowed_origins: [ORIGIN], allow_credentials: true },
+          auth: { jwt_secret: SECRET },
+        }),
+        ADMIN,
+        {
+          flow: {
+            typed: flow(
+              { connector: "api", operation: "POST /typed" },
+              { connector: "sse", operation: "broadcast", event: "input.type" },
+            ),
+            many: flow(
+              { connector: "api", operation: "POST /many" },
+              {
+                connector: "sse",
+                operation: "send_to_room",
+                target: "input.rooms",
+              },
+              { transform: { text: "input.text" } },
+            ),
+          },
+        },
+      ),
     );
     api = hypha.urls.api.replace(/\/$/, "");
   });

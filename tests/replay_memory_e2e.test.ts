@@ -7,22 +7,20 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { rawRequest, rawSubscribe, until } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import { restExample } from "./support/config_builder.ts";
 
 const CLIENTS = 100;
 const EVENTS = 400;
 
 describe(`replay to clients that never read (${RUNTIME})`, () => {
   test(`${CLIENTS} non-reading resumers of ${EVENTS} x 64 KiB events: memory stays bounded, they are cut, others are served`, async () => {
-    const hypha = await startHypha(restExample(`
-max_buffered = "1MiB"
-stall_timeout = "1s"
-heartbeat_interval = "1h"
-[connector.sse.history]
-size = ${EVENTS + 10}
-max_bytes = "64MiB"
-`));
+    const hypha = await startHypha(restExample({
+      max_buffered: "1MiB",
+      stall_timeout: "1s",
+      heartbeat_interval: "1h",
+      history: { size: EVENTS + 10, max_bytes: "64MiB" },
+    }));
     try {
       const rssMiB = () =>
         Number(

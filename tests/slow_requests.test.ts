@@ -6,10 +6,10 @@ import {
   rawSubscribe,
   until,
 } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { type Hypha, publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import { restExample, sse } from "./support/config_builder.ts";
 
-const GUARD = "connection_guard = true";
+const GUARD = { connection_guard: true } as const;
 
 /** Sends `text` one byte per second until the server closes the socket. */
 function trickle(connection: RawConnection, text: string): void {
@@ -62,8 +62,8 @@ describe(`slow requests are cut after request_timeout (${RUNTIME})`, () => {
     hypha = await startHypha(
       // Loopback listeners are unguarded unless asked (config/loopback.ts).
       restExample(
-        `request_timeout = "1s"\n${GUARD}`,
-        `request_timeout = "1s"\n${GUARD}`,
+        { request_timeout: "1s", ...GUARD },
+        { request_timeout: "1s", ...GUARD },
       ),
     );
   });
@@ -133,10 +133,11 @@ onDenoOnly(`connections without a request are capped (${RUNTIME})`, () => {
   let hypha: Hypha;
   before(async () => {
     hypha = await startHypha(
-      restExample(
-        "",
-        `request_timeout = "60s"\nmax_pending_connections = 5\n${GUARD}`,
-      ),
+      restExample({}, {
+        request_timeout: "60s",
+        max_pending_connections: 5,
+        ...GUARD,
+      }),
     );
   });
   after(async () => {
@@ -172,7 +173,7 @@ describe(`a mass disconnect does not refuse the reconnects (${RUNTIME})`, () => 
   let hypha: Hypha;
   before(async () => {
     hypha = await startHypha(
-      restExample(`max_pending_connections = 20\n${GUARD}`, ""),
+      restExample({ max_pending_connections: 20, ...GUARD }),
     );
   });
   after(async () => {
@@ -212,12 +213,10 @@ for (
     let hypha: Hypha;
     before(async () => {
       hypha = await startHypha(
-        restExample(
-          "",
-          `max_pending_connections = 2${
-            guard.endsWith("false") ? `\n${guard}` : ""
-          }`,
-        ),
+        restExample({}, {
+          max_pending_connections: 2,
+          ...(guard.endsWith("false") ? { connection_guard: false } : {}),
+        }),
       );
     });
     after(async () => {
@@ -248,13 +247,9 @@ for (
 onDenoOnly(`a non-loopback listener is guarded by default (${RUNTIME})`, () => {
   let hypha: Hypha;
   before(async () => {
-    hypha = await startHypha(`
-[connector.sse]
-type = "sse"
-host = "0.0.0.0"
-port = 0
-max_pending_connections = 3
-`);
+    hypha = await startHypha({
+      connector: { sse: sse({ host: "0.0.0.0", max_pending_connections: 3 }) },
+    });
   });
   after(async () => {
     await hypha.stop();

@@ -11,32 +11,29 @@ import {
   connectBroker,
   freePort,
   range,
-  throwawayTopology,
   uniqueName,
   waitForNumbers,
 } from "./support/rabbitmq.ts";
+import {
+  type ConfigInput,
+  merge,
+  rabbit,
+  SEED_FLOWS,
+  sse,
+  throwawayTopology,
+} from "./support/config_builder.ts";
 
-function config(port: number, exchange: string, queue: string): string {
-  return `
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = ${port}
-retry = "500ms"
-
-[connector.rabbit]
-type = "mq"
-driver = "rabbitmq"
-reconnect_delay = "200ms"
-${throwawayTopology(uniqueName("grace"), exchange, queue)}
-
-[flow.live_feed.from]
-connector = "rabbit"
-operation = "feed.item"
-[flow.live_feed.to]
-connector = "sse"
-operation = "broadcast"
-`;
+function config(port: number, exchange: string, queue: string): ConfigInput {
+  return {
+    connector: {
+      sse: sse({ port, retry: "500ms" }),
+      rabbit: rabbit(merge(
+        throwawayTopology(uniqueName("grace"), exchange, queue),
+        { reconnect_delay: "200ms" },
+      )),
+    },
+    flow: { live_feed: SEED_FLOWS.live_feed },
+  };
 }
 
 describe(`startup grace (${RUNTIME})`, () => {

@@ -3,16 +3,10 @@ import { describe, test } from "node:test";
 import { main } from "../src/main.ts";
 import process from "node:process";
 import { rawSubscribe, until } from "./support/clients.ts";
-import { restExample } from "./support/configs.ts";
 import { publish, RUNTIME, startHypha } from "./support/hypha.ts";
+import { restExample, sse, toml } from "./support/config_builder.ts";
 
-const CONFIG = `
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-heartbeat_interval = "0s"
-`;
+const CONFIG = toml({ connector: { sse: sse({ heartbeat_interval: "0s" }) } });
 
 describe("a rejection nobody handled, through main with a fake platform", () => {
   test("is logged as an ERROR and the hub keeps running", async () => {

@@ -60,7 +60,7 @@ describe(`the cluster's promise under faults (${RUNTIME} and ${OTHER} instances)
     };
     try {
       for (const runtime of RUNTIMES) {
-        const h = await startInstance(names, runtime, "", broker.url);
+        const h = await startInstance(names, runtime, {}, broker.url);
         instances.push(h);
         live.add(h);
       }
@@ -85,7 +85,7 @@ describe(`the cluster's promise under faults (${RUNTIME} and ${OTHER} instances)
         live.delete(instances[i]);
         route();
         await instances[i].stop();
-        instances[i] = await startInstance(names, RUNTIMES[i], "", broker.url);
+        instances[i] = await startInstance(names, RUNTIMES[i], {}, broker.url);
         live.add(instances[i]);
         route();
         await progress(300);
@@ -96,7 +96,7 @@ describe(`the cluster's promise under faults (${RUNTIME} and ${OTHER} instances)
       route();
       await instances[1].stop("SIGKILL");
       await progress(300);
-      instances[1] = await startInstance(names, RUNTIMES[1], "", broker.url);
+      instances[1] = await startInstance(names, RUNTIMES[1], {}, broker.url);
       live.add(instances[1]);
       route();
       await progress(300);

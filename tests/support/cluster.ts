@@ -6,8 +6,22 @@
  */
 
 import { AMQPClient } from "@cloudamqp/amqp-client";
-import { ADMIN, adminStats, type Hypha, publish, startHypha } from "./hypha.ts";
-import { RABBITMQ_URL, SEED_FLOWS, uniqueName } from "./rabbitmq.ts";
+import { adminStats, type Hypha, publish, startHypha } from "./hypha.ts";
+import { uniqueName } from "./rabbitmq.ts";
+import {
+  ADMIN,
+  type ConfigInput,
+  type HistoryInput,
+  merge,
+  type Overrides,
+  rabbit,
+  RABBITMQ_URL,
+  rest,
+  REST_FLOWS,
+  SEED_FLOWS,
+  sse,
+  throwawayTopology,
+} from "./config_builder.ts";
 
 /** The names one test's cluster uses. */
 export interface ClusterNames {
@@ -28,73 +42,46 @@ export function clusterNames(): ClusterNames {
   };
 }
 
-/** The config of one instance; `history` adds lines to its history table. */
+/** The config of one instance; `history` adds to its history table. */
 export function clusterConfig(
   names: ClusterNames,
-  history = "",
+  history: Overrides<HistoryInput> = {},
   url = RABBITMQ_URL,
   /** `[service] workers`: delivery threads. */
   workers = 1,
-): string {
-  return `
-[service]
-shutdown_spread = "500ms"
-workers = ${workers}
-${ADMIN}
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-heartbeat_interval = "2s"
-retry = "200ms"
-
-[connector.sse.history]
-store = "rabbit"
-stream = "${names.stream}"
-${history}
-
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-
-[connector.rabbit]
-type = "mq"
-driver = "rabbitmq"
-url = "${url}"
-connection_name = "${names.connection}"
-reconnect_delay = "200ms"
-[connector.rabbit.exchange]
-name = "${names.exchange}"
-type = "topic"
-durable = false
-routing_key = "#"
-[connector.rabbit.queue]
-name = "${names.queue}"
-durable = false
-
-[flow.rest_feed.from]
-connector = "api"
-operation = "POST /notify"
-[flow.rest_feed.to]
-connector = "sse"
-operation = "broadcast"
-
-[flow.rest_room.from]
-connector = "api"
-operation = "POST /notify/:room"
-[flow.rest_room.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-${SEED_FLOWS}`;
+): ConfigInput {
+  return merge<ConfigInput>({
+    service: { shutdown_spread: "500ms", workers },
+    connector: {
+      sse: sse({
+        heartbeat_interval: "2s",
+        retry: "200ms",
+        history: merge<HistoryInput>(
+          { store: "rabbit", stream: names.stream },
+          history,
+        ),
+      }),
+      api: rest(),
+      rabbit: merge(
+        rabbit(
+          throwawayTopology(names.connection, names.exchange, names.queue),
+        ),
+        { url, reconnect_delay: "200ms" },
+      ),
+    },
+    flow: {
+      rest_feed: REST_FLOWS.notify_all,
+      rest_room: REST_FLOWS.notify_room,
+      ...SEED_FLOWS,
+    },
+  }, ADMIN);
 }
 
 /** Starts one instance on `runtime`. */
 export function startInstance(
   names: ClusterNames,
   runtime: "deno" | "bun",
-  history = "",
+  history: Overrides<HistoryInput> = {},
   url = RABBITMQ_URL,
   workers = 1,
 ): Promise<Hypha> {

@@ -65,9 +65,11 @@ export async function makeCertificate(): Promise<TestCertificate> {
   };
 }
 
-/** Config lines of a `[<table>.tls]` with `cert`'s files. */
-export function tlsTable(table: string, cert: TestCertificate): string {
-  return `\n[${table}.tls]\ncert_file = "${cert.cert}"\nkey_file = "${cert.key}"\n`;
+/** A listener's `tls` table with `cert`'s files. */
+export function tlsFiles(
+  cert: TestCertificate,
+): { cert_file: string; key_file: string } {
+  return { cert_file: cert.cert, key_file: cert.key };
 }
 
 /** A running `curl -k -sN -D - --http2 url`: headers and body as they come. */

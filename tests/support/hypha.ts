@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { type Child, spawnChild } from "./spawn.ts";
+import { type ConfigInput, toml } from "./config_builder.ts";
 
 /** "deno" or "bun": the runtime under test. */
 export const RUNTIME: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";
@@ -72,13 +73,16 @@ export async function runHypha(
   return { code, output };
 }
 
-/** Writes `config` to a temp file and returns its path and a cleanup. */
+/**
+ * Writes `config` (TOML text, or a typed config written as TOML) to a temp
+ * file and returns its path and a cleanup.
+ */
 export async function writeConfig(
-  config: string,
+  config: string | ConfigInput,
 ): Promise<{ path: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "hypha-test-"));
   const path = join(dir, "hypha.toml");
-  await writeFile(path, config);
+  await writeFile(path, typeof config === "string" ? config : toml(config));
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -95,7 +99,7 @@ function jsonListening(line: string): string[] | undefined {
 
 /** Starts hypha with `config` and waits until it logs `ready` (text or JSON). */
 export async function startHypha(
-  config: string,
+  config: string | ConfigInput,
   env: Record<string, string> = {},
   /** Another runtime than the tests' one, for mixed clusters. */
   runtime = RUNTIME,
@@ -232,13 +236,7 @@ export async function publish(
   return { status: response.status, body: text ? JSON.parse(text) : {} };
 }
 
-/** Config lines for the admin listener on a free loopback port. */
-export const ADMIN = `
-[service.admin]
-port = 0
-`;
-
-/** URL of `path` on the admin listener (needs {@link ADMIN} in the config). */
+/** URL of `path` on the admin listener (needs `[service.admin]` in the config). */
 export function adminUrl(hypha: Hypha, path: string): string {
   const base = hypha.urls["service.admin"];
   if (base === undefined) throw new Error("no admin listener in the config");

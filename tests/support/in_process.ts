@@ -11,6 +11,7 @@ import { parseConfig } from "../../src/config/load.ts";
 import type { Listener } from "../../src/core/http.ts";
 import { createLogger } from "../../src/core/log.ts";
 import { readFile } from "node:fs/promises";
+import { type ConfigInput, toml } from "./config_builder.ts";
 
 /** Calls a listener's fetch function, as the runtime would. */
 export type Call = (path: string, init?: RequestInit) => Promise<Response>;
@@ -28,10 +29,11 @@ export interface InProcess {
 
 /** Starts `config` (TOML text) in process. */
 export async function inProcess(
-  config: string,
+  config: string | ConfigInput,
   env: Record<string, string> = {},
 ): Promise<InProcess> {
-  const { config: parsed } = parseConfig(config, "test.toml", env);
+  const text = typeof config === "string" ? config : toml(config);
+  const { config: parsed } = parseConfig(text, "test.toml", env);
   const auth = await createSubscriberAuth(
     parsed,
     "test.toml",

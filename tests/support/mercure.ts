@@ -7,76 +7,66 @@
 
 import type { Page } from "playwright-core";
 import type { ClusterNames } from "./cluster.ts";
-import { RABBITMQ_URL } from "./rabbitmq.ts";
 import { SECRET, sign } from "./auth.ts";
+import {
+  type ConfigInput,
+  type ConfigPart,
+  flow,
+  merge,
+  rabbit,
+  sse,
+  throwawayTopology,
+} from "./config_builder.ts";
 
 /** The publisher key of the hubs below (its own, beside SECRET). */
 export const PUBLISHER_SECRET = "mercure-publisher-secret-4b7e2a9c1d3f5e8a0b6c";
 
-/** A Mercure connector "hub" with anonymous subscribers; `extra` appended. */
-export function mercureConfig(extra = ""): string {
-  return `
-[connector.hub]
-type = "sse"
-protocol = "mercure"
-host = "127.0.0.1"
-port = 0
-retry = "200ms"
-
-[connector.hub.auth]
-jwt_secret = "${SECRET}"
-anonymous = true
-
-[connector.hub.publisher_auth]
-jwt_secret = "${PUBLISHER_SECRET}"
-
-[connector.hub.cors]
-allowed_origins = ["*"]
-publish_origins = ["*"]
-${extra}`;
+/** A Mercure connector "hub" with anonymous subscribers; `extra` merged in. */
+export function mercureConfig(extra: ConfigPart = {}): ConfigInput {
+  return merge<ConfigInput>({
+    connector: {
+      hub: sse({
+        protocol: "mercure",
+        retry: "200ms",
+        auth: { jwt_secret: SECRET, anonymous: true },
+        publisher_auth: { jwt_secret: PUBLISHER_SECRET },
+        cors: { allowed_origins: ["*"], publish_origins: ["*"] },
+      }),
+    },
+  }, extra);
 }
 
 /**
- * A cluster member: the Mercure hub on a stream, an ordinary SSE connector
- * beside it, and a RabbitMQ flow that publishes Mercure updates.
+ * A cluster member: the hub's history on the RabbitMQ stream of `names`,
+ * an ordinary SSE connector beside it, and RabbitMQ book updates
+ * published to the hub.
  */
-export function mercureClusterConfig(names: ClusterNames): string {
-  return mercureConfig(`
-[connector.hub.history]
-store = "rabbit"
-stream = "${names.stream}"
-
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-
-[connector.rabbit]
-type = "mq"
-driver = "rabbitmq"
-url = "${RABBITMQ_URL}"
-connection_name = "${names.connection}"
-reconnect_delay = "200ms"
-[connector.rabbit.exchange]
-name = "${names.exchange}"
-type = "topic"
-durable = false
-routing_key = "#"
-[connector.rabbit.queue]
-name = "${names.queue}"
-durable = false
-
-[flow.books.from]
-connector = "rabbit"
-operation = "book.updated"
-[flow.books.to]
-connector = "hub"
-operation = "publish"
-topic = ["input.topic", "https://example.com/books"]
-private = "input.private"
-id = "input.id"
-event = "input.type"
-`);
+export function mercureClusterConfig(names: ClusterNames): ConfigInput {
+  return mercureConfig({
+    connector: {
+      hub: { history: { store: "rabbit", stream: names.stream } },
+      sse: sse(),
+      rabbit: rabbit(
+        merge(
+          throwawayTopology(names.connection, names.exchange, names.queue),
+          { reconnect_delay: "200ms" },
+        ),
+      ),
+    },
+    flow: {
+      books: flow(
+        { connector: "rabbit", operation: "book.updated" },
+        {
+          connector: "hub",
+          operation: "publish",
+          topic: ["input.topic", "https://example.com/books"],
+          private: "input.private",
+          id: "input.id",
+          event: "input.type",
+        },
+      ),
+    },
+  });
 }
 
 /** A publisher token allowed `selectors` (default: every topic). */

@@ -11,9 +11,9 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { promisify } from "node:util";
 import type { Subscriber } from "./clients.ts";
 import { adminStats, type Hypha } from "./hypha.ts";
+import { RABBITMQ_URL } from "./config_builder.ts";
 
-/** The broker every test uses. */
-export const RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
+export { RABBITMQ_URL };
 
 const exec = promisify(execFile);
 
@@ -147,83 +147,6 @@ export async function eventually(
 /** The integers from `from` to `to`, inclusive. */
 export const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-/**
- * Connector lines for a throwaway topic exchange bound with "#" to `queue`
- * ("" for a server-named one), neither durable, on the local broker.
- */
-export function throwawayTopology(
-  connectionName: string,
-  exchange: string,
-  queue: string,
-): string {
-  return `
-url = "amqp://guest:guest@127.0.0.1:5672"
-connection_name = "${connectionName}"
-[connector.rabbit.exchange]
-name = "${exchange}"
-type = "topic"
-durable = false
-routing_key = "#"
-[connector.rabbit.queue]
-name = "${queue}"
-durable = false
-`;
-}
-
-/** The seed's three flows, reading from the connector "rabbit". */
-export const SEED_FLOWS = `
-[flow.live_feed.from]
-connector = "rabbit"
-operation = "feed.item"
-[flow.live_feed.to]
-connector = "sse"
-operation = "broadcast"
-
-[flow.room_updates.from]
-connector = "rabbit"
-operation = "room.event"
-[flow.room_updates.to]
-connector = "sse"
-operation = "send_to_room"
-target = "input.room"
-
-[flow.user_notification.from]
-connector = "rabbit"
-operation = "notification.personal"
-[flow.user_notification.to]
-connector = "sse"
-operation = "send_to_user"
-target = "input.user_id"
-`;
-
-/**
- * A config with an SSE connector, a REST connector "api", the admin listener
- * (for GET /stats) and the RabbitMQ connector "rabbit" with `rabbit` as its
- * extra lines.
- */
-export function rabbitConfig(rabbit: string, flows = SEED_FLOWS): string {
-  return `
-[service.admin]
-port = 0
-
-[connector.sse]
-type = "sse"
-host = "127.0.0.1"
-port = 0
-
-[connector.api]
-type = "rest"
-host = "127.0.0.1"
-port = 0
-
-[connector.rabbit]
-type = "mq"
-driver = "rabbitmq"
-reconnect_delay = "200ms"
-${rabbit}
-${flows}`;
-}
 
 /** The counters of source `name` from the admin listener's GET /stats. */
 export async function sourceStats(
