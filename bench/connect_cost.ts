@@ -13,7 +13,7 @@
 import process from "node:process";
 import { startApp } from "../src/app.ts";
 import { parseConfig } from "../src/config/load.ts";
-import type { Listener } from "../src/core/http.ts";
+import type { Listener } from "../src/core/http/http.ts";
 import { createLogger } from "../src/core/log.ts";
 import { handle } from "./naive_hub.ts";
 import { report } from "./support.ts";

@@ -9,12 +9,12 @@
  *     deno run -A bench/mercure_match.ts      (or: bun bench/mercure_match.ts)
  */
 
-import type { Connection } from "../src/core/connection.ts";
-import { createHub } from "../src/core/hub.ts";
-import { createMemoryLog } from "../src/core/memory_log.ts";
-import { publishUpdate } from "../src/core/mercure_update.ts";
-import { createTopicIndex } from "../src/core/topic_index.ts";
-import { anyMatches } from "../src/core/topic_selector.ts";
+import type { Connection } from "../src/core/hub/connection.ts";
+import { createHub } from "../src/core/hub/hub.ts";
+import { createMemoryLog } from "../src/core/history/memory_log.ts";
+import { publishUpdate } from "../src/core/flows/mercure_update.ts";
+import { createTopicIndex } from "../src/core/hub/topic_index.ts";
+import { anyMatches } from "../src/core/hub/topic_selector.ts";
 
 const SUBSCRIBERS = 10_000;
 const SELECTORS = 1_000;

@@ -9,8 +9,8 @@
  */
 
 import process from "node:process";
-import { EVERYONE } from "../src/core/audience.ts";
-import { encodeEvent } from "../src/core/sse.ts";
+import { EVERYONE } from "../src/core/history/audience.ts";
+import { encodeEvent } from "../src/core/hub/sse.ts";
 import { createEventBatches } from "../src/workers/fan_out.ts";
 import type { ThreadPort } from "../src/workers/protocol.ts";
 

@@ -13,9 +13,9 @@ import {
   logCallbackTrouble,
 } from "./auth/callback_probe.ts";
 import type { Config, SseConnector } from "./config/schema.ts";
-import type { Authorizer } from "./core/handler.ts";
-import type { Listener, RunningServer } from "./core/http.ts";
-import type { Hub } from "./core/hub.ts";
+import type { Authorizer } from "./core/http/handler.ts";
+import type { Listener, RunningServer } from "./core/http/http.ts";
+import type { Hub } from "./core/hub/hub.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";
 import { internalErrorLog, type Logger } from "./core/log.ts";
 import { createAccepting } from "./ops/accepting.ts";
@@ -34,7 +34,7 @@ import { serveAll } from "./serve_all.ts";
 import { startPool } from "./workers/pool.ts";
 import type { DeliveryThreads } from "./workers/pooled.ts";
 
-export type { RunningServer } from "./core/http.ts";
+export type { RunningServer } from "./core/http/http.ts";
 
 /** What the runtime provides to the app. */
 export interface Runtime {

@@ -11,7 +11,7 @@ import { translateConfig } from "./config/hcl/translate.ts";
 import { ConfigError } from "./config/load.ts";
 import { errorMessage } from "./core/errors.ts";
 import { createLogger, type Level } from "./core/log.ts";
-import type { Listener } from "./core/http.ts";
+import type { Listener } from "./core/http/http.ts";
 import { logReadiness } from "./ops/ready_log.ts";
 import { prepareConfig, type Prepared } from "./prepare.ts";
 import { deliveryThreads, type ThreadSupport } from "./workers/count.ts";

@@ -7,7 +7,7 @@
  */
 
 import type { Config, SseConnector } from "./config/schema.ts";
-import type { Hub } from "./core/hub.ts";
+import type { Hub } from "./core/hub/hub.ts";
 import type { Presence } from "./presence/tracker.ts";
 import {
   createLifecycleSource,

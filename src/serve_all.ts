@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Listener, RunningServer } from "./core/http.ts";
+import type { Listener, RunningServer } from "./core/http/http.ts";
 import type { InternalErrorLog, Logger } from "./core/log.ts";
 import type { Accepting } from "./ops/accepting.ts";
 

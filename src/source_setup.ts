@@ -8,7 +8,7 @@
 
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { Config } from "./config/schema.ts";
-import { compileFlow, type FlowObserver } from "./core/flows.ts";
+import { compileFlow, type FlowObserver } from "./core/flows/flows.ts";
 import type { Logger } from "./core/log.ts";
 import type { Presence } from "./presence/tracker.ts";
 import { presencesOf, tellLifecycle } from "./presence_setup.ts";

@@ -18,15 +18,15 @@ import {
   presence as presenceSchema,
   type SseConnector,
 } from "./config/schema.ts";
-import type { ConnectionWatcher } from "./core/connection.ts";
-import type { EventLog } from "./core/event_log.ts";
-import type { Slots } from "./core/slots.ts";
-import type { Authorizer } from "./core/handler.ts";
-import type { Listener } from "./core/http.ts";
-import { createHub, type Hub } from "./core/hub.ts";
+import type { ConnectionWatcher } from "./core/hub/connection.ts";
+import type { EventLog } from "./core/history/event_log.ts";
+import type { Slots } from "./core/http/slots.ts";
+import type { Authorizer } from "./core/http/handler.ts";
+import type { Listener } from "./core/http/http.ts";
+import { createHub, type Hub } from "./core/hub/hub.ts";
 import type { Logger } from "./core/log.ts";
 import { rateLimited } from "./core/rate_limited.ts";
-import { createMemoryLog } from "./core/memory_log.ts";
+import { createMemoryLog } from "./core/history/memory_log.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";
 import { createPresence, type Presence } from "./presence/tracker.ts";
 import { frontEnd } from "./sse_front.ts";

@@ -7,10 +7,10 @@
  */
 
 import type { SseConnector } from "./config/schema.ts";
-import { type Authorizer, createSseHandler } from "./core/handler.ts";
-import type { Fetch } from "./core/http.ts";
-import type { Hub } from "./core/hub.ts";
-import type { Slots } from "./core/slots.ts";
+import { type Authorizer, createSseHandler } from "./core/http/handler.ts";
+import type { Fetch } from "./core/http/http.ts";
+import type { Hub } from "./core/hub/hub.ts";
+import type { Slots } from "./core/http/slots.ts";
 import type { Logger } from "./core/log.ts";
 import type { RateLimited } from "./core/rate_limited.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";

@@ -6,11 +6,11 @@
  */
 
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
-import type { Authorizer } from "./core/handler.ts";
+import type { Authorizer } from "./core/http/handler.ts";
 import type { Logger } from "./core/log.ts";
 import type { Config, SseConnector } from "./config/schema.ts";
 import type { MercureAuthorizer } from "./mercure/authorizer.ts";
-import type { Hub } from "./core/hub.ts";
+import type { Hub } from "./core/hub/hub.ts";
 import type { Presence } from "./presence/tracker.ts";
 import { readsLifecycle } from "./presence_setup.ts";
 import { createSseConnector, type SseConnectorParts } from "./sse_connector.ts";

@@ -1,7 +1,7 @@
 /**
  * What flows send to, by connector name: an SSE connector's hub (with the
  * flow's operation) or an mq connector's publisher. The app builds each
- * flow's Target here (src/core/target.ts), so the core never knows which,
+ * flow's Target here (src/core/flows/target.ts), so the core never knows which,
  * and decides which mq connectors also consume.
  *
  * @module
@@ -9,9 +9,9 @@
 
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { Config } from "./config/schema.ts";
-import type { Hub } from "./core/hub.ts";
+import type { Hub } from "./core/hub/hub.ts";
 import type { Logger } from "./core/log.ts";
-import { hubTarget, type Target } from "./core/target.ts";
+import { hubTarget, type Target } from "./core/flows/target.ts";
 import type { Publisher } from "./rabbitmq/publisher.ts";
 
 /** What flows send to: SSE hubs and RabbitMQ publishers, by connector name. */

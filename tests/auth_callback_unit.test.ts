@@ -12,11 +12,11 @@ import { createCallbackProbe } from "../src/auth/callback_probe.ts";
 import { createCallLimit } from "../src/auth/call_limit.ts";
 import { createRefusals } from "../src/auth/refusal.ts";
 import { createSharedCache } from "../src/auth/shared_cache.ts";
-import type { Grant } from "../src/core/handler.ts";
+import type { Grant } from "../src/core/http/handler.ts";
 import {
   parseSubscriberQuery,
   type SubscriberQuery,
-} from "../src/core/query.ts";
+} from "../src/core/http/query.ts";
 import { startAppBackend } from "./support/app_backend.ts";
 
 /** A promise and the function that settles it. */

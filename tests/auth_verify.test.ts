@@ -5,11 +5,11 @@ import { createAuthorizer, readCookie } from "../src/auth/authorizer.ts";
 import { createVerificationKey, type KeySource } from "../src/auth/keys.ts";
 import { compileRooms } from "../src/auth/rooms.ts";
 import { createVerifier, type Verifier } from "../src/auth/verify.ts";
-import type { Grant } from "../src/core/handler.ts";
+import type { Grant } from "../src/core/http/handler.ts";
 import {
   parseSubscriberQuery,
   type SubscriberQuery,
-} from "../src/core/query.ts";
+} from "../src/core/http/query.ts";
 import {
   type KeyFiles,
   makeKeyFiles,

@@ -1,20 +1,20 @@
 /**
- * The cost bound of a CEL evaluation (src/core/cel_budget.ts): macros visit
+ * The cost bound of a CEL evaluation (src/core/flows/cel_budget.ts): macros visit
  * at most MAX_CEL_STEPS elements, a result holds a bounded number of values
  * and characters, and what a step does not count stops at a time bound.
  * A stopped evaluation is a refusal with a reason, never a throw.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { compileCel } from "../src/core/cel.ts";
+import { compileCel } from "../src/core/flows/cel.ts";
 import {
   MAX_CEL_MILLISECONDS,
   MAX_CEL_RESULT_CHARS,
   MAX_CEL_RESULT_VALUES,
   MAX_CEL_STEPS,
-} from "../src/core/cel_budget.ts";
-import { compileFlow, sendThrough } from "../src/core/flows.ts";
-import { hubTarget } from "../src/core/target.ts";
+} from "../src/core/flows/cel_budget.ts";
+import { compileFlow, sendThrough } from "../src/core/flows/flows.ts";
+import { hubTarget } from "../src/core/flows/target.ts";
 import { testHub } from "./support/hub.ts";
 
 const tags = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);

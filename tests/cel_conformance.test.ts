@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { describe, test } from "node:test";
-import { compileCel } from "../src/core/cel.ts";
+import { compileCel } from "../src/core/flows/cel.ts";
 import {
   type ConformanceCase,
   conformanceCases,

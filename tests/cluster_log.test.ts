@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
-import type { LoggedEvent } from "../src/core/event_log.ts";
+import type { LoggedEvent } from "../src/core/history/event_log.ts";
 import { createLogger } from "../src/core/log.ts";
 import { createStreamLog, type StreamLog } from "../src/cluster/stream_log.ts";
 import { encodeEventRecord } from "../src/cluster/record.ts";

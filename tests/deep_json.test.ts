@@ -4,10 +4,10 @@ import {
   checkJsonMessage,
   isJsonObject,
   jsonDepthWithin,
-} from "../src/core/json.ts";
+} from "../src/core/flows/json.ts";
 import { createLogger, internalErrorLog } from "../src/core/log.ts";
 import { internalError } from "../src/runtime/internal_error.ts";
-import type { Listener } from "../src/core/http.ts";
+import type { Listener } from "../src/core/http/http.ts";
 import { type Hypha, RUNTIME, startHypha } from "./support/hypha.ts";
 import {
   type Broker,

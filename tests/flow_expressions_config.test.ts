@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseConfig } from "../src/config/load.ts";
 import { fromEnvelope } from "../src/config/check_flow_expressions.ts";
-import { compileCel } from "../src/core/cel.ts";
+import { compileCel } from "../src/core/flows/cel.ts";
 import { errorOf, SSE } from "./support/config_errors.ts";
 
 const REST = `${SSE}[connector.api]\ntype = "rest"\nport = 8080\n`;

@@ -4,17 +4,17 @@ import {
   compileExpression,
   evaluate,
   renderName,
-} from "../src/core/expression.ts";
+} from "../src/core/flows/expression.ts";
 import {
   compileFlow,
   type Flow,
   type Outcome,
   sendThrough,
-} from "../src/core/flows.ts";
-import type { Hub } from "../src/core/hub.ts";
-import { hubTarget } from "../src/core/target.ts";
+} from "../src/core/flows/flows.ts";
+import type { Hub } from "../src/core/hub/hub.ts";
+import { hubTarget } from "../src/core/flows/target.ts";
 import { testHub } from "./support/hub.ts";
-import { compileTopic } from "../src/core/topic.ts";
+import { compileTopic } from "../src/core/flows/topic.ts";
 
 describe("topic patterns", () => {
   const cases: [string, string, boolean][] = [

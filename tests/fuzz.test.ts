@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createParser } from "eventsource-parser";
-import { parseSubscriberQuery } from "../src/core/query.ts";
-import { formatEvent } from "../src/core/sse.ts";
+import { parseSubscriberQuery } from "../src/core/http/query.ts";
+import { formatEvent } from "../src/core/hub/sse.ts";
 import { rawRequest, rawSubscribe, until } from "./support/clients.ts";
 import { publish, RUNTIME, startHypha } from "./support/hypha.ts";
 import { restExample } from "./support/config_builder.ts";

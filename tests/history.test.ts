@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { EVERYONE } from "../src/core/audience.ts";
-import { createHistory } from "../src/core/history.ts";
+import { EVERYONE } from "../src/core/history/audience.ts";
+import { createHistory } from "../src/core/history/history.ts";
 
 const frame = (bytes: number) => new Uint8Array(bytes);
 const event = (position: number, bytes = 10, at = 0) => ({

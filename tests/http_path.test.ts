@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { pathOf } from "../src/core/http.ts";
+import { pathOf } from "../src/core/http/http.ts";
 
 describe("pathOf", () => {
   test("gives the pathname new URL() gives, for URLs a runtime hands over", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { EVERYONE } from "../src/core/audience.ts";
-import type { SubscribeRequest } from "../src/core/hub.ts";
+import { EVERYONE } from "../src/core/history/audience.ts";
+import type { SubscribeRequest } from "../src/core/hub/hub.ts";
 import { delivered, HUB_DEFAULTS, testHub } from "./support/hub.ts";
 
 const options = HUB_DEFAULTS;

@@ -8,12 +8,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { loadConfig, parseConfig } from "../src/config/load.ts";
-import type { Connection } from "../src/core/connection.ts";
-import { createHub } from "../src/core/hub.ts";
-import { createMemoryLog } from "../src/core/memory_log.ts";
-import { publishUpdate } from "../src/core/mercure_update.ts";
-import { createTopicIndex } from "../src/core/topic_index.ts";
-import { selectorMatches } from "../src/core/topic_selector.ts";
+import type { Connection } from "../src/core/hub/connection.ts";
+import { createHub } from "../src/core/hub/hub.ts";
+import { createMemoryLog } from "../src/core/history/memory_log.ts";
+import { publishUpdate } from "../src/core/flows/mercure_update.ts";
+import { createTopicIndex } from "../src/core/hub/topic_index.ts";
+import { selectorMatches } from "../src/core/hub/topic_selector.ts";
 import { formUpdate } from "../src/mercure/publish.ts";
 import { parseMercureQuery } from "../src/mercure/subscribe_query.ts";
 import { writeConfig } from "./support/hypha.ts";

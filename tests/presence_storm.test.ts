@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { LogUnavailableError } from "../src/cluster/unavailable.ts";
-import { compileFlow } from "../src/core/flows.ts";
-import { hubTarget } from "../src/core/target.ts";
-import type { Hub, Subscriber } from "../src/core/hub.ts";
+import { compileFlow } from "../src/core/flows/flows.ts";
+import { hubTarget } from "../src/core/flows/target.ts";
+import type { Hub, Subscriber } from "../src/core/hub/hub.ts";
 import { createLogger } from "../src/core/log.ts";
 import { ownerOf } from "../src/presence/occupancy.ts";
 import { createRemotePresence } from "../src/presence/remote.ts";

@@ -7,7 +7,7 @@ import {
   encodeRetry,
   formatEvent,
   HEARTBEAT,
-} from "../src/core/sse.ts";
+} from "../src/core/hub/sse.ts";
 
 /** Parses wire text with an independent SSE parser. */
 function parse(

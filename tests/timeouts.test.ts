@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createTimeouts } from "../src/core/timeouts.ts";
+import { createTimeouts } from "../src/core/http/timeouts.ts";
 
 /**
  * The clock that decides what is due moves by hand; the timer fires for

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { LoggedEvent } from "../src/core/event_log.ts";
+import type { LoggedEvent } from "../src/core/history/event_log.ts";
 import {
   createWindowReader,
   type OnStreamMessage,

@@ -13,13 +13,13 @@
  * @module
  */
 
-import type { Authorizer, Grant } from "../core/handler.ts";
-import { bearerToken } from "../core/http.ts";
+import type { Authorizer, Grant } from "../core/http/handler.ts";
+import { bearerToken } from "../core/http/http.ts";
 import {
   checkName,
   DEFAULT_QUERY_LIMITS,
   type SubscriberQuery,
-} from "../core/query.ts";
+} from "../core/http/query.ts";
 import { createRefusals, type Refusals } from "./refusal.ts";
 import { compileRooms, type RoomMatcher, roomsClaim } from "./rooms.ts";
 import type { Verifier } from "./verify.ts";

@@ -9,7 +9,7 @@
  */
 
 import { z } from "zod";
-import { checkName, DEFAULT_QUERY_LIMITS } from "../core/query.ts";
+import { checkName, DEFAULT_QUERY_LIMITS } from "../core/http/query.ts";
 
 /** What hypha tells the app about one subscriber. */
 export interface CallbackRequest {

@@ -14,9 +14,9 @@
  * @module
  */
 
-import type { Authorizer, Grant } from "../core/handler.ts";
-import { type ConnectionInfo, headerOf } from "../core/http.ts";
-import type { SubscriberQuery } from "../core/query.ts";
+import type { Authorizer, Grant } from "../core/http/handler.ts";
+import { type ConnectionInfo, headerOf } from "../core/http/http.ts";
+import type { SubscriberQuery } from "../core/http/query.ts";
 import { anonymousGrant } from "./authorizer.ts";
 import { type Answer, callApp, type CallbackRequest } from "./callback.ts";
 import type { CallbackProbe } from "./callback_probe.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { text } from "../core/http.ts";
+import { text } from "../core/http/http.ts";
 
 /** Refusals bound to one connector's realm. */
 export interface Refusals {

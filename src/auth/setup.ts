@@ -10,7 +10,7 @@
 
 import { ConfigError } from "../config/error.ts";
 import type { Config, SseConnector } from "../config/schema.ts";
-import type { Authorizer } from "../core/handler.ts";
+import type { Authorizer } from "../core/http/handler.ts";
 import { createAuthorizer } from "./authorizer.ts";
 import { createCallbackAuthorizer } from "./callback_authorizer.ts";
 import { type CallbackProbe, createCallbackProbe } from "./callback_probe.ts";

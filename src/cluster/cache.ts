@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { LoggedEvent } from "../core/event_log.ts";
-import { createFrameQueue } from "../core/frame_queue.ts";
+import type { LoggedEvent } from "../core/history/event_log.ts";
+import { createFrameQueue } from "../core/history/frame_queue.ts";
 
 /** The newest events, in offset order. */
 export interface EventCache {

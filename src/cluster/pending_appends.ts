@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Appended } from "../core/event_log.ts";
+import type { Appended } from "../core/history/event_log.ts";
 import { LogUnavailableError } from "./unavailable.ts";
 
 interface Entry {

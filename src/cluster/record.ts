@@ -21,8 +21,8 @@
  * @module
  */
 
-import type { Audience } from "../core/audience.ts";
-import type { EventRecord } from "../core/event_log.ts";
+import type { Audience } from "../core/history/audience.ts";
+import type { EventRecord } from "../core/history/event_log.ts";
 
 /** The record format version written by this code. */
 export const RECORD_VERSION = 1;

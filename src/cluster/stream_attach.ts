@@ -9,7 +9,7 @@
 
 import type { AMQPChannel, AMQPClient } from "@cloudamqp/amqp-client";
 import { errorMessage } from "../core/errors.ts";
-import type { Interrupted } from "../core/event_log.ts";
+import type { Interrupted } from "../core/history/event_log.ts";
 import type { Fields, Logger } from "../core/log.ts";
 import { formatId } from "./event_id.ts";
 import type { PendingAppends } from "./pending_appends.ts";

@@ -10,7 +10,7 @@ import type {
   AMQPClient,
   AMQPConsumer,
 } from "@cloudamqp/amqp-client";
-import type { ResumeStart } from "../core/event_log.ts";
+import type { ResumeStart } from "../core/history/event_log.ts";
 import { parseId } from "./event_id.ts";
 import { decodeRecord, encodeHelloRecord } from "./record.ts";
 import { consumeStream } from "./stream_consumer.ts";

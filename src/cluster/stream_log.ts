@@ -12,7 +12,11 @@
 
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import { errorMessage } from "../core/errors.ts";
-import type { Appended, EventLog, EventRecord } from "../core/event_log.ts";
+import type {
+  Appended,
+  EventLog,
+  EventRecord,
+} from "../core/history/event_log.ts";
 import type { Fields, Logger } from "../core/log.ts";
 import { createEventCache } from "./cache.ts";
 import { createDedupeWindow } from "./dedupe_window.ts";
@@ -20,7 +24,7 @@ import { createPendingAppends } from "./pending_appends.ts";
 import { encodeEventRecord } from "./record.ts";
 import { createAttachment } from "./stream_attach.ts";
 import { earliestStart, resumeStart } from "./stream_follow.ts";
-import { createIdIndex } from "../core/id_index.ts";
+import { createIdIndex } from "../core/history/id_index.ts";
 import { formatId } from "./event_id.ts";
 import { createStreamReads } from "./stream_reads.ts";
 import type { StreamSpec } from "./stream_setup.ts";

@@ -7,8 +7,11 @@
  */
 
 import type { AMQPClient } from "@cloudamqp/amqp-client";
-import { audienceIncludes, type Subscription } from "../core/audience.ts";
-import type { LoggedEvent, ReplayChunk } from "../core/event_log.ts";
+import {
+  audienceIncludes,
+  type Subscription,
+} from "../core/history/audience.ts";
+import type { LoggedEvent, ReplayChunk } from "../core/history/event_log.ts";
 import type { EventCache } from "./cache.ts";
 import { decodeRecord } from "./record.ts";
 import { consumeStream } from "./stream_consumer.ts";

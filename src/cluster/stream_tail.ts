@@ -10,11 +10,15 @@
  */
 
 import type { AMQPMessage } from "@cloudamqp/amqp-client";
-import type { Deliver, EventRecord, LoggedEvent } from "../core/event_log.ts";
-import { encodeEvent } from "../core/sse.ts";
+import type {
+  Deliver,
+  EventRecord,
+  LoggedEvent,
+} from "../core/history/event_log.ts";
+import { encodeEvent } from "../core/hub/sse.ts";
 import type { EventCache } from "./cache.ts";
 import type { DedupeWindow } from "./dedupe_window.ts";
-import type { IdIndex } from "../core/id_index.ts";
+import type { IdIndex } from "../core/history/id_index.ts";
 import { formatId } from "./event_id.ts";
 import type { PendingAppends } from "./pending_appends.ts";
 import { decodeRecord } from "./record.ts";

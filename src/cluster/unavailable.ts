@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UnavailableError } from "../core/unavailable.ts";
+import { UnavailableError } from "../core/flows/unavailable.ts";
 
 /** The log cannot confirm the append; nothing was promised to anyone. */
 export class LogUnavailableError extends UnavailableError {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { LoggedEvent } from "../core/event_log.ts";
+import type { LoggedEvent } from "../core/history/event_log.ts";
 
 /** Events of a range of offsets, as read from the stream. */
 export interface StreamWindow {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isExpression, readsMessage } from "../core/expression.ts";
+import { isExpression, readsMessage } from "../core/flows/expression.ts";
 import type { Findings } from "./findings.ts";
 import type { Flow, MqConnector } from "./schema.ts";
 

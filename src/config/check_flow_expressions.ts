@@ -8,10 +8,10 @@
  * @module
  */
 
-import { isExpression, readsMessage } from "../core/expression.ts";
-import { isEventName } from "../core/field.ts";
-import { compileShape, ShapeError } from "../core/flow_shape.ts";
-import { checkName, DEFAULT_QUERY_LIMITS } from "../core/query.ts";
+import { isExpression, readsMessage } from "../core/flows/expression.ts";
+import { isEventName } from "../core/hub/field.ts";
+import { compileShape, ShapeError } from "../core/flows/flow_shape.ts";
+import { checkName, DEFAULT_QUERY_LIMITS } from "../core/http/query.ts";
 import type { Findings } from "./findings.ts";
 import type { Flow } from "./schema.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isExpression } from "../core/expression.ts";
+import { isExpression } from "../core/flows/expression.ts";
 import type { Findings } from "./findings.ts";
 import type { Config, Flow } from "./schema.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { eventNameProblem } from "../core/field.ts";
+import { eventNameProblem } from "../core/hub/field.ts";
 import {
   brokerExchange,
   brokerPublisher,

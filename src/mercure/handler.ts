@@ -13,21 +13,21 @@ import {
   type CorsPolicy,
   PREFLIGHT_HEADERS,
   REFUSED_ORIGIN_HEADERS,
-} from "../core/cors.ts";
+} from "../core/http/cors.ts";
 import {
   HEALTH_PATH,
   onGone,
   refuseSlot,
   STREAM_HEADERS,
-} from "../core/handler.ts";
+} from "../core/http/handler.ts";
 import {
   BASE_HEADERS,
   type ConnectionInfo,
   type Fetch,
   text,
-} from "../core/http.ts";
-import type { Hub } from "../core/hub.ts";
-import { createSlots } from "../core/slots.ts";
+} from "../core/http/http.ts";
+import type { Hub } from "../core/hub/hub.ts";
+import { createSlots } from "../core/http/slots.ts";
 import type { MercureAuthorizer } from "./authorizer.ts";
 import { publishForm } from "./publish.ts";
 import { parseMercureQuery } from "./subscribe_query.ts";

@@ -11,7 +11,7 @@
 import { readCookie } from "../auth/authorizer.ts";
 import type { Refusals } from "../auth/refusal.ts";
 import type { Verifier } from "../auth/verify.ts";
-import { bearerToken } from "../core/http.ts";
+import { bearerToken } from "../core/http/http.ts";
 import type {
   MercureAuthorizer,
   PublisherGrant,

@@ -7,15 +7,15 @@
  * @module
  */
 
-import { BASE_HEADERS, text } from "../core/http.ts";
-import type { Hub } from "../core/hub.ts";
+import { BASE_HEADERS, text } from "../core/http/http.ts";
+import type { Hub } from "../core/hub/hub.ts";
 import {
   type MercureUpdate,
   parseRetry,
   publishUpdate,
   updateProblem,
-} from "../core/mercure_update.ts";
-import { selectorMatches } from "../core/topic_selector.ts";
+} from "../core/flows/mercure_update.ts";
+import { selectorMatches } from "../core/hub/topic_selector.ts";
 import type { PublisherGrant } from "./authorizer.ts";
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { MAX_TOPIC_LENGTH } from "../core/mercure_update.ts";
+import { MAX_TOPIC_LENGTH } from "../core/flows/mercure_update.ts";
 
 /** What a valid query asks for. */
 export interface MercureQuery {

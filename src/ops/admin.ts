@@ -17,7 +17,7 @@ import {
   json,
   type Listener,
   text,
-} from "../core/http.ts";
+} from "../core/http/http.ts";
 import { createTokenCheck } from "../sources/publisher_auth.ts";
 import type { Readiness } from "./readiness.ts";
 import { ADMIN_LISTENER, type TlsPem } from "./tls.ts";

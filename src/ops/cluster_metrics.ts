@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { HubStats } from "../core/hub.ts";
+import type { HubStats } from "../core/hub/hub.ts";
 import type { define, Sample } from "./scraped.ts";
 
 const C = ["connector"];

@@ -9,8 +9,8 @@
  */
 
 import type { Config, SseConnector } from "../config/schema.ts";
-import { isExpression } from "../core/expression.ts";
-import { BASE_HEADERS, type Fetch, type Listener } from "../core/http.ts";
+import { isExpression } from "../core/flows/expression.ts";
+import { BASE_HEADERS, type Fetch, type Listener } from "../core/http/http.ts";
 import { CONSOLE_HTML, CONSOLE_SCRIPT } from "./console_page.ts";
 
 /** Path of the console on the SSE listener. */

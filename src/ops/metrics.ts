@@ -10,8 +10,8 @@
 import { Counter, Histogram, Registry } from "prom-client";
 import type { CallbackProbe } from "../auth/callback_probe.ts";
 import type { Config } from "../config/schema.ts";
-import type { FlowObserver, FlowSpec } from "../core/flows.ts";
-import type { CloseReason, Hub, HubStats } from "../core/hub.ts";
+import type { FlowObserver, FlowSpec } from "../core/flows/flows.ts";
+import type { CloseReason, Hub, HubStats } from "../core/hub/hub.ts";
 import type { Publisher } from "../rabbitmq/publisher.ts";
 import type { Source, SourceStats } from "../sources/source.ts";
 import { registerAuthMetrics } from "./auth_metrics.ts";

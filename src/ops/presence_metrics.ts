@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { HubStats } from "../core/hub.ts";
+import type { HubStats } from "../core/hub/hub.ts";
 
 type Sample = readonly [Record<string, string>, number];
 /** metrics.ts's gauge definer (passed in: no import back into it). */

@@ -7,9 +7,9 @@
 
 import type { CallbackProbe } from "../auth/callback_probe.ts";
 import type { Config } from "../config/schema.ts";
-import type { FlowObserver } from "../core/flows.ts";
-import type { Listener } from "../core/http.ts";
-import type { Hub } from "../core/hub.ts";
+import type { FlowObserver } from "../core/flows/flows.ts";
+import type { Listener } from "../core/http/http.ts";
+import type { Hub } from "../core/hub/hub.ts";
 import type { Publisher } from "../rabbitmq/publisher.ts";
 import type { Source } from "../sources/source.ts";
 import { createAdminListener } from "./admin.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Subscription } from "../core/audience.ts";
+import type { Subscription } from "../core/history/audience.ts";
 
 /** What a room holds: connections, and connections per user id. */
 export interface RoomEntry {

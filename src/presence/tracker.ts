@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { ConnectionWatcher } from "../core/connection.ts";
-import type { Hub } from "../core/hub.ts";
+import type { ConnectionWatcher } from "../core/hub/connection.ts";
+import type { Hub } from "../core/hub/hub.ts";
 import type { Logger } from "../core/log.ts";
 import { createLocalPresence } from "./local.ts";
 import { createOccupancy } from "./occupancy.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ConnectionWatcher } from "../core/connection.ts";
+import type { ConnectionWatcher } from "../core/hub/connection.ts";
 import type { LIFECYCLE_OPERATIONS } from "../config/schema.ts";
 import type { LocalPresence } from "./local.ts";
 

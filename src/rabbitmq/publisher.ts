@@ -12,7 +12,7 @@
 import type { AMQPTlsOptions } from "@cloudamqp/amqp-client";
 import type { MqConnector } from "../config/schema.ts";
 import type { Logger } from "../core/log.ts";
-import type { Target } from "../core/target.ts";
+import type { Target } from "../core/flows/target.ts";
 import { createPause } from "./pause.ts";
 import type { PublishSettings } from "./publish_channel.ts";
 import { publisherCore } from "./publisher_send.ts";

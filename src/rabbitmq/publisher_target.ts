@@ -9,8 +9,8 @@
  */
 
 import { shortStringProblem } from "../config/check_broker.ts";
-import type { Target } from "../core/target.ts";
-import { UnavailableError } from "../core/unavailable.ts";
+import type { Target } from "../core/flows/target.ts";
+import { UnavailableError } from "../core/flows/unavailable.ts";
 
 /** The part of a publisher its targets use. */
 export interface PublisherCore {

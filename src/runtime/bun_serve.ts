@@ -13,8 +13,8 @@
  * @module
  */
 
-import type { RunningServer } from "../core/http.ts";
-import type { Listener } from "../core/http.ts";
+import type { RunningServer } from "../core/http/http.ts";
+import type { Listener } from "../core/http/http.ts";
 import { internalError } from "./internal_error.ts";
 
 /** Bun's idleTimeout bounds, in seconds. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Listener } from "../core/http.ts";
+import type { Listener } from "../core/http/http.ts";
 import { connectionInfo } from "./deno_request.ts";
 import { internalError } from "./internal_error.ts";
 

@@ -15,8 +15,8 @@
  * @module
  */
 
-import type { Listener } from "../core/http.ts";
-import { createTimeouts } from "../core/timeouts.ts";
+import type { Listener } from "../core/http/http.ts";
+import { createTimeouts } from "../core/http/timeouts.ts";
 import { connectionInfo } from "./deno_request.ts";
 import {
   checkServer,

@@ -10,8 +10,8 @@
  * @module
  */
 
-import type { RunningServer } from "../core/http.ts";
-import type { Listener } from "../core/http.ts";
+import type { RunningServer } from "../core/http/http.ts";
+import type { Listener } from "../core/http/http.ts";
 import { connectionInfo } from "./deno_request.ts";
 import { internalError } from "./internal_error.ts";
 

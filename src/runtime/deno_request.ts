@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConnectionInfo } from "../core/http.ts";
+import type { ConnectionInfo } from "../core/http/http.ts";
 
 /**
  * What hypha's handlers need to know of a request's connection. Deno 2.9

@@ -12,8 +12,8 @@
  * @module
  */
 
-import type { RunningServer } from "../core/http.ts";
-import type { Listener } from "../core/http.ts";
+import type { RunningServer } from "../core/http/http.ts";
+import type { Listener } from "../core/http/http.ts";
 import { acceptLoop } from "./deno_accept.ts";
 import { serveOnConnection, unguarded } from "./deno_connection.ts";
 import { guarded } from "./deno_guard.ts";

@@ -5,7 +5,10 @@
  * @module
  */
 
-import { internalError as answer500, type Listener } from "../core/http.ts";
+import {
+  internalError as answer500,
+  type Listener,
+} from "../core/http/http.ts";
 
 /** Reports `error` to the listener and returns the 500 for the client. */
 export function internalError(listener: Listener, error: unknown): Response {

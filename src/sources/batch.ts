@@ -10,11 +10,11 @@
  */
 
 import { errorMessage } from "../core/errors.ts";
-import { UnavailableError } from "../core/unavailable.ts";
-import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
-import type { Message } from "../core/expression.ts";
-import { json } from "../core/http.ts";
-import { checkJsonMessage } from "../core/json.ts";
+import { UnavailableError } from "../core/flows/unavailable.ts";
+import { type Flow, type Outcome, sendThrough } from "../core/flows/flows.ts";
+import type { Message } from "../core/flows/expression.ts";
+import { json } from "../core/http/http.ts";
+import { checkJsonMessage } from "../core/flows/json.ts";
 
 /** What became of one message of a batch. */
 export type ItemResult =

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { type Timeouts } from "../core/timeouts.ts";
+import { type Timeouts } from "../core/http/timeouts.ts";
 import { errorMessage } from "../core/errors.ts";
 import { concatBytes } from "../core/bytes.ts";
-import { checkJsonMessage, describeJson } from "../core/json.ts";
+import { checkJsonMessage, describeJson } from "../core/flows/json.ts";
 
 /** A parsed object, or the status and reason to refuse it with. */
 export type BodyResult =
@@ -43,7 +43,7 @@ export function checkObject(value: unknown): BodyResult {
  */
 export async function readJson(
   request: Request,
-  /** A request header (src/core/http.ts headerOf: cheap on Deno). */
+  /** A request header (src/core/http/http.ts headerOf: cheap on Deno). */
   header: (name: string) => string | null,
   maxBytes: number,
   timeoutMs: number,

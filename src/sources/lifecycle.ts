@@ -11,7 +11,7 @@
 
 import { LIFECYCLE_OPERATIONS } from "../config/schema.ts";
 import { errorMessage } from "../core/errors.ts";
-import { type Flow, sendThrough } from "../core/flows.ts";
+import { type Flow, sendThrough } from "../core/flows/flows.ts";
 import { rateLimited } from "../core/rate_limited.ts";
 import type { LifecycleSink } from "../presence/tracker.ts";
 import {
@@ -21,7 +21,7 @@ import {
   type SourceContext,
   type SourceStats,
 } from "./source.ts";
-import { UnavailableError } from "../core/unavailable.ts";
+import { UnavailableError } from "../core/flows/unavailable.ts";
 import { createSendQueue } from "./lifecycle_queue.ts";
 
 export { LIFECYCLE_OPERATIONS };

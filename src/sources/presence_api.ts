@@ -8,8 +8,8 @@
  * @module
  */
 
-import { json } from "../core/http.ts";
-import { checkName, DEFAULT_QUERY_LIMITS } from "../core/query.ts";
+import { json } from "../core/http/http.ts";
+import { checkName, DEFAULT_QUERY_LIMITS } from "../core/http/query.ts";
 import type { Presence } from "../presence/tracker.ts";
 import { splitPath } from "./route.ts";
 

@@ -8,10 +8,10 @@
  */
 
 import { errorMessage } from "../core/errors.ts";
-import type { Flow, Outcome } from "../core/flows.ts";
-import { json } from "../core/http.ts";
+import type { Flow, Outcome } from "../core/flows/flows.ts";
+import { json } from "../core/http/http.ts";
 import { LogUnavailableError } from "../cluster/unavailable.ts";
-import { UnavailableError } from "../core/unavailable.ts";
+import { UnavailableError } from "../core/flows/unavailable.ts";
 
 /** The body of a 202: `delivered`, plus `id` (`ids` for several flows) in a cluster. */
 export function acceptedBody(

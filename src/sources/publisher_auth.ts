@@ -6,7 +6,7 @@
  * @module
  */
 
-import { bearerToken, json } from "../core/http.ts";
+import { bearerToken, json } from "../core/http/http.ts";
 
 const encoder = new TextEncoder();
 

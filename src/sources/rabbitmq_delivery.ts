@@ -9,12 +9,12 @@
 
 import type { AMQPMessage, AMQPProperties } from "@cloudamqp/amqp-client";
 import { errorMessage } from "../core/errors.ts";
-import { type Flow, type Outcome, sendThrough } from "../core/flows.ts";
-import { UnavailableError } from "../core/unavailable.ts";
+import { type Flow, type Outcome, sendThrough } from "../core/flows/flows.ts";
+import { UnavailableError } from "../core/flows/unavailable.ts";
 import type { Logger } from "../core/log.ts";
 import { rateLimited } from "../core/rate_limited.ts";
-import { compileTopic } from "../core/topic.ts";
-import { checkJsonMessage } from "../core/json.ts";
+import { compileTopic } from "../core/flows/topic.ts";
+import { checkJsonMessage } from "../core/flows/json.ts";
 import type { Acker } from "./rabbitmq_acks.ts";
 import {
   countRejection,

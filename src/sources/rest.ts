@@ -8,12 +8,17 @@
  */
 
 import type { RestConnector } from "../config/schema.ts";
-import { type Outcome, sendThrough } from "../core/flows.ts";
-import { type ConnectionInfo, headerOf, json, pathOf } from "../core/http.ts";
+import { type Outcome, sendThrough } from "../core/flows/flows.ts";
+import {
+  type ConnectionInfo,
+  headerOf,
+  json,
+  pathOf,
+} from "../core/http/http.ts";
 import { batchProblem, publishBatch } from "./batch.ts";
 import { guardsConnections } from "../config/loopback.ts";
 import { checkObject, readJson } from "./body.ts";
-import { createTimeouts } from "../core/timeouts.ts";
+import { createTimeouts } from "../core/http/timeouts.ts";
 import { errorMessage } from "../core/errors.ts";
 import { acceptedBody, unavailableAnswer } from "./publish_answer.ts";
 import { checkPublisher, createTokenCheck } from "./publisher_auth.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Flow } from "../core/flows.ts";
+import type { Flow } from "../core/flows/flows.ts";
 import type { SourceFlow } from "./source.ts";
 
 /** A compiled route template and the flows behind it. */

@@ -9,8 +9,8 @@
  */
 
 import type { StartupHold } from "./startup_grace.ts";
-import type { Flow } from "../core/flows.ts";
-import type { Listener } from "../core/http.ts";
+import type { Flow } from "../core/flows/flows.ts";
+import type { Listener } from "../core/http/http.ts";
 import type { Logger } from "../core/log.ts";
 
 /** Counters every source keeps, shown on /stats. */

@@ -11,8 +11,8 @@
 
 import type { SseConnector } from "../config/schema.ts";
 import { errorMessage } from "../core/errors.ts";
-import type { Listener, RunningServer } from "../core/http.ts";
-import type { Hub } from "../core/hub.ts";
+import type { Listener, RunningServer } from "../core/http/http.ts";
+import type { Hub } from "../core/hub/hub.ts";
 import { createLogger, internalErrorLog, type Level } from "../core/log.ts";
 import { withConsoleIfOn } from "../ops/console.ts";
 import { prepareConfig, type Prepared } from "../prepare.ts";

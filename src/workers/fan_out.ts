@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EventLog, LoggedEvent } from "../core/event_log.ts";
+import type { EventLog, LoggedEvent } from "../core/history/event_log.ts";
 import type { BatchedEvent, ThreadPort, ToThread } from "./protocol.ts";
 
 /** Events waiting for the end of the loop turn, for every thread. */

@@ -8,10 +8,10 @@
  * @module
  */
 
-import type { Listener, RunningServer } from "../core/http.ts";
-import type { Hub } from "../core/hub.ts";
+import type { Listener, RunningServer } from "../core/http/http.ts";
+import type { Hub } from "../core/hub/hub.ts";
 import type { Logger } from "../core/log.ts";
-import { createSlots } from "../core/slots.ts";
+import { createSlots } from "../core/http/slots.ts";
 import type { Presence } from "../presence/tracker.ts";
 import type { ThreadedParts } from "../sse_connector.ts";
 import { answerAsk } from "./answers.ts";
@@ -21,7 +21,7 @@ import {
   threadedLog,
 } from "./fan_out.ts";
 import type { FromThread, ThreadPort, WatchedConnection } from "./protocol.ts";
-import type { Connection } from "../core/connection.ts";
+import type { Connection } from "../core/hub/connection.ts";
 import { threadedHub } from "./threaded_hub.ts";
 import type { DeliveryThreads, PooledConnector } from "./pooled.ts";
 import { startThreads } from "./threads.ts";

@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { EventLog } from "../core/event_log.ts";
-import type { Listener } from "../core/http.ts";
-import type { Hub } from "../core/hub.ts";
-import type { LocalSlots, Slot } from "../core/slots.ts";
+import type { EventLog } from "../core/history/event_log.ts";
+import type { Listener } from "../core/http/http.ts";
+import type { Hub } from "../core/hub/hub.ts";
+import type { LocalSlots, Slot } from "../core/http/slots.ts";
 import type { Presence } from "../presence/tracker.ts";
 import type { ThreadPort } from "./protocol.ts";
 

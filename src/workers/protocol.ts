@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Audience } from "../core/audience.ts";
-import type { CloseReason, HubStats } from "../core/hub.ts";
-import type { ReplayChunk, ResumeStart } from "../core/event_log.ts";
+import type { Audience } from "../core/history/audience.ts";
+import type { CloseReason, HubStats } from "../core/hub/hub.ts";
+import type { ReplayChunk, ResumeStart } from "../core/history/event_log.ts";
 
 /** Where an SSE connector's log stands when a thread starts serving it. */
 export interface LogState {

@@ -15,7 +15,7 @@ import type {
   LoggedEvent,
   ReplayChunk,
   ResumeStart,
-} from "../core/event_log.ts";
+} from "../core/history/event_log.ts";
 import type { Answer, Ask, LogState } from "./protocol.ts";
 
 /** The remote log, and what the thread feeds into it. */

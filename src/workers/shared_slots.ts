@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Slot, Slots, Taken } from "../core/slots.ts";
+import type { Slot, Slots, Taken } from "../core/http/slots.ts";
 import type { Answer, Ask } from "./protocol.ts";
 
 /** Index of the slots held by every thread in a connector's counters. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ConnectionWatcher } from "../core/connection.ts";
+import type { ConnectionWatcher } from "../core/hub/connection.ts";
 import type { FromThread, ToThread } from "./protocol.ts";
 import { HELD } from "./shared_slots.ts";
 

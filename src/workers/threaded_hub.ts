@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CloseReason, Hub, HubStats } from "../core/hub.ts";
+import type { CloseReason, Hub, HubStats } from "../core/hub/hub.ts";
 import type { PooledConnector } from "./pooled.ts";
 import { openOnAll, threadIndex } from "./thread_watcher.ts";
 

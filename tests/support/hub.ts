@@ -1,8 +1,12 @@
 /** Hubs over an in-memory log, for in-process tests. */
-import type { Appended } from "../../src/core/event_log.ts";
-import { createHub, type Hub, type HubOptions } from "../../src/core/hub.ts";
-import { createMemoryLog } from "../../src/core/memory_log.ts";
-import type { HistoryLimits } from "../../src/core/history.ts";
+import type { Appended } from "../../src/core/history/event_log.ts";
+import {
+  createHub,
+  type Hub,
+  type HubOptions,
+} from "../../src/core/hub/hub.ts";
+import { createMemoryLog } from "../../src/core/history/memory_log.ts";
+import type { HistoryLimits } from "../../src/core/history/history.ts";
 
 /** Hub settings without the log, plus the in-memory history's bounds. */
 export type TestHubOptions = Omit<HubOptions, "log"> & {

@@ -8,7 +8,7 @@
 import { startApp } from "../../src/app.ts";
 import { createSubscriberAuth } from "../../src/auth/setup.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import type { Listener } from "../../src/core/http.ts";
+import type { Listener } from "../../src/core/http/http.ts";
 import { createLogger } from "../../src/core/log.ts";
 import { readFile } from "node:fs/promises";
 import { type ConfigInput, toml } from "./config_builder.ts";

@@ -12,12 +12,12 @@ import type {
   Connection,
   ConnectionWatcher,
 } from "./connection.ts";
-import type { EventLog, ResumeStart } from "./event_log.ts";
-import type { PreparedResume } from "./prepared_resume.ts";
-import type { Subscription } from "./audience.ts";
+import type { EventLog, ResumeStart } from "../history/event_log.ts";
+import type { PreparedResume } from "../history/prepared_resume.ts";
+import type { Subscription } from "../history/audience.ts";
 import type { Registry } from "./registry.ts";
 import { type ReplayContext, replayStep } from "./replay.ts";
-import { setLongTimeout } from "./long_timer.ts";
+import { setLongTimeout } from "../long_timer.ts";
 
 /** What a new connection asks for. */
 export interface SubscribeRequest extends Subscription {

@@ -9,10 +9,10 @@
  * @module
  */
 
-import { type Audience, EVERYONE } from "./audience.ts";
-import type { Appended } from "./event_log.ts";
-import type { Hub } from "./hub.ts";
-import { checkName, DEFAULT_QUERY_LIMITS } from "./query.ts";
+import { type Audience, EVERYONE } from "../history/audience.ts";
+import type { Appended } from "../history/event_log.ts";
+import type { Hub } from "../hub/hub.ts";
+import { checkName, DEFAULT_QUERY_LIMITS } from "../http/query.ts";
 import type { UnavailableError } from "./unavailable.ts";
 
 /** The SSE connector's operations, as in the seed; `publish` for Mercure. */

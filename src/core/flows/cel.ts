@@ -24,7 +24,7 @@ import { strings } from "@bufbuild/cel/ext";
 import type { Expr } from "@bufbuild/cel-spec/cel/expr/syntax_pb.js";
 import { budgetFuncs, instrument, withinBudget } from "./cel_budget.ts";
 import { toJson } from "./cel_json.ts";
-import { errorMessage } from "./errors.ts";
+import { errorMessage } from "../errors.ts";
 import type { Message } from "./expression.ts";
 
 /** A compiled CEL expression. */

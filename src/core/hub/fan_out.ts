@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { EventLog, LoggedEvent } from "./event_log.ts";
-import { setLongInterval } from "./long_timer.ts";
+import type { EventLog, LoggedEvent } from "../history/event_log.ts";
+import { setLongInterval } from "../long_timer.ts";
 import { privateGate } from "./private_gate.ts";
 import type { Registry } from "./registry.ts";
 import { HEARTBEAT } from "./sse.ts";

@@ -15,7 +15,7 @@ import {
   renderName,
   renderNames,
 } from "./expression.ts";
-import { eventNameProblem } from "./field.ts";
+import { eventNameProblem } from "../hub/field.ts";
 import type { Target } from "./target.ts";
 
 const DEFAULT_EVENT = "message";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Audience } from "./audience.ts";
+import type { Audience } from "../history/audience.ts";
 import {
   compileExpression,
   type Expression,

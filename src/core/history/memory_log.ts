@@ -17,7 +17,7 @@ import type {
 } from "./event_log.ts";
 import { createHistory, type HistoryLimits } from "./history.ts";
 import { createIdIndex } from "./id_index.ts";
-import { encodeEvent } from "./sse.ts";
+import { encodeEvent } from "../hub/sse.ts";
 
 /** Settings of the in-memory log. */
 export interface MemoryLogOptions {

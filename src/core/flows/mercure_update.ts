@@ -6,10 +6,10 @@
  * @module
  */
 
-import { type Audience } from "./audience.ts";
-import { eventNameProblem, isFieldValue } from "./field.ts";
-import type { Appended } from "./event_log.ts";
-import type { Hub } from "./hub.ts";
+import { type Audience } from "../history/audience.ts";
+import { eventNameProblem, isFieldValue } from "../hub/field.ts";
+import type { Appended } from "../history/event_log.ts";
+import type { Hub } from "../hub/hub.ts";
 
 /** What a publisher sends. */
 export interface MercureUpdate {

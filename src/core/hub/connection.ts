@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { Subscription } from "./audience.ts";
-import type { LongTimeout } from "./long_timer.ts";
+import type { Subscription } from "../history/audience.ts";
+import type { LongTimeout } from "../long_timer.ts";
 
 /** Why a connection ended, as counted in the hub's stats. */
 export type CloseReason =

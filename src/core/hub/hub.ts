@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Audience } from "./audience.ts";
+import type { Audience } from "../history/audience.ts";
 import { createClosing } from "./closing.ts";
 import type { CloseReason, ConnectionWatcher } from "./connection.ts";
 import type {
@@ -21,11 +21,14 @@ import type {
   EventLog,
   EventRecord,
   GapReason,
-} from "./event_log.ts";
+} from "../history/event_log.ts";
 import { createRegistry } from "./registry.ts";
 import { encodeGap, type ReplayContext } from "./replay.ts";
 import { encodeRetry } from "./sse.ts";
-import { type PreparedResume, prepareResume } from "./prepared_resume.ts";
+import {
+  type PreparedResume,
+  prepareResume,
+} from "../history/prepared_resume.ts";
 import {
   openStream,
   type StreamContext,
@@ -34,11 +37,11 @@ import {
 } from "./stream.ts";
 import { createFanOut, startHeartbeat } from "./fan_out.ts";
 import { createWriter } from "./writer.ts";
-import { clearLongTimeout } from "./long_timer.ts";
+import { clearLongTimeout } from "../long_timer.ts";
 
 export type { CloseReason, ConnectionWatcher } from "./connection.ts";
 export type { Subscriber, SubscribeRequest } from "./stream.ts";
-export type { PreparedResume } from "./prepared_resume.ts";
+export type { PreparedResume } from "../history/prepared_resume.ts";
 
 /** Hub settings, already validated and converted to ms and bytes. */
 export interface HubOptions {

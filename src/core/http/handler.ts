@@ -13,7 +13,7 @@ import {
   headerOf,
   text,
 } from "./http.ts";
-import type { Hub } from "./hub.ts";
+import type { Hub } from "../hub/hub.ts";
 import {
   DEFAULT_QUERY_LIMITS,
   parseSubscriberQuery,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Audience } from "./audience.ts";
+import type { Audience } from "../history/audience.ts";
 import type { Connection } from "./connection.ts";
 import { createTopicIndex } from "./topic_index.ts";
 

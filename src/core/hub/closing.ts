@@ -15,7 +15,7 @@ import {
 } from "./connection.ts";
 import type { Registry } from "./registry.ts";
 import { encodeRetry } from "./sse.ts";
-import { clearLongTimeout } from "./long_timer.ts";
+import { clearLongTimeout } from "../long_timer.ts";
 
 /** Ends connections of one hub and counts why. */
 export interface Closing {

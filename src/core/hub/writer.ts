@@ -12,7 +12,7 @@
  * @module
  */
 
-import { concatBytes } from "./bytes.ts";
+import { concatBytes } from "../bytes.ts";
 import { type CloseReason, type Connection, roomLeft } from "./connection.ts";
 
 /** Frames at least this large are never copied to join them with others. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { anyMatches } from "./topic_selector.ts";
+import { anyMatches } from "../hub/topic_selector.ts";
 
 /**
  * Everyone, some rooms, or some users (one name, or several when the target

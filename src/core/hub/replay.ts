@@ -9,10 +9,10 @@
  */
 
 import { type Connection, roomLeft } from "./connection.ts";
-import type { EventLog, GapReason, ReplayChunk } from "./event_log.ts";
+import type { EventLog, GapReason, ReplayChunk } from "../history/event_log.ts";
 import { encodeEvent } from "./sse.ts";
 import type { Writer } from "./writer.ts";
-import { clearLongTimeout, setLongTimeout } from "./long_timer.ts";
+import { clearLongTimeout, setLongTimeout } from "../long_timer.ts";
 
 /** Upper bound of one replay chunk, so a resume cannot monopolise the loop. */
 const REPLAY_CHUNK_BYTES = 256 * 1024;
