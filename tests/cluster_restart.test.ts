@@ -14,7 +14,7 @@ import {
   startLoad,
 } from "./support/cluster_load.ts";
 import type { Hypha } from "./support/hypha.ts";
-import { onceOnDeno } from "./support/once.ts";
+import { onceOnBun } from "./support/once.ts";
 
 /** Bun's fetch runs at most 256 requests at once; leave room for publishers. */
 const CLIENTS = 240;
@@ -24,7 +24,7 @@ const RUNTIMES = ["deno", "deno", "bun"] as const;
 const LOAD = { rooms: ROOMS, batch: 25, periodMs: 250 };
 
 // Deno, Deno and Bun whichever runner: the same scenario under both.
-onceOnDeno.describe("cluster restarts under load", () => {
+onceOnBun.describe("cluster restarts under load", () => {
   test("rolling restart of every instance, then kill -9 of one, while clients reconnect round-robin: every event once, in order, no gap", async () => {
     const names = clusterNames();
     const instances: Hypha[] = [];
