@@ -59,6 +59,7 @@ import {
   type Overrides,
   rabbit as mqConnector,
   type SseInput,
+  throwawayTopology,
 } from "../tests/support/config_builder.ts";
 
 const args = process.argv.slice(2);
@@ -254,13 +255,7 @@ function amqpConfig(exchange: string, queue: string): ConfigPart {
   return {
     connector: {
       rabbit: mqConnector({
-        exchange: {
-          name: exchange,
-          type: "topic",
-          durable: false,
-          routing_key: "#",
-        },
-        queue: { name: queue, durable: false },
+        ...throwawayTopology("hypha-bench", exchange, queue),
         consumer: consumerFields,
       }),
     },

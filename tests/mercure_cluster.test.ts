@@ -21,25 +21,12 @@ import {
   mercureClusterConfig,
   publisherToken,
   publishUpdate,
+  readEvents,
   runCase,
   subscriberToken,
 } from "./support/mercure.ts";
 import { onceOnDeno } from "./support/once.ts";
 import { connectBroker } from "./support/rabbitmq.ts";
-
-/** Reads `response`'s stream until `count` events came; returns their text. */
-async function readEvents(response: Response, count: number) {
-  const reader = response.body!.pipeThrough(new TextDecoderStream())
-    .getReader();
-  let text = "";
-  while ((text.match(/\n\n/g) ?? []).length < count + 1) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  await reader.cancel();
-  return text;
-}
 
 // A Deno and a Bun instance whichever runner.
 onceOnDeno.describe("Mercure on two clustered instances, Deno and Bun", () => {

@@ -16,23 +16,10 @@ import {
   mercureConfig,
   publisherToken,
   publishUpdate,
+  readEvents,
   runCase,
   subscriberToken,
 } from "./support/mercure.ts";
-
-/** Reads `response`'s stream until `count` events came; returns their text. */
-async function readEvents(response: Response, count: number) {
-  const reader = response.body!.pipeThrough(new TextDecoderStream())
-    .getReader();
-  let text = "";
-  while ((text.match(/\n\n/g) ?? []).length < count + 1) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  await reader.cancel();
-  return text;
-}
 
 describe(`Mercure conformance in Chromium (${RUNTIME})`, () => {
   let hub: Hypha;

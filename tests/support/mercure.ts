@@ -266,3 +266,17 @@ export function runCase(
     };
   }, { c, subscribeUrl, publishUrl, token });
 }
+
+/** Reads `response`'s stream until `count` events came; returns their text. */
+export async function readEvents(response: Response, count: number) {
+  const reader = response.body!.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let text = "";
+  while ((text.match(/\n\n/g) ?? []).length < count + 1) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  await reader.cancel();
+  return text;
+}
